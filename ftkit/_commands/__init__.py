@@ -1,0 +1,1 @@
+"""One module per ``ftkit`` subcommand; each exposes ``register(subparsers)``."""

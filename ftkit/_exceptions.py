@@ -1,0 +1,254 @@
+"""The one exception tree of ftkit.
+
+Every error ftkit raises on purpose derives from :class:`FtkitError`, so a
+caller can catch the library's failures in one place and still tell misuse
+from runtime failure::
+
+    FtkitError
+    ├── UsageError                  the caller asked for something invalid (also a ValueError)
+    ├── DatasetError                a training file cannot be used
+    │   ├── RecordError             one line is malformed (line, path, code)
+    │   └── DatasetInvalid          a validation report has errors (carries the report)
+    ├── TokenizerUnavailable        no verified vocabulary for the model's encoding
+    ├── APIError                    a call to the fine-tuning API failed (translated, chained)
+    │   ├── RetryExhausted          retryable failures outlasted the retry policy
+    │   └── TrainingUnavailable     the provider refuses training (wind-down, retired model)
+    ├── JobFailed                   a job ended ``failed`` or ``cancelled``
+    ├── WaitTimeout                 the polling policy gave up; the job keeps running
+    └── RunConflict                 a run is locked by another process or its config changed
+
+Errors carry their evidence (the line and JSON path, the last job object, the
+run id to resume) as attributes, never only inside the message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "APIError",
+    "DatasetError",
+    "DatasetInvalid",
+    "FtkitError",
+    "JobFailed",
+    "RecordError",
+    "RetryExhausted",
+    "RunConflict",
+    "TokenizerUnavailable",
+    "TrainingUnavailable",
+    "UsageError",
+    "WaitTimeout",
+]
+
+
+class FtkitError(Exception):
+    """Root of every error ftkit raises deliberately."""
+
+
+class UsageError(FtkitError, ValueError):
+    """The caller asked for something ftkit cannot do; the message names the fix."""
+
+
+class DatasetError(FtkitError):
+    """A dataset cannot be read or used as it is."""
+
+
+class RecordError(DatasetError):
+    """One line of a JSONL file is not a valid record.
+
+    Attributes:
+        line: 1-based line number in the source file (``None`` for in-memory data).
+        path: JSON path inside the record, e.g. ``messages[3].weight`` ("" for the line).
+        code: stable snake_case code of the problem, e.g. ``invalid_json``.
+        reason: the plain-language explanation, without the location prefix.
+        source: the file the line came from, when known.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        line: int | None = None,
+        path: str = "",
+        code: str = "invalid_record",
+        source: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.line = line
+        self.path = path
+        self.code = code
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.source:
+            where.append(str(self.source))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.path:
+            where.append(self.path)
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.reason}" if prefix else self.reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructor: teach pickle (multiprocessing) how to rebuild it.
+        return (_rebuild_record_error, (self.reason, self.line, self.path, self.code, self.source))
+
+
+def _rebuild_record_error(
+    reason: str, line: int | None, path: str, code: str, source: str | None
+) -> RecordError:
+    return RecordError(reason, line=line, path=path, code=code, source=source)
+
+
+class DatasetInvalid(DatasetError):
+    """A validation report contains errors; ``report`` holds every finding."""
+
+    def __init__(self, message: str, *, report: Any = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class TokenizerUnavailable(FtkitError):
+    """No hash-verified vocabulary could be found for an encoding.
+
+    ftkit never substitutes another encoding: counts would be silently wrong.
+    """
+
+    def __init__(self, encoding: str, tried: Sequence[str] = ()) -> None:
+        self.encoding = encoding
+        self.tried = tuple(tried)
+        lines = [
+            f"no verified vocabulary file for tiktoken encoding {encoding!r} is available "
+            "and downloading it is disabled or failed.",
+            "Fix one of:",
+            "  - pip install 'ftkit[offline]'  (bundles o200k_base and cl100k_base);",
+            f"  - put {encoding}.tiktoken (or .tiktoken.gz) in a folder and set"
+            " FTKIT_TIKTOKEN_DIR;",
+            "  - allow tiktoken's one-time download (unset FTKIT_TIKTOKEN_DOWNLOAD=0, open the"
+            " network to openaipublic.blob.core.windows.net).",
+        ]
+        if self.tried:
+            lines.append("Looked in: " + "; ".join(self.tried))
+        super().__init__("\n".join(lines))
+
+
+class APIError(FtkitError):
+    """A call to the fine-tuning API failed; the openai exception is chained.
+
+    Attributes:
+        status_code: HTTP status, or ``None`` for connection errors and timeouts.
+        request_id: the provider's ``x-request-id``, for support tickets.
+        code: the provider's error code (``error.code``), when it sent one.
+        param: the parameter the provider blamed (``error.param``), when it sent one.
+        retry_after: seconds the provider asked to wait (``retry-after-ms`` / ``retry-after``).
+        retryable: whether the failure is transient (408/409/429/5xx, connection, timeout).
+        ambiguous: whether a write may have been applied although the call failed
+            (timeouts, connection errors, 5xx): the caller must look before writing again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
+        retryable: bool = False,
+        ambiguous: bool = False,
+    ) -> None:
+        self.status_code = status_code
+        self.request_id = request_id
+        self.code = code
+        self.param = param
+        self.retry_after = retry_after
+        self.retryable = retryable
+        self.ambiguous = ambiguous
+        super().__init__(message)
+
+
+class RetryExhausted(APIError):
+    """Retryable failures outlasted the retry policy.
+
+    Attributes:
+        attempts: how many calls were made.
+        last_error: the last translated error.
+    """
+
+    def __init__(self, message: str, *, attempts: int, last_error: APIError | None) -> None:
+        self.attempts = attempts
+        self.last_error = last_error
+        super().__init__(
+            message,
+            status_code=last_error.status_code if last_error else None,
+            request_id=last_error.request_id if last_error else None,
+            code=last_error.code if last_error else None,
+            param=last_error.param if last_error else None,
+        )
+
+
+class TrainingUnavailable(APIError):
+    """The provider refuses to train: OpenAI's wind-down, a retired base model, a blocked org."""
+
+
+class JobFailed(FtkitError):
+    """A fine-tuning job ended ``failed`` or ``cancelled``.
+
+    Attributes:
+        job_id, status, code, message, param: what the provider reported.
+        job: the last job object seen (the evidence).
+        run_id: the ftkit run it belongs to, if any.
+    """
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        status: str,
+        code: str | None = None,
+        message: str | None = None,
+        param: str | None = None,
+        job: Any = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.job_id = job_id
+        self.status = status
+        self.code = code
+        self.error_message = message
+        self.param = param
+        self.job = job
+        self.run_id = run_id
+        detail = f"job {job_id} {status}"
+        if code or message:
+            detail += f": {code or 'error'}: {message or ''}".rstrip(": ")
+        if param:
+            detail += f" (param: {param})"
+        super().__init__(detail)
+
+
+class WaitTimeout(FtkitError):
+    """The polling policy gave up waiting; the remote job is left running.
+
+    Attributes:
+        job_id: the job still in progress.
+        last_status: its status when ftkit stopped waiting.
+        run_id: the ftkit run to resume with ``ftkit.Run.resume(run_id)``.
+    """
+
+    def __init__(
+        self, message: str, *, job_id: str, last_status: str | None, run_id: str | None = None
+    ) -> None:
+        self.job_id = job_id
+        self.last_status = last_status
+        self.run_id = run_id
+        super().__init__(message)
+
+
+class RunConflict(FtkitError):
+    """A run cannot proceed: another process holds it, or its configuration changed."""

@@ -1,0 +1,25 @@
+"""Shared fixtures: the real third-party datasets, and an offline tokenizer guard."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# The shared folder sits beside the repository checkout.
+REAL_DATASETS = Path(
+    os.environ.get("FTKIT_REAL_DATASETS", REPO.parent / "shared" / "datasets" / "real")
+)
+
+# Tests must never reach tiktoken's CDN: vocabularies come from a verified local source.
+os.environ["FTKIT_TIKTOKEN_DOWNLOAD"] = "0"
+
+
+@pytest.fixture(scope="session")
+def real_datasets() -> Path:
+    """The folder of real third-party JSONL files (read-only)."""
+    if not REAL_DATASETS.is_dir():
+        pytest.fail(f"real datasets folder not found: {REAL_DATASETS}")
+    return REAL_DATASETS
