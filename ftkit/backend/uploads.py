@@ -1,0 +1,574 @@
+"""Content-addressed, resumable upload of training files.
+
+A training file is named after its content (``<stem>.ftkit-<sha256[:16]>.jsonl``),
+so a file already uploaded with the same bytes is found and reused instead of
+uploaded again. Files up to :data:`FILES_API_LIMIT` go through the Files API in
+one request; larger ones through the Uploads API: parts of ``part_size`` bytes
+(at most 64 MiB) sent in parallel, each under the retry policy, then completed
+with the part ids in order and the file's MD5 so the server can check the
+assembly.
+
+A multi-part upload expires one hour after it is created. Its progress is an
+:class:`UploadState` value handed to ``on_state`` after every part; persist it
+and pass it back as ``state=`` to resume an interrupted upload, sending only
+the missing parts. An expired state starts a new upload.
+
+Both writes that create files (``files.create``, ``uploads.complete``) are
+exactly-once: after an ambiguous failure the file is looked up by name and size
+before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .._exceptions import APIError, UsageError
+from ..retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from openai.types import FileObject
+    from openai.types.upload import Upload
+
+    from ._protocol import AsyncBackend, Backend
+
+__all__ = [
+    "FILES_API_LIMIT",
+    "MAX_PART_SIZE",
+    "UPLOAD_TTL",
+    "FileDigest",
+    "UploadResult",
+    "UploadState",
+    "aupload_file",
+    "content_filename",
+    "file_digest",
+    "find_uploaded",
+    "upload_file",
+]
+
+logger = logging.getLogger("ftkit.upload")
+
+#: Largest file sent in one ``files.create`` request (bytes).
+FILES_API_LIMIT = 512 * 1024 * 1024
+#: Largest part the Uploads API accepts (bytes).
+MAX_PART_SIZE = 64 * 1024 * 1024
+#: Seconds an upload stays open after ``uploads.create``.
+UPLOAD_TTL = 3600
+#: A resumed upload needs at least this many seconds left before it expires.
+RESUME_MARGIN = 120
+
+ProgressCallback = Callable[[int, int], object]
+StateCallback = Callable[["UploadState"], object]
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """What identifies a file's content: size and hashes, from one read."""
+
+    size: int
+    sha256: str
+    md5: str
+
+
+def file_digest(path: str | Path, *, chunk_size: int = 1024 * 1024) -> FileDigest:
+    """Hash a file once for both its name (SHA-256) and the upload check (MD5).
+
+    Args:
+        path: the file.
+        chunk_size: bytes read at a time (memory stays flat for any size).
+
+    Returns:
+        Its size, SHA-256 and MD5 (hex).
+    """
+    sha = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            sha.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+    return FileDigest(size=size, sha256=sha.hexdigest(), md5=md5.hexdigest())
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _hash_suffix(sha256: str) -> str:
+    return f"ftkit-{sha256[:16]}.jsonl"
+
+
+def content_filename(path: str | Path, sha256: str) -> str:
+    """The name a file is uploaded under: readable stem plus content hash.
+
+    Args:
+        path: the local file (only its stem is used, sanitised and shortened).
+        sha256: the hex SHA-256 of its content.
+
+    Returns:
+        For example ``train.ftkit-3f1c0a9be2d45e67.jsonl``.
+    """
+    stem = _UNSAFE.sub("-", Path(path).stem).strip("-.")[:40] or "data"
+    return f"{stem}.{_hash_suffix(sha256)}"
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _is_reusable(file: Any, sha256: str, size: int) -> bool:
+    name = _field(file, "filename")
+    return (
+        isinstance(name, str)
+        and name.endswith(_hash_suffix(sha256))
+        and _field(file, "bytes") == size
+        and _field(file, "status") not in ("error", "deleted")
+    )
+
+
+def find_uploaded(
+    backend: Backend,
+    sha256: str,
+    size: int,
+    *,
+    purpose: str = "fine-tune",
+    retry: RetryPolicy | int | None = None,
+) -> FileObject | None:
+    """An already uploaded file with this content (hash in its name, same size).
+
+    Args:
+        backend: where to look (``files.list`` filtered by purpose, all pages).
+        sha256: the content hash.
+        size: the content size in bytes.
+        purpose: the file purpose to list.
+        retry: the policy for each list call.
+
+    Returns:
+        The file, or ``None``.
+    """
+    policy = RetryPolicy.coerce(retry)
+    after: str | None = None
+    while True:
+        page = policy.call(backend.list_files, purpose=purpose, after=after, limit=10000)
+        for file in page.data:
+            if _is_reusable(file, sha256, size):
+                return file
+        if not page.has_more or page.last_id is None:
+            return None
+        after = page.last_id
+
+
+async def _afind_uploaded(
+    backend: AsyncBackend,
+    sha256: str,
+    size: int,
+    *,
+    purpose: str,
+    retry: RetryPolicy,
+) -> FileObject | None:
+    after: str | None = None
+    while True:
+        page = await retry.acall(backend.list_files, purpose=purpose, after=after, limit=10000)
+        for file in page.data:
+            if _is_reusable(file, sha256, size):
+                return file
+        if not page.has_more or page.last_id is None:
+            return None
+        after = page.last_id
+
+
+@dataclass(frozen=True)
+class UploadState:
+    """Where a multi-part upload stands; persist it to resume within the hour.
+
+    Attributes:
+        upload_id: the Uploads API id (``upload_...``).
+        filename: the content-addressed name.
+        size: total bytes declared at creation.
+        sha256, md5: the content the parts were cut from.
+        part_size: bytes per part (the last one may be shorter).
+        part_ids: part index (0-based) -> part id, for the parts already sent.
+        created_at, expires_at: Unix seconds, from the provider.
+    """
+
+    upload_id: str
+    filename: str
+    size: int
+    sha256: str
+    md5: str
+    part_size: int
+    created_at: int
+    expires_at: int
+    part_ids: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def part_count(self) -> int:
+        """How many parts the file is cut into."""
+        return max(1, math.ceil(self.size / self.part_size))
+
+    def missing_parts(self) -> list[int]:
+        """Indexes of the parts not sent yet, in order."""
+        return [i for i in range(self.part_count) if i not in self.part_ids]
+
+    def is_expired(self, now: float, *, margin: float = RESUME_MARGIN) -> bool:
+        """Whether too little time is left to finish (``now`` in Unix seconds)."""
+        return now >= self.expires_at - margin
+
+    def with_part(self, index: int, part_id: str) -> UploadState:
+        """A copy that records part ``index`` as sent."""
+        return replace(self, part_ids={**self.part_ids, index: part_id})
+
+    def ordered_part_ids(self) -> list[str]:
+        """The part ids in file order, for ``uploads.complete``."""
+        return [self.part_ids[i] for i in range(self.part_count)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for the run manifest)."""
+        return {
+            "upload_id": self.upload_id,
+            "filename": self.filename,
+            "size": self.size,
+            "sha256": self.sha256,
+            "md5": self.md5,
+            "part_size": self.part_size,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "part_ids": {str(i): pid for i, pid in sorted(self.part_ids.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UploadState:
+        """Rebuild a state written by :meth:`to_dict`.
+
+        Raises:
+            UsageError: the dict is not an upload state.
+        """
+        try:
+            return cls(
+                upload_id=str(data["upload_id"]),
+                filename=str(data["filename"]),
+                size=int(data["size"]),
+                sha256=str(data["sha256"]),
+                md5=str(data["md5"]),
+                part_size=int(data["part_size"]),
+                created_at=int(data["created_at"]),
+                expires_at=int(data["expires_at"]),
+                part_ids={int(k): str(v) for k, v in dict(data.get("part_ids", {})).items()},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"not a saved upload state: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """The outcome of :func:`upload_file`.
+
+    Attributes:
+        file: the provider's file object (use ``file.id`` for jobs).
+        digest: size and hashes of the content.
+        reused: an identical file was already uploaded; nothing was sent.
+        via: ``"existing"``, ``"files"`` (one request) or ``"uploads"`` (parts).
+        state: the final multi-part state, for ``"uploads"``.
+    """
+
+    file: FileObject
+    digest: FileDigest
+    reused: bool
+    via: Literal["existing", "files", "uploads"]
+    state: UploadState | None = None
+
+
+def _check_sizes(part_size: int, concurrency: int, files_api_limit: int) -> None:
+    if not 0 < part_size <= MAX_PART_SIZE:
+        raise UsageError(f"part_size must be within 1..{MAX_PART_SIZE} bytes, got {part_size}")
+    if concurrency < 1:
+        raise UsageError(f"concurrency must be >= 1, got {concurrency}")
+    if files_api_limit < 0:
+        raise UsageError(f"files_api_limit must be >= 0, got {files_api_limit}")
+
+
+def _resumable(
+    state: UploadState | None, digest: FileDigest, name: str, now: float
+) -> UploadState | None:
+    if state is None:
+        return None
+    if (state.sha256, state.size, state.filename) != (digest.sha256, digest.size, name):
+        logger.info("saved upload %s is for other content; starting afresh", state.upload_id)
+        return None
+    if state.is_expired(now):
+        logger.info("saved upload %s has expired; starting a new upload", state.upload_id)
+        return None
+    return state
+
+
+def _new_state(upload: Upload, name: str, digest: FileDigest, part_size: int) -> UploadState:
+    created = int(_field(upload, "created_at") or time.time())
+    expires = _field(upload, "expires_at")
+    return UploadState(
+        upload_id=str(_field(upload, "id")),
+        filename=name,
+        size=digest.size,
+        sha256=digest.sha256,
+        md5=digest.md5,
+        part_size=part_size,
+        created_at=created,
+        expires_at=int(expires) if expires else created + UPLOAD_TTL,
+    )
+
+
+def _read_part(path: Path, index: int, part_size: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(index * part_size)
+        return handle.read(part_size)
+
+
+def _completed_file(upload: Upload) -> FileObject:
+    file = _field(upload, "file")
+    if file is None:
+        raise APIError(
+            f"upload {_field(upload, 'id')} ended {_field(upload, 'status')!r} without a file",
+            ambiguous=True,
+        )
+    return file  # type: ignore[no-any-return]
+
+
+class _Progress:
+    """Thread-safe state and progress bookkeeping for one multi-part upload."""
+
+    def __init__(
+        self,
+        state: UploadState,
+        on_state: StateCallback | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.state = state
+        self._on_state = on_state
+        self._progress = progress
+        self._lock = threading.Lock()
+        self.sent = sum(self._part_len(i) for i in state.part_ids)
+
+    def _part_len(self, index: int) -> int:
+        start = index * self.state.part_size
+        return max(0, min(self.state.part_size, self.state.size - start))
+
+    def started(self) -> None:
+        with self._lock:
+            if self._on_state is not None:
+                self._on_state(self.state)
+            if self._progress is not None:
+                self._progress(self.sent, self.state.size)
+
+    def part_done(self, index: int, part_id: str) -> None:
+        with self._lock:
+            self.state = self.state.with_part(index, part_id)
+            self.sent += self._part_len(index)
+            if self._on_state is not None:
+                self._on_state(self.state)
+            if self._progress is not None:
+                self._progress(self.sent, self.state.size)
+
+
+def upload_file(
+    backend: Backend,
+    path: str | Path,
+    *,
+    retry: RetryPolicy | int | None = None,
+    purpose: str = "fine-tune",
+    reuse: bool = True,
+    files_api_limit: int = FILES_API_LIMIT,
+    part_size: int = MAX_PART_SIZE,
+    concurrency: int = 4,
+    state: UploadState | None = None,
+    on_state: StateCallback | None = None,
+    progress: ProgressCallback | None = None,
+    wall_clock: Callable[[], float] = time.time,
+) -> UploadResult:
+    """Upload a training file once, reusing identical content already uploaded.
+
+    Args:
+        backend: where to upload.
+        path: the JSONL file.
+        retry: the policy for every call (each part retried on its own).
+        purpose: the file purpose.
+        reuse: look for an identical file first.
+        files_api_limit: files up to this size go through ``files.create``.
+        part_size: bytes per Uploads API part (at most 64 MiB).
+        concurrency: parts in flight at once.
+        state: a saved :class:`UploadState` to resume.
+        on_state: receives every new :class:`UploadState` (persist it).
+        progress: ``progress(bytes_sent, total_bytes)``.
+        wall_clock: Unix time, to judge an upload's expiry.
+
+    Returns:
+        An :class:`UploadResult`; ``result.file.id`` goes into the job.
+
+    Raises:
+        UsageError: invalid sizes or concurrency.
+        OSError: the file cannot be read.
+        ftkit.APIError: a final API failure; ftkit.RetryExhausted when retries ran out.
+    """
+    _check_sizes(part_size, concurrency, files_api_limit)
+    policy = RetryPolicy.coerce(retry)
+    path = Path(path)
+    digest = file_digest(path)
+    name = content_filename(path, digest.sha256)
+
+    def find() -> FileObject | None:
+        return find_uploaded(
+            backend, digest.sha256, digest.size, purpose=purpose, retry=RetryPolicy.never()
+        )
+
+    if reuse:
+        existing = find_uploaded(backend, digest.sha256, digest.size, purpose=purpose, retry=policy)
+        if existing is not None:
+            logger.info("reusing uploaded file %s for %s", _field(existing, "id"), path.name)
+            if progress is not None:
+                progress(digest.size, digest.size)
+            return UploadResult(existing, digest, reused=True, via="existing")
+
+    if digest.size <= files_api_limit:
+        content = path.read_bytes()
+        file = policy.call_once(
+            lambda: backend.create_file(filename=name, content=content, purpose=purpose), find
+        )
+        if progress is not None:
+            progress(digest.size, digest.size)
+        return UploadResult(file, digest, reused=False, via="files")
+
+    current = _resumable(state, digest, name, wall_clock())
+    if current is None:
+        upload = policy.call(
+            backend.create_upload, filename=name, size=digest.size, purpose=purpose
+        )
+        current = _new_state(upload, name, digest, part_size)
+    book = _Progress(current, on_state, progress)
+    book.started()
+    missing = current.missing_parts()
+    logger.info(
+        "uploading %s in %d parts (%d to send) as %s",
+        path.name,
+        current.part_count,
+        len(missing),
+        current.upload_id,
+    )
+
+    def send(index: int) -> None:
+        data = _read_part(path, index, current.part_size)
+        part = policy.call(backend.add_upload_part, current.upload_id, data)
+        book.part_done(index, str(_field(part, "id")))
+
+    if missing:
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(missing))) as pool:
+            futures = [pool.submit(send, i) for i in missing]
+            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()  # parts not started yet; running ones finish
+            for future in futures:
+                if not future.cancelled() and (error := future.exception()) is not None:
+                    raise error
+    final = book.state
+
+    def complete() -> FileObject:
+        upload = backend.complete_upload(
+            final.upload_id, part_ids=final.ordered_part_ids(), md5=final.md5
+        )
+        return _completed_file(upload)
+
+    file = policy.call_once(complete, find)
+    return UploadResult(file, digest, reused=False, via="uploads", state=final)
+
+
+async def aupload_file(
+    backend: AsyncBackend,
+    path: str | Path,
+    *,
+    retry: RetryPolicy | int | None = None,
+    purpose: str = "fine-tune",
+    reuse: bool = True,
+    files_api_limit: int = FILES_API_LIMIT,
+    part_size: int = MAX_PART_SIZE,
+    concurrency: int = 4,
+    state: UploadState | None = None,
+    on_state: StateCallback | None = None,
+    progress: ProgressCallback | None = None,
+    wall_clock: Callable[[], float] = time.time,
+) -> UploadResult:
+    """The awaitable twin of :func:`upload_file` (parts run as concurrent tasks)."""
+    _check_sizes(part_size, concurrency, files_api_limit)
+    policy = RetryPolicy.coerce(retry)
+    path = Path(path)
+    digest = await asyncio.to_thread(file_digest, path)
+    name = content_filename(path, digest.sha256)
+
+    async def find() -> FileObject | None:
+        return await _afind_uploaded(
+            backend, digest.sha256, digest.size, purpose=purpose, retry=RetryPolicy.never()
+        )
+
+    if reuse:
+        existing = await _afind_uploaded(
+            backend, digest.sha256, digest.size, purpose=purpose, retry=policy
+        )
+        if existing is not None:
+            logger.info("reusing uploaded file %s for %s", _field(existing, "id"), path.name)
+            if progress is not None:
+                progress(digest.size, digest.size)
+            return UploadResult(existing, digest, reused=True, via="existing")
+
+    if digest.size <= files_api_limit:
+        content = await asyncio.to_thread(path.read_bytes)
+
+        async def create() -> FileObject:
+            return await backend.create_file(filename=name, content=content, purpose=purpose)
+
+        file = await policy.acall_once(create, find)
+        if progress is not None:
+            progress(digest.size, digest.size)
+        return UploadResult(file, digest, reused=False, via="files")
+
+    current = _resumable(state, digest, name, wall_clock())
+    if current is None:
+        upload = await policy.acall(
+            backend.create_upload, filename=name, size=digest.size, purpose=purpose
+        )
+        current = _new_state(upload, name, digest, part_size)
+    book = _Progress(current, on_state, progress)
+    book.started()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def send(index: int) -> None:
+        async with gate:
+            data = await asyncio.to_thread(_read_part, path, index, current.part_size)
+            part = await policy.acall(backend.add_upload_part, current.upload_id, data)
+            book.part_done(index, str(_field(part, "id")))
+
+    tasks = [asyncio.ensure_future(send(i)) for i in current.missing_parts()]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    final = book.state
+
+    async def complete() -> FileObject:
+        upload = await backend.complete_upload(
+            final.upload_id, part_ids=final.ordered_part_ids(), md5=final.md5
+        )
+        return _completed_file(upload)
+
+    file = await policy.acall_once(complete, find)
+    return UploadResult(file, digest, reused=False, via="uploads", state=final)

@@ -1,0 +1,438 @@
+"""Content-addressed, parallel, resumable uploads (thresholds shrunk so files stay tiny)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import respx
+from openai.types import FileObject, Upload
+from openai.types.uploads import UploadPart
+
+from ftkit._exceptions import APIError, UsageError
+from ftkit.backend import (
+    OpenAIBackend,
+    Page,
+    UploadState,
+    aupload_file,
+    content_filename,
+    file_digest,
+    upload_file,
+)
+from ftkit.retry import RetryPolicy
+
+NOW = 1_760_000_000
+
+
+class FakeFilesAPI:
+    """An in-memory Files + Uploads API with the server's checks (sizes, md5), thread-safe."""
+
+    def __init__(self) -> None:
+        self.files: list[FileObject] = []
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.parts: dict[str, bytes] = {}
+        self.calls: list[str] = []
+        self.part_payloads: list[bytes] = []
+        self.max_parallel = 0
+        self._active = 0
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._both_in_flight = threading.Barrier(2, timeout=5)
+        self.wait_for_parallel_parts = False
+        # fault injection
+        self.part_fault: Callable[[bytes], BaseException | None] = lambda data: None
+        self.fail_after_applying: dict[str, list[BaseException]] = {}
+
+    def _next(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._ids)}"
+
+    def _maybe_fail_after(self, op: str) -> None:
+        faults = self.fail_after_applying.get(op)
+        if faults:
+            raise faults.pop(0)
+
+    def _new_file(self, filename: str, content: bytes, purpose: str) -> FileObject:
+        file = FileObject.construct(
+            id=self._next("file"),
+            object="file",
+            bytes=len(content),
+            created_at=NOW,
+            filename=filename,
+            purpose=purpose,
+            status="processed",
+        )
+        self.files.append(file)
+        return file
+
+    # Backend methods used by uploads
+    def list_files(
+        self, *, purpose: str | None = "fine-tune", after: str | None = None, limit: int = 100
+    ) -> Page[FileObject]:
+        with self._lock:
+            self.calls.append("list_files")
+            newest_first = [
+                f for f in reversed(self.files) if purpose is None or f.purpose == purpose
+            ]
+        start = 0 if after is None else [f.id for f in newest_first].index(after) + 1
+        chunk = newest_first[start : start + limit]
+        return Page(chunk, has_more=start + limit < len(newest_first))
+
+    def create_file(
+        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
+    ) -> FileObject:
+        with self._lock:
+            self.calls.append("create_file")
+            file = self._new_file(filename, content, purpose)
+        self._maybe_fail_after("create_file")
+        return file
+
+    def create_upload(
+        self, *, filename: str, size: int, mime_type: str = "text/jsonl", purpose: str = "fine-tune"
+    ) -> Upload:
+        with self._lock:
+            self.calls.append("create_upload")
+            upload_id = self._next("upload")
+            self.uploads[upload_id] = {
+                "filename": filename,
+                "bytes": size,
+                "purpose": purpose,
+                "status": "pending",
+            }
+        return Upload.construct(
+            id=upload_id,
+            object="upload",
+            bytes=size,
+            filename=filename,
+            purpose=purpose,
+            status="pending",
+            created_at=NOW,
+            expires_at=NOW + 3600,
+        )
+
+    def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart:
+        with self._lock:
+            self.calls.append("add_upload_part")
+            meet = self.wait_for_parallel_parts and self.calls.count("add_upload_part") <= 2
+            self._active += 1
+            self.max_parallel = max(self.max_parallel, self._active)
+        try:
+            if meet:
+                # The first two parts wait for each other: only parallel sending gets past.
+                self._both_in_flight.wait()
+            fault = self.part_fault(data)
+            if fault is not None:
+                raise fault
+            with self._lock:
+                assert self.uploads[upload_id]["status"] == "pending"
+                part_id = self._next("part")
+                self.parts[part_id] = data
+                self.part_payloads.append(data)
+            return UploadPart.construct(
+                id=part_id, object="upload.part", created_at=NOW, upload_id=upload_id
+            )
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    def complete_upload(
+        self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
+    ) -> Upload:
+        with self._lock:
+            self.calls.append("complete_upload")
+            upload = self.uploads[upload_id]
+            content = b"".join(self.parts[p] for p in part_ids)
+            if len(content) != upload["bytes"]:
+                raise APIError("byte count mismatch", status_code=400)
+            if md5 is not None and hashlib.md5(content).hexdigest() != md5:
+                raise APIError("md5 mismatch", status_code=400)
+            upload["status"] = "completed"
+            file = self._new_file(upload["filename"], content, upload["purpose"])
+            self.assembled = content
+        self._maybe_fail_after("complete_upload")
+        return Upload.construct(
+            id=upload_id,
+            object="upload",
+            bytes=upload["bytes"],
+            filename=upload["filename"],
+            purpose=upload["purpose"],
+            status="completed",
+            created_at=NOW,
+            expires_at=NOW + 3600,
+            file=file,
+        )
+
+
+class AsyncFakeFilesAPI:
+    """The same fake behind awaitable methods."""
+
+    def __init__(self, sync: FakeFilesAPI) -> None:
+        self.sync = sync
+
+    async def list_files(self, **kwargs: Any) -> Page[FileObject]:
+        return self.sync.list_files(**kwargs)
+
+    async def create_file(self, **kwargs: Any) -> FileObject:
+        return self.sync.create_file(**kwargs)
+
+    async def create_upload(self, **kwargs: Any) -> Upload:
+        return self.sync.create_upload(**kwargs)
+
+    async def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart:
+        await asyncio.sleep(0)
+        return self.sync.add_upload_part(upload_id, data)
+
+    async def complete_upload(self, upload_id: str, **kwargs: Any) -> Upload:
+        return self.sync.complete_upload(upload_id, **kwargs)
+
+
+def ambiguous() -> APIError:
+    return APIError("HTTP 502: bad gateway", status_code=502, retryable=True, ambiguous=True)
+
+
+@pytest.fixture
+def retry() -> RetryPolicy:
+    return RetryPolicy(sleep=lambda s: None, jitter=0.0)
+
+
+@pytest.fixture
+def toy(real_datasets: Path) -> Path:
+    return real_datasets / "openai-cookbook_toy_chat_fine_tuning.jsonl"
+
+
+def test_content_filename_is_readable_and_addressed_by_hash(toy: Path) -> None:
+    digest = file_digest(toy)
+    data = toy.read_bytes()
+    assert digest.size == len(data)
+    assert digest.sha256 == hashlib.sha256(data).hexdigest()
+    assert digest.md5 == hashlib.md5(data).hexdigest()
+    name = content_filename(toy, digest.sha256)
+    assert name == f"openai-cookbook_toy_chat_fine_tuning.ftkit-{digest.sha256[:16]}.jsonl"
+    assert content_filename("my data (v2).jsonl", "ab" * 32) == f"my-data-v2.ftkit-{'ab' * 8}.jsonl"
+
+
+def test_small_file_goes_through_files_api_and_is_reused_next_time(
+    toy: Path, retry: RetryPolicy
+) -> None:
+    api = FakeFilesAPI()
+    first = upload_file(api, toy, retry=retry)  # type: ignore[arg-type]
+    assert (first.via, first.reused) == ("files", False)
+    assert first.file.bytes == toy.stat().st_size
+    second = upload_file(api, toy, retry=retry)  # type: ignore[arg-type]
+    assert (second.via, second.reused) == ("existing", True)
+    assert second.file.id == first.file.id
+    assert api.calls.count("create_file") == 1
+
+
+def test_reuse_matches_content_not_the_local_name(tmp_path: Path, retry: RetryPolicy) -> None:
+    api = FakeFilesAPI()
+    a = tmp_path / "a.jsonl"
+    a.write_bytes(b'{"messages": []}\n')
+    b = tmp_path / "b.jsonl"
+    b.write_bytes(b'{"messages": []}\n')
+    c = tmp_path / "c.jsonl"
+    c.write_bytes(b'{"messages": [1]}\n')
+    first = upload_file(api, a, retry=retry)  # type: ignore[arg-type]
+    assert upload_file(api, b, retry=retry).file.id == first.file.id  # type: ignore[arg-type]
+    assert upload_file(api, c, retry=retry).file.id != first.file.id  # type: ignore[arg-type]
+
+
+def test_an_ambiguous_create_is_not_uploaded_twice(toy: Path, retry: RetryPolicy) -> None:
+    api = FakeFilesAPI()
+    api.fail_after_applying["create_file"] = [ambiguous()]
+    result = upload_file(api, toy, retry=retry, reuse=False)  # type: ignore[arg-type]
+    assert api.calls.count("create_file") == 1
+    assert len(api.files) == 1 and result.file.id == api.files[0].id
+
+
+def test_large_file_is_sent_in_parallel_parts_and_completed_in_order(
+    toy: Path, retry: RetryPolicy
+) -> None:
+    api = FakeFilesAPI()
+    api.wait_for_parallel_parts = True
+    states: list[UploadState] = []
+    progress: list[tuple[int, int]] = []
+    size = toy.stat().st_size
+    part_size = 4096
+    result = upload_file(
+        api,  # type: ignore[arg-type]
+        toy,
+        retry=retry,
+        files_api_limit=1000,
+        part_size=part_size,
+        concurrency=2,
+        on_state=states.append,
+        progress=lambda sent, total: progress.append((sent, total)),
+    )
+    assert result.via == "uploads"
+    assert api.assembled == toy.read_bytes()  # server checked size and md5 too
+    assert api.max_parallel == 2
+    parts = -(-size // part_size)
+    assert api.calls.count("add_upload_part") == parts
+    assert result.state is not None and len(result.state.part_ids) == parts
+    assert len(states) == parts + 1 and states[0].part_ids == {}
+    assert progress[0] == (0, size) and progress[-1] == (size, size)
+    assert [p[0] for p in progress] == sorted(p[0] for p in progress)
+
+
+def test_a_failing_part_is_retried_on_its_own(toy: Path, retry: RetryPolicy) -> None:
+    api = FakeFilesAPI()
+    second_part = toy.read_bytes()[4096:8192]
+    faults = [ambiguous()]
+    api.part_fault = lambda data: faults.pop() if data == second_part and faults else None
+    result = upload_file(api, toy, retry=retry, files_api_limit=0, part_size=4096)  # type: ignore[arg-type]
+    assert api.assembled == toy.read_bytes()
+    assert api.calls.count("add_upload_part") == -(-toy.stat().st_size // 4096) + 1
+    assert result.via == "uploads"
+
+
+def test_an_interrupted_upload_resumes_with_only_the_missing_parts(
+    toy: Path, retry: RetryPolicy
+) -> None:
+    api = FakeFilesAPI()
+    content = toy.read_bytes()
+    poisoned = content[8192:12288]
+    api.part_fault = lambda data: (
+        APIError("HTTP 400", status_code=400) if data == poisoned else None
+    )
+    saved: list[dict[str, Any]] = []
+    with pytest.raises(APIError):
+        upload_file(
+            api,  # type: ignore[arg-type]
+            toy,
+            retry=retry,
+            files_api_limit=0,
+            part_size=4096,
+            concurrency=1,
+            on_state=lambda s: saved.append(s.to_dict()),
+            wall_clock=lambda: NOW + 60,
+        )
+    state = UploadState.from_dict(saved[-1])
+    assert 2 in state.missing_parts() and 0 not in state.missing_parts()
+    sent_before = api.calls.count("add_upload_part")
+
+    api.part_fault = lambda data: None
+    result = upload_file(
+        api,  # type: ignore[arg-type]
+        toy,
+        retry=retry,
+        files_api_limit=0,
+        part_size=4096,
+        state=state,
+        wall_clock=lambda: NOW + 600,
+    )
+    assert api.calls.count("create_upload") == 1  # the same upload
+    assert api.calls.count("add_upload_part") - sent_before == len(state.missing_parts())
+    assert api.assembled == content
+    assert result.state is not None and result.state.upload_id == state.upload_id
+
+
+def test_an_expired_upload_starts_afresh(toy: Path, retry: RetryPolicy) -> None:
+    api = FakeFilesAPI()
+    old = UploadState(
+        upload_id="upload-old",
+        filename=content_filename(toy, file_digest(toy).sha256),
+        size=toy.stat().st_size,
+        sha256=file_digest(toy).sha256,
+        md5=file_digest(toy).md5,
+        part_size=4096,
+        created_at=NOW - 4000,
+        expires_at=NOW - 400,
+        part_ids={0: "part-gone"},
+    )
+    result = upload_file(
+        api,  # type: ignore[arg-type]
+        toy,
+        retry=retry,
+        files_api_limit=0,
+        part_size=4096,
+        state=old,
+        wall_clock=lambda: NOW,
+    )
+    assert api.calls.count("create_upload") == 1
+    assert result.state is not None and result.state.upload_id != "upload-old"
+    assert api.assembled == toy.read_bytes()
+
+
+def test_an_ambiguous_complete_finds_the_file_instead_of_failing(
+    toy: Path, retry: RetryPolicy
+) -> None:
+    api = FakeFilesAPI()
+    api.fail_after_applying["complete_upload"] = [ambiguous()]
+    result = upload_file(api, toy, retry=retry, files_api_limit=0, part_size=8192)  # type: ignore[arg-type]
+    assert api.calls.count("complete_upload") == 1
+    assert result.file.id == api.files[-1].id
+
+
+def test_upload_state_round_trips_and_rejects_garbage() -> None:
+    state = UploadState(
+        upload_id="u",
+        filename="f",
+        size=10,
+        sha256="s",
+        md5="m",
+        part_size=4,
+        created_at=1,
+        expires_at=3601,
+        part_ids={2: "p2", 0: "p0"},
+    )
+    assert UploadState.from_dict(state.to_dict()) == state
+    assert state.part_count == 3 and state.missing_parts() == [1]
+    assert state.is_expired(3600) and not state.is_expired(100)
+    with pytest.raises(UsageError):
+        UploadState.from_dict({"upload_id": "u"})
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"part_size": 0}, {"part_size": 65 * 1024 * 1024}, {"concurrency": 0}]
+)
+def test_invalid_upload_settings(toy: Path, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(UsageError):
+        upload_file(FakeFilesAPI(), toy, **kwargs)  # type: ignore[arg-type]
+
+
+def test_async_upload_matches_the_sync_one(toy: Path, retry: RetryPolicy) -> None:
+    api = FakeFilesAPI()
+    backend = AsyncFakeFilesAPI(api)
+    result = asyncio.run(
+        aupload_file(backend, toy, retry=retry, files_api_limit=0, part_size=4096, concurrency=3)  # type: ignore[arg-type]
+    )
+    assert result.via == "uploads" and api.assembled == toy.read_bytes()
+    again = asyncio.run(aupload_file(backend, toy, retry=retry))  # type: ignore[arg-type]
+    assert again.reused and again.file.id == result.file.id
+
+
+def test_files_api_request_carries_the_content_addressed_name(
+    httpx2_mock: respx.Router, client: openai.OpenAI, toy: Path, api: Any
+) -> None:
+    digest = file_digest(toy)
+    name = content_filename(toy, digest.sha256)
+    httpx2_mock.get("https://api.test/v1/files").mock(
+        return_value=httpx.Response(200, json=api.listing([]))
+    )
+    create = httpx2_mock.post("https://api.test/v1/files").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "id": "file-9",
+                "object": "file",
+                "bytes": digest.size,
+                "created_at": NOW,
+                "filename": name,
+                "purpose": "fine-tune",
+                "status": "processed",
+            },
+        )
+    )
+    result = upload_file(OpenAIBackend(client), toy, retry=RetryPolicy(sleep=lambda s: None))
+    body = create.calls.last.request.content
+    assert f'filename="{name}"'.encode() in body
+    assert toy.read_bytes() in body
+    assert result.file.id == "file-9"
