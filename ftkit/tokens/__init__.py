@@ -1,5 +1,16 @@
 """Token counting with OpenAI's rules (tiktoken; offline, hash-verified vocabularies)."""
 
+from .counting import ExampleTokens, TokenCounter, count_tokens
 from .encoding import base_model, encoding_for_model, encoding_name_for_model, get_encoding
+from .limits import example_limit
 
-__all__ = ["base_model", "encoding_for_model", "encoding_name_for_model", "get_encoding"]
+__all__ = [
+    "ExampleTokens",
+    "TokenCounter",
+    "base_model",
+    "count_tokens",
+    "encoding_for_model",
+    "encoding_name_for_model",
+    "example_limit",
+    "get_encoding",
+]

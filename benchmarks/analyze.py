@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Speed and memory of ftkit's analysis pass against the cookbook's naive approach.
+
+    python benchmarks/analyze.py [--mb 50] [--kinds mixed,sft,weighted,dpo] [--big-mb 1000]
+
+Workloads are generated with the shared ``make_dataset.py`` (found beside the
+repository checkout in ``shared/bench/``, or given with ``--make-dataset``).
+Each pass runs in a fresh child process, so the figures include interpreter
+start-up and loading the tokenizer, as a user would see them:
+
+- ``validate+estimate``: ftkit's full streaming pass (every check, token
+  counting, stats) followed by the cost estimate, on every core;
+- ``estimate``: the same pass without the dataset-quality checks (``ftkit.estimate``);
+- ``naive``: the cookbook's method: the whole file loaded with ``json.loads`` per
+  line, one ``encode`` per message string value, on one core.
+
+The parent samples the resident memory of each child's whole process tree (the
+workers included) and prints throughput (MB/s), the speed-up over ``naive``, the
+peak PSS of the tree (shared pages split between processes) and the peak RSS of its
+largest process. On plain-text workloads (``sft``, ``weighted``) the token totals of
+ftkit and ``naive`` must agree exactly; the script exits 1 if they do not.
+This is a benchmark, not a test: nothing here is timed by the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MAKER = REPO.parent / "shared" / "bench" / "make_dataset.py"
+PLAIN_KINDS = frozenset({"sft", "weighted", "dpo"})
+MODEL = "gpt-4o-mini-2024-07-18"
+
+
+# ----------------------------------------------------------------------------- child passes
+
+
+def _child_ftkit(path: str, model: str, checks: bool) -> dict[str, Any]:
+    from ftkit.cost import CostEstimate
+    from ftkit.validate._engine import scan
+
+    result = scan(path, model=model, checks=checks)
+    assert result.tokens is not None
+    estimate = CostEstimate.from_stats(result.tokens, model=model, method="supervised")
+    return {
+        "examples": estimate.examples,
+        "total_tokens": estimate.total_tokens,
+        "cost_usd": estimate.cost_usd,
+        "workers": result.workers,
+        "errors": result.error_count,
+    }
+
+
+def _child_naive(path: str, model: str) -> dict[str, Any]:
+    # The cookbook's data-prep notebook, made to run at all: non-string values
+    # (weight, tool_calls) are skipped instead of crashing, DPO pairs are flattened.
+    from ftkit.tokens import encoding_for_model
+
+    encoding = encoding_for_model(model)  # same verified vocabulary, loaded the same way
+    with open(path, encoding="utf-8") as f:
+        dataset = [json.loads(line) for line in f]
+    total = 0
+    for example in dataset:
+        if "messages" in example:
+            conversations = [example["messages"]]
+        else:
+            prompt = example["input"]["messages"]
+            conversations = [prompt + example["preferred_output"] + example["non_preferred_output"]]
+        for messages in conversations:
+            for message in messages:
+                total += 3
+                for key, value in message.items():
+                    if isinstance(value, str):
+                        total += len(encoding.encode(value))
+                        if key == "name":
+                            total += 1
+            total += 3
+    return {"examples": len(dataset), "total_tokens": total}
+
+
+def _run_child(mode: str, path: str, model: str) -> None:
+    started = time.perf_counter()
+    if mode == "naive":
+        out = _child_naive(path, model)
+    else:
+        out = _child_ftkit(path, model, checks=mode == "validate+estimate")
+    out["inner_seconds"] = time.perf_counter() - started
+    print(json.dumps(out))
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+def _tree_memory_kib(root: int) -> tuple[int, int]:
+    """``(PSS sum, largest RSS)`` of ``root`` and its descendants, from /proc (Linux).
+
+    PSS splits pages shared by forked workers (the tokenizer) between them, so the
+    sum is the memory the pass really holds; RSS alone would count them twice.
+    """
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+    pss_total = rss_max = 0
+    for pid in parents:
+        node = pid
+        while node > 1 and node != root:
+            node = parents.get(node, 0)
+        if node != root:
+            continue
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        pss_total += int(line.split()[1])
+                    elif line.startswith("Rss:"):
+                        rss_max = max(rss_max, int(line.split()[1]))
+        except OSError:
+            continue
+    return pss_total, rss_max
+
+
+def measure(mode: str, path: Path, model: str) -> dict[str, Any]:
+    """Run one pass in a child process; wall time, its result and peak tree RSS."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, str(path), model]
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    peak_pss = peak_rss = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_pss, peak_rss
+        while not done.is_set():
+            pss, rss = _tree_memory_kib(child.pid)
+            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, _ = child.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"{mode} pass failed on {path} (exit {child.returncode})")
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    size_mb = path.stat().st_size / 1e6
+    result.update(
+        seconds=seconds,
+        mb_per_s=size_mb / seconds,
+        peak_pss_mb=peak_pss / 1024,
+        peak_rss_mb=peak_rss / 1024,
+    )
+    return result
+
+
+def make_workload(maker: Path, folder: Path, kind: str, mb: float) -> Path:
+    path = folder / f"{kind}-{mb:g}mb.jsonl"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, str(maker), str(path), "--kind", kind, "--mb", str(mb)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--child", nargs=3, metavar=("MODE", "FILE", "MODEL"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--mb", type=float, default=50, help="size of each workload (default 50)")
+    parser.add_argument("--kinds", default="mixed,sft,weighted,dpo", help="workload kinds")
+    parser.add_argument(
+        "--big-mb",
+        type=float,
+        default=0,
+        help="also measure memory on a big mixed file of this size, e.g. 1000 (default: skip)",
+    )
+    parser.add_argument(
+        "--big-naive",
+        action="store_true",
+        help="run the naive pass on the big file too (needs several GB)",
+    )
+    parser.add_argument("--model", default=MODEL)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where workloads are written and reused (default: a temp folder)",
+    )
+    parser.add_argument("--make-dataset", type=Path, default=DEFAULT_MAKER)
+    args = parser.parse_args()
+    if args.child:
+        _run_child(*args.child)
+        return 0
+    if not args.make_dataset.is_file():
+        raise SystemExit(f"make_dataset.py not found at {args.make_dataset}; use --make-dataset")
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix="ftkit-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"cpus: {os.cpu_count()}  model: {args.model}  workloads in {folder}")
+    header = (
+        f"{'workload':<18}{'pass':<20}{'MB/s':>8}{'seconds':>9}{'PSS MB':>8}{'RSS/proc':>9}"
+        f"{'tokens':>13}{'vs naive':>10}"
+    )
+    print(header)
+    failed = False
+    runs: list[tuple[str, float, bool]] = [(k, args.mb, True) for k in args.kinds.split(",")]
+    if args.big_mb:
+        runs.append(("mixed", args.big_mb, args.big_naive))
+    for kind, mb, with_naive in runs:
+        path = make_workload(args.make_dataset, folder, kind, mb)
+        label = f"{kind} {path.stat().st_size / 1e6:,.0f} MB"
+        naive = measure("naive", path, args.model) if with_naive else None
+        for mode in ("validate+estimate", "estimate"):
+            got = measure(mode, path, args.model)
+            ratio = f"{got['mb_per_s'] / naive['mb_per_s']:.2f}x" if naive else "-"
+            print(
+                f"{label:<18}{mode:<20}{got['mb_per_s']:>8.1f}{got['seconds']:>9.1f}"
+                f"{got['peak_pss_mb']:>8.0f}{got['peak_rss_mb']:>9.0f}{got['total_tokens']:>13,}{ratio:>10}"
+            )
+            if naive and kind in PLAIN_KINDS and got["total_tokens"] != naive["total_tokens"]:
+                print(
+                    f"  MISMATCH: ftkit {got['total_tokens']:,} != naive "
+                    f"{naive['total_tokens']:,} tokens"
+                )
+                failed = True
+        if naive:
+            print(
+                f"{label:<18}{'naive':<20}{naive['mb_per_s']:>8.1f}{naive['seconds']:>9.1f}"
+                f"{naive['peak_pss_mb']:>8.0f}{naive['peak_rss_mb']:>9.0f}{naive['total_tokens']:>13,}{'1.00x':>10}"
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""How many epochs a run trains for, including what ``"auto"`` means.
+
+The service does not publish its ``"auto"`` rule; ftkit uses the rule of
+OpenAI's data-preparation cookbook: 3 epochs, raised so that small datasets
+see about 100 examples and lowered so that large ones see about 25,000,
+bounded to 1-25. Explicit epochs are used as given.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+from .._exceptions import UsageError
+
+__all__ = ["EpochsArg", "default_epochs", "resolve_epochs"]
+
+TARGET_EPOCHS = 3
+MIN_TARGET_EXAMPLES = 100
+MAX_TARGET_EXAMPLES = 25_000
+MIN_DEFAULT_EPOCHS = 1
+MAX_DEFAULT_EPOCHS = 25
+MAX_EPOCHS = 50  # n_epochs accepted by the jobs API
+
+EpochsArg: TypeAlias = "int | Literal['auto'] | None"
+
+
+def default_epochs(examples: int) -> int:
+    """The epochs ``"auto"`` is expected to choose for ``examples`` training examples."""
+    if examples <= 0:
+        return TARGET_EPOCHS
+    if examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
+        return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // examples)
+    if examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
+        return max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // examples)
+    return TARGET_EPOCHS
+
+
+def resolve_epochs(epochs: EpochsArg, examples: int) -> tuple[int, bool]:
+    """``(epochs, chosen_automatically)`` for an ``epochs=`` argument.
+
+    Raises:
+        UsageError: epochs that are not ``None``, ``"auto"`` or an int in 1-50.
+    """
+    if epochs is None or epochs == "auto":
+        return default_epochs(examples), True
+    if isinstance(epochs, bool) or not isinstance(epochs, int):
+        raise UsageError(f"epochs must be 'auto' or an integer from 1 to 50, got {epochs!r}")
+    if not 1 <= epochs <= MAX_EPOCHS:
+        raise UsageError(f"epochs must be from 1 to {MAX_EPOCHS}, got {epochs}")
+    return epochs, False

@@ -1,0 +1,90 @@
+"""``ftkit.estimate``: what a training file will cost, from one streaming pass.
+
+The pass is the validator's (:func:`ftkit.validate._engine.scan`): it parses
+each line, keeps the structurally valid examples and counts them with a
+:class:`~ftkit.tokens.TokenCounter`, in parallel byte-range chunks for large
+files. The estimate skips the dataset-quality checks; invalid lines are not
+counted and are reported as ``skipped``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from .._exceptions import UsageError
+from .epochs import EpochsArg
+from .prices import PricesArg
+from .stats import CostEstimate, TokenStats
+
+__all__ = ["estimate"]
+
+logger = logging.getLogger("ftkit.cost")
+
+_PRICING_METHOD = {"sft": "supervised", "dpo": "dpo"}
+
+
+def estimate(
+    source: str | os.PathLike[str] | Iterable[Any],
+    *,
+    model: str,
+    epochs: EpochsArg = None,
+    prices: PricesArg = None,
+    method: str | None = None,
+    workers: int | None = None,
+) -> CostEstimate:
+    """Count a training file's tokens for ``model`` and price the run.
+
+    Args:
+        source: a JSONL path, or an iterable of record dicts, records or JSON lines.
+        model: the model to train (``ft:`` names use their base model's tokenizer,
+            per-example limit and price).
+        epochs: ``None``/``"auto"`` for the documented default rule, or an int (1-50).
+        prices: overrides of the dated price table: a :class:`~ftkit.cost.PriceTable`,
+            ``{model: USD per 1M training tokens}``, or a JSON file path.
+        method: ``"sft"``/``"supervised"`` or ``"dpo"``; ``None`` detects it from the file.
+        workers: processes for a large file (``None`` chooses, ``1`` stays in-process).
+
+    Returns:
+        The :class:`CostEstimate`; ``cost_usd`` is ``None`` (with ``cost_reason``) for a
+        model without a known per-token price.
+
+    Raises:
+        UsageError: a missing file, an unknown model, bad epochs or prices.
+        TokenizerUnavailable: no verified vocabulary for the model's encoding.
+    """
+    from ..tokens.counting import TokenCounter
+    from ..validate._engine import scan
+
+    TokenCounter(model)  # fail here, loudly, on an unknown model or a missing vocabulary
+    result = scan(
+        source,
+        model=model,
+        method=method,
+        checks=False,
+        workers=workers,
+        max_per_code=0,
+        minimum_examples=False,
+    )
+    stats = result.tokens if result.tokens is not None else TokenStats()
+    counted = stats.examples
+    skipped = max(0, result.lines - result.blank_lines - counted)
+    if skipped:
+        logger.info(
+            "%s: %d line(s) are not valid records and were not counted",
+            result.source or "source",
+            skipped,
+        )
+    kind = result.kind or "sft"
+    if method in ("reinforcement", "rft"):
+        raise UsageError("reinforcement fine-tuning is billed per hour; it has no token estimate")
+    return CostEstimate.from_stats(
+        stats,
+        model=model,
+        epochs=epochs,
+        prices=prices,
+        method=_PRICING_METHOD[kind],
+        skipped=skipped,
+    )

@@ -1,0 +1,181 @@
+"""Training prices as dated data, never as constants buried in code.
+
+The default table ships as ``prices.json`` beside this module, with the month
+it was checked. Prices change and differ by provider (Azure bills its own
+rates), so every entry point takes ``prices=``: a :class:`PriceTable`, a
+mapping of model to USD per 1M training tokens, or the path of a JSON file
+(either the full table format or a plain ``{"model": price}`` object). Given
+entries override the defaults for those models only.
+
+A model the table does not know gets no price, with a reason: ftkit never
+guesses one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Union
+
+from .._exceptions import UsageError
+from ..tokens.encoding import base_model
+
+__all__ = ["Price", "PriceLookup", "PriceTable", "PricesArg", "load_prices"]
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """The training price of one model snapshot."""
+
+    per_1m_tokens: float | None = None
+    """USD per 1M training tokens (SFT and DPO), or ``None`` when not billed per token."""
+    per_hour: float | None = None
+    """USD per hour of training (reinforcement fine-tuning)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PriceLookup:
+    """The outcome of looking a model up: a per-token price, or the reason there is none."""
+
+    model: str
+    """The snapshot the price belongs to (after ``ft:`` and alias resolution)."""
+    per_1m_tokens: float | None
+    reason: str | None
+    """Why there is no per-token price; ``None`` when there is one."""
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Training prices per model snapshot, with the date they were checked."""
+
+    prices: Mapping[str, Price]
+    as_of: str
+    """When the prices were checked (``YYYY-MM`` or ``YYYY-MM-DD``; "custom" for user tables)."""
+    currency: str = "USD"
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """Undated or provider-specific names -> the snapshot they are priced as."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prices", MappingProxyType(dict(self.prices)))
+        object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
+
+    @classmethod
+    def default(cls) -> PriceTable:
+        """The table shipped with ftkit (see ``as_of``)."""
+        text = resources.files("ftkit.cost").joinpath("prices.json").read_text("utf-8")
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, as_of: str = "custom") -> PriceTable:
+        """Build a table from the ``prices.json`` format or a plain ``{model: price}`` mapping.
+
+        Raises:
+            UsageError: a price that is not a non-negative number.
+        """
+        if "training" in data and isinstance(data["training"], Mapping):
+            entries = data["training"]
+            as_of = str(data.get("as_of", as_of))
+            currency = str(data.get("currency", "USD"))
+            aliases = {str(k): str(v) for k, v in dict(data.get("aliases") or {}).items()}
+        else:
+            entries, currency, aliases = data, "USD", {}
+        prices = {str(model): _price(model, value) for model, value in entries.items()}
+        return cls(prices=prices, as_of=as_of, currency=currency, aliases=aliases)
+
+    def with_prices(self, overrides: Mapping[str, Any] | PriceTable) -> PriceTable:
+        """A copy where ``overrides`` (model -> USD per 1M tokens, or a table) win."""
+        extra = overrides if isinstance(overrides, PriceTable) else PriceTable.from_dict(overrides)
+        return PriceTable(
+            prices={**self.prices, **extra.prices},
+            as_of=f"{self.as_of} + custom" if extra.as_of == "custom" else extra.as_of,
+            currency=self.currency,
+            aliases={**self.aliases, **extra.aliases},
+        )
+
+    def lookup(self, model: str, *, method: str = "supervised") -> PriceLookup:
+        """The per-token training price of ``model`` (``ft:`` names use their base model).
+
+        DPO is priced like SFT. Reinforcement fine-tuning has no per-token price.
+        """
+        name = base_model(model)
+        if name not in self.prices:
+            name = self.aliases.get(name, name)
+        price = self.prices.get(name)
+        if price is None:
+            return PriceLookup(
+                name,
+                None,
+                f"no training price known for {name!r} (prices as of {self.as_of}); "
+                f"pass prices={{{name!r}: <{self.currency} per 1M tokens>}}",
+            )
+        if method in ("reinforcement", "rft") or price.per_1m_tokens is None:
+            hourly = (
+                f"{self.currency} {price.per_hour:.2f} per hour of training"
+                if price.per_hour is not None
+                else "per hour of training"
+            )
+            return PriceLookup(
+                name,
+                None,
+                f"{name} reinforcement fine-tuning is billed {hourly}, not per token",
+            )
+        return PriceLookup(name, price.per_1m_tokens, None)
+
+
+PricesArg = Union[PriceTable, Mapping[str, Any], str, "os.PathLike[str]", None]
+"""What ``prices=`` accepts: a table, ``{model: USD per 1M}``, a JSON file path, or ``None``."""
+
+_default: PriceTable | None = None
+
+
+def load_prices(prices: PricesArg = None) -> PriceTable:
+    """Resolve a ``prices=`` argument to a table (defaults overridden by what is given).
+
+    Raises:
+        UsageError: an unreadable file or a malformed price.
+    """
+    global _default
+    if _default is None:
+        _default = PriceTable.default()
+    if prices is None:
+        return _default
+    if isinstance(prices, PriceTable):
+        return prices
+    if isinstance(prices, (str, os.PathLike)):
+        path = Path(prices)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read prices from {path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise UsageError(f"{path}: a prices file must hold a JSON object")
+        return _default.with_prices(PriceTable.from_dict(data))
+    if isinstance(prices, Mapping):
+        return _default.with_prices(prices)
+    raise UsageError(
+        f"prices must be a PriceTable, a mapping or a file path, got {type(prices).__name__}"
+    )
+
+
+def _price(model: object, value: Any) -> Price:
+    if isinstance(value, Mapping):
+        per_token = value.get("per_1m_tokens")
+        per_hour = value.get("per_hour")
+    else:
+        per_token, per_hour = value, None
+    for number in (per_token, per_hour):
+        if number is not None and (
+            isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0
+        ):
+            raise UsageError(f"price of {model!r} must be a non-negative number, got {number!r}")
+    if per_token is None and per_hour is None:
+        raise UsageError(f"price of {model!r} needs per_1m_tokens or per_hour")
+    return Price(
+        per_1m_tokens=None if per_token is None else float(per_token),
+        per_hour=None if per_hour is None else float(per_hour),
+    )

@@ -1,0 +1,361 @@
+"""Token statistics of a dataset and the cost estimate built from them.
+
+:class:`TokenStats` is a mergeable accumulator: each worker of a parallel
+pass fills its own and the parent merges them, so nothing but small counts
+crosses process boundaries. It keeps one counter per distinct example length
+(a few thousand integers at most), which is enough for *true* percentiles:
+p5/p50/p95 are the 5th/50th/95th percentiles (linear interpolation between
+order statistics, like ``numpy.percentile``), not the 10th/90th the cookbook
+prints under those labels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..tokens.counting import ExampleTokens
+from ..tokens.encoding import base_model as _base_model
+from ..tokens.limits import example_limit
+from .epochs import EpochsArg, resolve_epochs
+from .prices import PricesArg, load_prices
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["CostEstimate", "HistogramBin", "TokenStats", "TokenSummary"]
+
+HISTOGRAM_BINS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramBin:
+    """Examples whose total tokens fall in ``[low, high)``."""
+
+    low: int
+    high: int
+    count: int
+
+
+class TokenStats:
+    """Per-example token figures of a dataset, accumulated one example at a time.
+
+    Picklable and mergeable (``a.merge(b)``); memory grows with the number of
+    distinct example lengths, not with the number of examples.
+    """
+
+    __slots__ = (
+        "_lengths",
+        "billed_tokens",
+        "examples",
+        "over_limit",
+        "total_tokens",
+        "trained_lost",
+        "trained_tokens",
+    )
+
+    def __init__(self) -> None:
+        self._lengths: dict[int, int] = {}
+        self.examples = 0
+        self.total_tokens = 0
+        self.trained_tokens = 0
+        self.billed_tokens = 0
+        self.over_limit = 0
+        self.trained_lost = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenStats(examples={self.examples}, total_tokens={self.total_tokens}, "
+            f"billed_tokens={self.billed_tokens}, over_limit={self.over_limit})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TokenStats):
+            return NotImplemented
+        return self.__getstate__() == other.__getstate__()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable accumulator
+
+    @classmethod
+    def of(cls, items: Iterable[ExampleTokens]) -> TokenStats:
+        """Stats of a sequence of counted examples."""
+        stats = cls()
+        for item in items:
+            stats.add(item)
+        return stats
+
+    def add(self, tokens: ExampleTokens) -> None:
+        """Account for one example."""
+        self.examples += 1
+        self.total_tokens += tokens.total
+        self.trained_tokens += tokens.trained
+        self.billed_tokens += tokens.billed
+        if tokens.over_limit:
+            self.over_limit += 1
+            self.trained_lost += tokens.trained_lost
+        lengths = self._lengths
+        lengths[tokens.total] = lengths.get(tokens.total, 0) + 1
+
+    def merge(self, other: TokenStats) -> TokenStats:
+        """Add ``other``'s examples to this one (in place); returns ``self``."""
+        self.examples += other.examples
+        self.total_tokens += other.total_tokens
+        self.trained_tokens += other.trained_tokens
+        self.billed_tokens += other.billed_tokens
+        self.over_limit += other.over_limit
+        self.trained_lost += other.trained_lost
+        lengths = self._lengths
+        for length, count in other._lengths.items():
+            lengths[length] = lengths.get(length, 0) + count
+        return self
+
+    @property
+    def min(self) -> int:
+        """Tokens of the shortest example (0 when empty)."""
+        return min(self._lengths, default=0)
+
+    @property
+    def max(self) -> int:
+        """Tokens of the longest example (0 when empty)."""
+        return max(self._lengths, default=0)
+
+    @property
+    def mean(self) -> float:
+        """Mean tokens per example (0.0 when empty)."""
+        return self.total_tokens / self.examples if self.examples else 0.0
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0-100) of per-example tokens, interpolated like numpy.
+
+        Raises:
+            ValueError: ``q`` outside 0-100.
+        """
+        if not 0 <= q <= 100:
+            raise ValueError(f"percentile must be within 0-100, got {q}")
+        if not self.examples:
+            return 0.0
+        rank = (self.examples - 1) * q / 100
+        low = math.floor(rank)
+        high = math.ceil(rank)
+        below = self._order_statistic(low)
+        above = below if high == low else self._order_statistic(high)
+        return below + (above - below) * (rank - low)
+
+    def _order_statistic(self, index: int) -> int:
+        seen = 0
+        for length in sorted(self._lengths):
+            seen += self._lengths[length]
+            if seen > index:
+                return length
+        raise IndexError(index)  # pragma: no cover - index is always < examples
+
+    @property
+    def p5(self) -> float:
+        """5th percentile of tokens per example."""
+        return self.percentile(5)
+
+    @property
+    def p50(self) -> float:
+        """Median tokens per example."""
+        return self.percentile(50)
+
+    @property
+    def p95(self) -> float:
+        """95th percentile of tokens per example."""
+        return self.percentile(95)
+
+    def histogram(self, bins: int = HISTOGRAM_BINS) -> tuple[HistogramBin, ...]:
+        """Example counts in ``bins`` equal-width integer ranges from min to max."""
+        if not self.examples:
+            return ()
+        if bins < 1:
+            raise ValueError("bins must be at least 1")
+        low, high = self.min, self.max + 1
+        width = max(1, math.ceil((high - low) / bins))
+        counts = [0] * math.ceil((high - low) / width)
+        for length, count in self._lengths.items():
+            counts[(length - low) // width] += count
+        return tuple(
+            HistogramBin(low + i * width, min(high, low + (i + 1) * width), count)
+            for i, count in enumerate(counts)
+        )
+
+    def summary(self) -> TokenSummary:
+        """A frozen snapshot of the distribution."""
+        return TokenSummary(
+            min=self.min,
+            max=self.max,
+            mean=self.mean,
+            p5=self.p5,
+            p50=self.p50,
+            p95=self.p95,
+            histogram=self.histogram(),
+        )
+
+
+@dataclass(frozen=True)
+class TokenSummary:
+    """Distribution of tokens per example."""
+
+    min: int
+    max: int
+    mean: float
+    p5: float
+    p50: float
+    p95: float
+    histogram: tuple[HistogramBin, ...] = ()
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a training run on a dataset will bill, before anything is uploaded.
+
+    Token fields count one pass over the file unless their name says otherwise;
+    ``billed_tokens`` is what the run is charged for (capped examples x epochs).
+    """
+
+    model: str
+    """The model given (may be an ``ft:`` name)."""
+    base_model: str
+    """The base snapshot used for the tokenizer, the limit and the price."""
+    method: str
+    """``supervised`` or ``dpo`` (priced alike), or ``reinforcement``."""
+    examples: int
+    epochs: int
+    epochs_auto: bool
+    """Whether ``epochs`` was chosen by the ``"auto"`` rule."""
+    total_tokens: int
+    """All tokens of the file, uncapped."""
+    trained_tokens: int
+    """Tokens the model learns to produce (weighted assistant turns, DPO outputs)."""
+    billed_tokens_per_epoch: int
+    """Tokens of the file with each example capped at the per-example limit."""
+    billed_tokens: int
+    """``billed_tokens_per_epoch * epochs``: the tokens the run is charged for."""
+    over_limit: int
+    """Examples longer than the per-example limit (truncated from the end)."""
+    trained_lost: int
+    """Trained tokens (per epoch) that truncation removes."""
+    limit: int | None
+    """Max tokens per example for the model, ``None`` when unknown."""
+    price_per_1m: float | None
+    """Training price in USD per 1M tokens, ``None`` when unknown or not per token."""
+    prices_as_of: str
+    """When the price table was checked."""
+    cost_usd: float | None
+    """``billed_tokens * price_per_1m / 1e6``; ``None`` with ``cost_reason`` when unknown."""
+    cost_reason: str | None
+    """Why ``cost_usd`` is ``None``."""
+    stats: TokenSummary = field(default_factory=lambda: TokenSummary(0, 0, 0.0, 0.0, 0.0, 0.0))
+    """Distribution of tokens per example."""
+    skipped: int = 0
+    """Lines not counted because they are not valid records (see ``ftkit.validate``)."""
+
+    @classmethod
+    def from_stats(
+        cls,
+        stats: TokenStats,
+        *,
+        model: str,
+        epochs: EpochsArg = None,
+        prices: PricesArg = None,
+        method: str = "supervised",
+        skipped: int = 0,
+    ) -> CostEstimate:
+        """Price accumulated token stats for ``model``.
+
+        Args:
+            stats: the dataset's token stats (counted with ``model``'s tokenizer and limit).
+            model: the model to train; ``ft:`` names use their base model.
+            epochs: ``None``/``"auto"`` for the default rule, or an explicit count (1-50).
+            prices: a :class:`PriceTable`, ``{model: USD per 1M}`` overrides, or a JSON file.
+            method: ``supervised``, ``dpo`` (same price) or ``reinforcement`` (not per token).
+            skipped: lines of the source that were not counted (invalid records).
+
+        Raises:
+            UsageError: invalid epochs or prices.
+        """
+        count, auto = resolve_epochs(epochs, stats.examples)
+        table = load_prices(prices)
+        found = table.lookup(model, method=method)
+        billed = stats.billed_tokens * count
+        cost = None if found.per_1m_tokens is None else billed * found.per_1m_tokens / 1_000_000
+        return cls(
+            model=model,
+            base_model=_base_model(model),
+            method=method,
+            examples=stats.examples,
+            epochs=count,
+            epochs_auto=auto,
+            total_tokens=stats.total_tokens,
+            trained_tokens=stats.trained_tokens,
+            billed_tokens_per_epoch=stats.billed_tokens,
+            billed_tokens=billed,
+            over_limit=stats.over_limit,
+            trained_lost=stats.trained_lost,
+            limit=example_limit(model),
+            price_per_1m=found.per_1m_tokens,
+            prices_as_of=table.as_of,
+            cost_usd=cost,
+            cost_reason=found.reason,
+            stats=stats.summary(),
+            skipped=skipped,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (the histogram as ``[low, high, count]`` lists)."""
+        data = asdict(self)
+        data["stats"]["histogram"] = [[b.low, b.high, b.count] for b in self.stats.histogram]
+        return data
+
+    def __str__(self) -> str:
+        return "\n".join(_render(self))
+
+
+def _render(est: CostEstimate) -> list[str]:
+    s = est.stats
+    epochs = f"{est.epochs} ({'auto' if est.epochs_auto else 'given'})"
+    lines = [
+        f"model           {est.model}"
+        + (f" (base {est.base_model})" if est.base_model != est.model else ""),
+        f"examples        {est.examples:,}"
+        + (f" ({est.skipped:,} invalid lines not counted)" if est.skipped else ""),
+        f"tokens          {est.total_tokens:,} total, {est.trained_tokens:,} trained",
+        f"per example     min {s.min:,}  p5 {s.p5:,.0f}  p50 {s.p50:,.0f}  "
+        f"p95 {s.p95:,.0f}  max {s.max:,}  mean {s.mean:,.1f}",
+    ]
+    if est.limit is not None:
+        lines.append(
+            f"over limit      {est.over_limit:,} of {est.examples:,} examples exceed "
+            f"{est.limit:,} tokens"
+            + (f"; {est.trained_lost:,} trained tokens truncated" if est.over_limit else "")
+        )
+    lines += [
+        f"epochs          {epochs}",
+        f"billed tokens   {est.billed_tokens:,} ({est.billed_tokens_per_epoch:,} per epoch)",
+    ]
+    if est.cost_usd is not None and est.price_per_1m is not None:
+        lines.append(
+            f"cost            ${est.cost_usd:,.2f} at ${est.price_per_1m:,.2f} per 1M tokens "
+            f"(prices as of {est.prices_as_of})"
+        )
+    else:
+        lines.append(f"cost            unknown: {est.cost_reason}")
+    return lines
+
+
+def estimate_from_mapping(data: Mapping[str, Any]) -> CostEstimate:
+    """Rebuild a :class:`CostEstimate` from :meth:`CostEstimate.to_dict` output."""
+    values = dict(data)
+    summary = dict(values.pop("stats"))
+    summary["histogram"] = tuple(HistogramBin(*b) for b in summary.get("histogram", ()))
+    return CostEstimate(**values, stats=TokenSummary(**summary))
