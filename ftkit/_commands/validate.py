@@ -1,0 +1,117 @@
+"""``ftkit validate``: every problem of one or more training files, before anything is uploaded.
+
+Exit codes: 0 when no file has errors (warnings are fine), 1 when any file
+has errors, 2 on usage errors (a missing file, a bad flag).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import UsageError
+
+__all__ = ["register"]
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
+    return number
+
+
+def _workers(value: str) -> int:
+    number = _count(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return number
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``validate`` subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "validate",
+        help="check JSONL training files for every problem, with line numbers and fixes",
+        description=(
+            "Check SFT or DPO training files in one streaming pass: format, structure, tool "
+            "calls, images, the model's limits and dataset quality. Every finding has a code "
+            "(documented in docs/validation.md), a line, a JSON path and a fix. Exit status: "
+            "0 no errors, 1 errors found, 2 usage error."
+        ),
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="training file(s) (.jsonl)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="the model to train, e.g. gpt-4.1-mini-2025-04-14: checks the model and counts "
+        "tokens and cost",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("sft", "dpo"),
+        default=None,
+        help="the training method (default: the kind of each file's first record)",
+    )
+    parser.add_argument(
+        "--validation",
+        metavar="FILE",
+        default=None,
+        help="a validation file for the (single) training file: checked too, with overlap",
+    )
+    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+    parser.add_argument(
+        "--max-per-code",
+        type=_count,
+        default=20,
+        metavar="N",
+        help="findings shown per code; the rest are counted (default 20)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="processes for large files (default: automatic; 1 stays in-process)",
+    )
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..validate import validate
+
+    paths = [Path(name) for name in args.files]
+    if args.validation is not None:
+        if len(paths) != 1:
+            raise UsageError("--validation needs exactly one training FILE")
+        paths_to_check = [*paths, Path(args.validation)]
+    else:
+        paths_to_check = paths
+    for path in paths_to_check:
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+
+    reports = [
+        validate(
+            str(path),
+            model=args.model,
+            method=args.method,
+            validation=args.validation,
+            max_per_code=args.max_per_code,
+            workers=args.workers,
+        )
+        for path in paths
+    ]
+    ok = all(report.ok for report in reports)
+    if args.json:
+        json.dump({"ok": ok, "reports": [r.to_dict() for r in reports]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print("\n\n".join(str(report) for report in reports))
+    return 0 if ok else 1

@@ -1,0 +1,767 @@
+"""The one streaming pass: parse, check, count tokens and gather quality signals.
+
+:func:`scan` reads a JSONL file (or in-memory records) once. Each line is
+decoded with the stdlib JSON decoder and checked as a plain dict; when a
+model is given, every structurally valid example is counted with the
+analyzer's :class:`~ftkit.tokens.counting.TokenCounter` into a
+:class:`~ftkit.cost.TokenStats`. :func:`ftkit.validate` and
+:func:`ftkit.estimate` are both built on it.
+
+Large files are split into byte ranges that start on line boundaries and are
+scanned by worker processes; a worker numbers lines from 1 within its chunk
+and the parent shifts them when it merges, so no worker needs to know where
+its chunk sits in the file. Small files stay in-process: a worker costs about
+a second to start (it loads a tokenizer).
+
+Memory does not grow with the file: per code only the first ``max_per_code``
+findings are kept (the rest are counted), the duplicate index holds an 8-byte
+hash and a line number per example, and distributions are histograms.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .._exceptions import FtkitError, UsageError
+from ..jsonl import iter_lines, utf8_error
+from ..schema.formats import describe_foreign, detect_kind
+from ._checks_dpo import check_dpo
+from ._checks_sft import CheckContext, MessageSummary, check_sft
+from ._issues import CODES, Issue, Severity
+from ._models import lookup_model
+from ._quality import (
+    NO_SYSTEM,
+    QualityStats,
+    find_secrets,
+    find_special_tokens,
+    line_has_secret,
+    line_has_special_token,
+    walk_strings,
+)
+
+if TYPE_CHECKING:
+    from ..cost import TokenStats
+    from ..tokens.counting import TokenCounter
+
+__all__ = ["ScanResult", "scan"]
+
+logger = logging.getLogger("ftkit.validate")
+
+Kind = Literal["sft", "dpo"]
+
+MIN_EXAMPLES = 10
+"""OpenAI's minimum number of training examples."""
+RECOMMENDED_EXAMPLES = 50
+FILES_API_LIMIT = 512 * 1024 * 1024
+UPLOADS_API_LIMIT = 8 * 1024 * 1024 * 1024
+DEFAULT_MAX_PER_CODE = 20
+
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+"""Files smaller than this are scanned in-process unless ``workers`` asks otherwise."""
+_CHUNK_MIN = 4 * 1024 * 1024
+_CHUNK_MAX = 64 * 1024 * 1024
+_SYSTEM_SHARE = 0.8
+"""A system prompt used by this share of examples is "the" prompt; others are flagged."""
+_LONG_FACTOR = 20
+_LONG_MIN_CHARS = 2000
+
+_ERROR_CODES = frozenset(code for code, info in CODES.items() if info.severity is Severity.ERROR)
+_METHODS: dict[str, Kind] = {"sft": "sft", "supervised": "sft", "dpo": "dpo"}
+_WHITESPACE = b" \t\r\n\f\v"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (use null or a number)")
+
+
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+_Sample = tuple["int | None", str, str, "str | None"]  # line, path, message, hint
+
+
+@dataclass(frozen=True)
+class _Options:
+    model: str | None
+    method: Kind | None
+    checks: bool
+    max_per_code: int
+    vision: bool | None
+
+
+class _Pass:
+    """Accumulates the findings and stats of one stream: a file, a chunk, or items.
+
+    Picklable without its token counter, so a worker can send it back.
+    """
+
+    def __init__(self, options: _Options, counter: TokenCounter | None) -> None:
+        self.options = options
+        self.ctx = CheckContext(vision=options.vision, model=options.model)
+        self.counter = counter
+        self.counts: dict[str, int] = {}
+        self.samples: dict[str, list[_Sample]] = {}
+        self.kind_counts: dict[str, int] = {"sft": 0, "dpo": 0}
+        self.kind_lines: dict[str, list[int]] = {"sft": [], "dpo": []}
+        self.kind_first: dict[str, int] = {}
+        self.lines = 0
+        self.blank = 0
+        self.quality: QualityStats | None = QualityStats() if options.checks else None
+        self.tokens: TokenStats | None = None
+        if counter is not None:
+            from ..cost import TokenStats
+
+            self.tokens = TokenStats()
+        self._line: int | None = None
+        self._errors = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["counter"] = None
+        return state
+
+    # -- findings
+    def emit(self, code: str, path: str, message: str, hint: str | None) -> None:
+        """Record a finding on the current line (the signature checks call)."""
+        self.emit_at(self._line, code, path, message, hint)
+
+    def emit_at(
+        self, line: int | None, code: str, path: str, message: str, hint: str | None = None
+    ) -> None:
+        counts = self.counts
+        counts[code] = counts.get(code, 0) + 1
+        if code in _ERROR_CODES:
+            self._errors += 1
+        bucket = self.samples.get(code)
+        if bucket is None:
+            bucket = self.samples[code] = []
+        if len(bucket) < self.options.max_per_code:
+            bucket.append((line, path, message, hint))
+
+    # -- input
+    def feed_line(self, number: int, data: bytes) -> None:
+        """Check one physical line of a file (without its line ending)."""
+        self.lines = number
+        self._line = number
+        if not data.strip(_WHITESPACE):
+            self.blank += 1
+            self.emit("blank_line", "", "the line is blank", None)
+            return
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.emit("invalid_utf8", "", utf8_error(data) or "not valid UTF-8", None)
+            return
+        try:
+            obj = _decode(text)
+        except json.JSONDecodeError as exc:
+            self.emit("invalid_json", "", f"invalid JSON at column {exc.colno}: {exc.msg}", None)
+            return
+        except RecursionError:
+            self.emit("invalid_json", "", "the JSON is nested too deeply to read", None)
+            return
+        except ValueError as exc:
+            self.emit("invalid_json", "", f"invalid JSON: {exc}", None)
+            return
+        self.feed_object(number, obj, data)
+
+    def feed_item(self, number: int, item: Any) -> None:
+        """Check one in-memory item: a dict, a record model, or a JSON line."""
+        self.lines = number
+        self._line = number
+        if isinstance(item, (str, bytes)):
+            self.feed_line(
+                number, item.encode("utf-8", "surrogatepass") if isinstance(item, str) else item
+            )
+            return
+        to_dict = getattr(item, "to_dict", None)
+        if not isinstance(item, Mapping) and to_dict is not None and hasattr(item, "kind"):
+            item = to_dict()
+        if not isinstance(item, Mapping):
+            self.emit(
+                "not_an_object",
+                "",
+                f"item {number} is a {type(item).__name__}, not a record or a dict",
+                None,
+            )
+            return
+        try:
+            data = json.dumps(item, ensure_ascii=True, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            self.emit("invalid_json", "", f"item {number} is not JSON data: {exc}", None)
+            return
+        # Round-trip to plain JSON values: the checks expect exactly what a file would hold.
+        self.feed_object(number, json.loads(data), data.encode("ascii"))
+
+    def feed_object(self, number: int, obj: Any, data: bytes) -> None:
+        """Check one decoded JSON value; ``data`` is its serialised form."""
+        self._line = number
+        if not isinstance(obj, dict):
+            self.emit(
+                "not_an_object", "", f"each line must be a JSON object, got {_json_kind(obj)}", None
+            )
+            return
+        kind = detect_kind(obj)
+        if kind is None:
+            self.emit(
+                "unknown_format", "", describe_foreign(obj, expected=self.options.method), None
+            )
+            return
+        self.kind_counts[kind] += 1
+        self.kind_first.setdefault(kind, number)
+        if len(self.kind_lines[kind]) < self.options.max_per_code:
+            self.kind_lines[kind].append(number)
+        errors = self._errors
+        summary = (check_sft if kind == "sft" else check_dpo)(obj, self.emit, self.ctx)
+        if line_has_special_token(data):
+            self._special_tokens(obj)
+        if b"\\ud" in data or b"\\uD" in data:
+            self._lone_surrogates(obj)
+        quality = self.quality
+        if quality is not None:
+            if line_has_secret(data):
+                self._secrets(obj)
+            quality.add_example(number, data.strip(_WHITESPACE))
+            if summary is not None:
+                self._add_summary(quality, number, summary)
+        if self.counter is not None and self._errors == errors:
+            tokens = self.counter.count(obj)
+            assert self.tokens is not None
+            self.tokens.add(tokens)
+            if tokens.over_limit:
+                self.emit(
+                    "example_too_long",
+                    "",
+                    f"the example has {tokens.total:,} tokens, over the {self.counter.limit:,} "
+                    f"limit of {self.options.model}; truncation from the end drops "
+                    f"{tokens.trained_lost:,} of its {tokens.trained:,} trained tokens",
+                    None,
+                )
+
+    def _add_summary(self, quality: QualityStats, number: int, summary: MessageSummary) -> None:
+        roles = quality.roles
+        for role in summary.roles:
+            roles[role] += 1
+        quality.messages_per_example.add(len(summary.roles))
+        quality.add_system_prompt(number, summary.system_prompt)
+        for chars in summary.responses:
+            quality.add_response(number, chars)
+
+    def _special_tokens(self, obj: dict[str, Any]) -> None:
+        for path, text in walk_strings(obj):
+            if "<|" in text:
+                found = find_special_tokens(text)
+                if found:
+                    self.emit(
+                        "special_token",
+                        path,
+                        f"the text contains {', '.join(found)}, which the service rejects",
+                        None,
+                    )
+
+    def _lone_surrogates(self, obj: dict[str, Any]) -> None:
+        for path, text in walk_strings(obj):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                self.emit(
+                    "invalid_unicode",
+                    path,
+                    "the text contains an unpaired surrogate escape (\\ud800-\\udfff)",
+                    None,
+                )
+
+    def _secrets(self, obj: dict[str, Any]) -> None:
+        for path, text in walk_strings(obj):
+            labels = find_secrets(text)
+            if labels:
+                self.emit(
+                    "possible_secret",
+                    path,
+                    f"the text contains what looks like {' and '.join(labels)}",
+                    None,
+                )
+
+    # -- combining chunks
+    def shift(self, offset: int) -> None:
+        """Make chunk-relative line numbers absolute."""
+        if not offset:
+            return
+        for code, bucket in self.samples.items():
+            self.samples[code] = [
+                (line + offset if line is not None else None, path, message, hint)
+                for line, path, message, hint in bucket
+            ]
+        for kind, lines in self.kind_lines.items():
+            self.kind_lines[kind] = [line + offset for line in lines]
+        self.kind_first = {kind: line + offset for kind, line in self.kind_first.items()}
+        if self.quality is not None:
+            self.quality.shift(offset)
+
+    def merge(self, other: _Pass) -> None:
+        """Append the results of the chunk that follows this one."""
+        for code, count in other.counts.items():
+            self.counts[code] = self.counts.get(code, 0) + count
+        limit = self.options.max_per_code
+        for code, bucket in other.samples.items():
+            mine = self.samples.setdefault(code, [])
+            mine.extend(bucket[: max(0, limit - len(mine))])
+        for kind in ("sft", "dpo"):
+            self.kind_counts[kind] += other.kind_counts[kind]
+            mine_lines = self.kind_lines[kind]
+            mine_lines.extend(other.kind_lines[kind][: max(0, limit - len(mine_lines))])
+            if kind in other.kind_first:
+                self.kind_first.setdefault(kind, other.kind_first[kind])
+        self.lines += other.lines
+        self.blank += other.blank
+        self._errors += other._errors
+        if self.quality is not None and other.quality is not None:
+            self.quality.merge(other.quality)
+        if self.tokens is not None and other.tokens is not None:
+            self.tokens.merge(other.tokens)
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class ScanResult:
+    """Everything one pass over a source learned.
+
+    This is the internal result :func:`ftkit.validate` and :func:`ftkit.estimate`
+    build on; ``issues`` holds at most ``max_per_code`` findings per code, while
+    ``counts`` counts them all.
+    """
+
+    source: str | None
+    """The file's path as given, or ``None`` for in-memory items."""
+    kind: Kind | None
+    """The file's kind: the method asked for, else the kind of its first record."""
+    examples: int
+    """Records of the file's kind (what the provider counts as training examples)."""
+    lines: int
+    """Physical lines (or items) read, blank ones included."""
+    blank_lines: int
+    size_bytes: int | None
+    counts: dict[str, int]
+    issues: list[Issue]
+    stats: dict[str, Any]
+    tokens: TokenStats | None
+    """Token figures of the structurally valid examples, when a model was given."""
+    model: str | None
+    method: Kind | None
+    workers: int
+    """Processes that scanned the source (1: in-process)."""
+    quality: QualityStats | None = field(default=None, repr=False)
+
+    @property
+    def error_count(self) -> int:
+        """Error-severity findings, all of them (not only the kept samples)."""
+        return sum(n for code, n in self.counts.items() if code in _ERROR_CODES)
+
+
+# ---------------------------------------------------------------- the pass
+
+
+def scan(
+    source: str | os.PathLike[str] | Iterable[Any],
+    *,
+    model: str | None = None,
+    method: str | None = None,
+    checks: bool = True,
+    workers: int | None = None,
+    max_per_code: int = DEFAULT_MAX_PER_CODE,
+    minimum_examples: bool = True,
+    model_findings: bool = True,
+) -> ScanResult:
+    """Read a source once: structural checks, token counts and (optionally) quality checks.
+
+    Args:
+        source: a JSONL path, or an iterable of dicts, records or JSON lines.
+        model: the model to train; enables model checks and token counting.
+        method: ``"sft"`` (or ``"supervised"``) or ``"dpo"``; ``None`` detects it
+            from the first record.
+        checks: ``False`` skips the dataset-quality checks (duplicates, system
+            prompts, secrets, long responses), for a pass that only counts tokens.
+        workers: processes to use for a file; ``None`` chooses (one for files
+            under 32 MB, else one per CPU), ``1`` stays in-process.
+        max_per_code: findings kept per code; the rest are only counted.
+        minimum_examples: check the minimum example count (off for validation files).
+        model_findings: report model-level findings (unknown model, method,
+            shutdown); off for a validation file, whose training file reports them.
+
+    Raises:
+        UsageError: a missing file, an unknown method, a bad ``workers`` or
+            ``max_per_code`` value.
+    """
+    kind = _method(method)
+    if isinstance(max_per_code, bool) or not isinstance(max_per_code, int) or max_per_code < 0:
+        raise UsageError(f"max_per_code must be a whole number >= 0, got {max_per_code!r}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise UsageError(f"workers must be a whole number >= 1, got {workers!r}")
+
+    file_issues: list[tuple[str, str]] = []
+    vision: bool | None = None
+    counter: TokenCounter | None = None
+    if model is not None:
+        if not isinstance(model, str) or not model.strip():
+            raise UsageError("model must be a model name such as 'gpt-4.1-mini-2025-04-14'")
+        model_issues: list[tuple[str, str]] = []
+        vision = _model_issues(model, model_issues)
+        counter = _make_counter(model, model_issues)
+        if model_findings:
+            file_issues += model_issues
+    options = _Options(model, kind, checks, max_per_code, vision)
+
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        size = path.stat().st_size
+        count = _workers(workers, size)
+        if count > 1:
+            result = _scan_parallel(path, size, options, counter, count)
+        else:
+            result = _Pass(options, counter)
+            for raw in iter_lines(path, skip_blank=False):
+                result.feed_line(raw.number, raw.data)
+        name: str | None = str(source)
+    elif isinstance(source, (bytes, bytearray)) or not isinstance(source, Iterable):
+        raise UsageError(
+            f"source must be a JSONL path or an iterable of records, got {type(source).__name__}"
+        )
+    else:
+        size, count, name = None, 1, None
+        result = _Pass(options, counter)
+        for number, item in enumerate(source, 1):
+            result.feed_item(number, item)
+    return _finish(
+        result, name, size, count, options, file_issues, minimum_examples, model_findings
+    )
+
+
+def _method(method: str | None) -> Kind | None:
+    if method is None:
+        return None
+    kind = _METHODS.get(method) if isinstance(method, str) else None
+    if kind is None:
+        raise UsageError(
+            f"method must be 'sft' (or 'supervised') or 'dpo', got {method!r}; "
+            "reinforcement fine-tuning files are not validated by ftkit"
+        )
+    return kind
+
+
+def _model_issues(model: str, out: list[tuple[str, str]]) -> bool | None:
+    """Model-level findings; returns whether the model takes images (None: unknown)."""
+    info = lookup_model(model)
+    if info is None:
+        out.append(
+            (
+                "unknown_model",
+                f"ftkit has no data about {model!r}: fine-tunability, methods, vision and "
+                "the per-example limit are not checked",
+            )
+        )
+        return None
+    if not info.fine_tunable:
+        out.append(("model_not_fine_tunable", f"{model!r} cannot be fine-tuned: {info.note}"))
+        return None
+    if info.shutdown:
+        out.append(
+            (
+                "model_shutdown",
+                f"{info.name} and its fine-tunes are announced to shut down on {info.shutdown}",
+            )
+        )
+    return info.vision
+
+
+def _make_counter(model: str, out: list[tuple[str, str]]) -> TokenCounter | None:
+    from ..tokens.counting import TokenCounter
+
+    try:
+        counter = TokenCounter(model)
+    except FtkitError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        out.append(("tokens_unavailable", f"tokens are not counted: {first}"))
+        return None
+    _COUNTERS[model] = counter
+    return counter
+
+
+def _workers(requested: int | None, size: int) -> int:
+    if requested is not None:
+        return requested
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        cpus = os.cpu_count() or 1
+    return max(1, cpus)
+
+
+# ---------------------------------------------------------------- parallel
+
+_COUNTERS: dict[str, TokenCounter] = {}
+"""Token counters of this process, by model (workers build one each, once)."""
+
+
+def _chunk_bounds(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges of about ``size / parts`` bytes, each starting at a line start."""
+    target = min(_CHUNK_MAX, max(_CHUNK_MIN, size // max(1, parts)))
+    bounds = [0]
+    with open(path, "rb") as handle:
+        position = target
+        while position < size:
+            handle.seek(position - 1)
+            handle.readline()  # to the end of the line holding byte position-1
+            start = handle.tell()
+            if start >= size:
+                break
+            bounds.append(start)
+            position = start + target
+    bounds.append(size)
+    return list(itertools.pairwise(bounds))
+
+
+def _scan_chunk(task: tuple[str, int, int, _Options]) -> _Pass:
+    path, start, end, options = task
+    counter = None
+    if options.model is not None:
+        counter = _COUNTERS.get(options.model)
+        if counter is None:
+            from ..tokens.counting import TokenCounter
+
+            try:
+                counter = _COUNTERS[options.model] = TokenCounter(options.model)
+            except FtkitError:
+                counter = None
+    result = _Pass(options, counter)
+    for raw in iter_lines(path, start=start, end=end, first_line=1, skip_blank=False):
+        result.feed_line(raw.number, raw.data)
+    return result
+
+
+def _context() -> Any:
+    # fork starts workers instantly and shares the loaded tokenizer, but is only safe in a
+    # single-threaded process; anything else gets spawn (each worker loads its own).
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _scan_parallel(
+    path: Path, size: int, options: _Options, counter: TokenCounter | None, workers: int
+) -> _Pass:
+    chunks = _chunk_bounds(path, size, workers * 4)
+    tasks = [(str(path), start, end, options) for start, end in chunks]
+    logger.debug("scanning %s in %d chunks with %d workers", path, len(tasks), workers)
+    total = _Pass(options, counter)
+    offset = 0
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=_context()) as pool:
+        for part in pool.map(_scan_chunk, tasks):
+            part.shift(offset)
+            offset += part.lines
+            total.merge(part)
+    return total
+
+
+# ---------------------------------------------------------------- conclusions
+
+
+def _finish(
+    result: _Pass,
+    name: str | None,
+    size: int | None,
+    workers: int,
+    options: _Options,
+    file_issues: list[tuple[str, str]],
+    minimum_examples: bool,
+    model_findings: bool,
+) -> ScanResult:
+    emit = result.emit_at
+    for code, message in file_issues:
+        emit(None, code, "", message)
+
+    counts = result.kind_counts
+    kind: Kind | None = options.method
+    if kind is None and result.kind_first:
+        firsts = result.kind_first
+        kind = "sft" if firsts.get("sft", sys.maxsize) < firsts.get("dpo", sys.maxsize) else "dpo"
+    examples = counts[kind] if kind is not None else 0
+
+    if kind is not None:
+        other: Kind = "dpo" if kind == "sft" else "sft"
+        code = "method_mismatch" if options.method else "mixed_kinds"
+        first_line = result.kind_first.get(kind)
+        reason = (
+            f"the method is {kind.upper()}"
+            if options.method
+            else f"the file is {kind.upper()} (first record on line {first_line})"
+        )
+        for line in result.kind_lines[other]:
+            emit(line, code, "", f"this line is a {other.upper()} record but {reason}")
+        hidden = counts[other] - len(result.kind_lines[other])
+        if hidden > 0:
+            result.counts[code] = result.counts.get(code, 0) + hidden
+
+    if model_findings and options.model is not None and kind is not None:
+        info = lookup_model(options.model)
+        if info is not None and info.fine_tunable and kind not in info.methods:
+            emit(
+                None,
+                "method_not_supported",
+                "",
+                f"{options.model!r} does not support {kind.upper()} fine-tuning (it supports "
+                f"{', '.join(sorted(m.upper() for m in info.methods))})",
+            )
+
+    if result.lines - result.blank == 0:
+        emit(None, "empty_file", "", "the file has no examples" if name else "no items were given")
+    elif minimum_examples and examples:
+        if examples < MIN_EXAMPLES:
+            emit(
+                None,
+                "too_few_examples",
+                "",
+                f"{examples} example(s); the minimum for fine-tuning is {MIN_EXAMPLES}",
+            )
+        elif examples < RECOMMENDED_EXAMPLES:
+            emit(
+                None,
+                "few_examples",
+                "",
+                f"{examples} examples; at least {RECOMMENDED_EXAMPLES} are recommended",
+            )
+    if size is not None and size > UPLOADS_API_LIMIT:
+        emit(
+            None,
+            "file_too_large",
+            "",
+            f"the file is {size / 2**30:.1f} GiB; the Uploads API takes at most 8 GB",
+        )
+    elif size is not None and size > FILES_API_LIMIT:
+        emit(
+            None,
+            "uses_uploads_api",
+            "",
+            f"the file is {size / 2**20:,.0f} MiB, over the 512 MB Files API limit",
+        )
+
+    stats: dict[str, Any] = {}
+    quality = result.quality
+    if quality is not None:
+        _duplicates(result, quality)
+        _system_prompts(result, quality)
+        _long_responses(result, quality)
+        stats = quality.summary()
+
+    issues = [
+        Issue(code, CODES[code].severity, line, path, message, hint or CODES[code].hint, name)
+        for code, bucket in result.samples.items()
+        for line, path, message, hint in bucket
+    ]
+    issues.sort(key=_issue_order)
+    return ScanResult(
+        source=name,
+        kind=kind,
+        examples=examples,
+        lines=result.lines,
+        blank_lines=result.blank,
+        size_bytes=size,
+        counts=dict(sorted(result.counts.items())),
+        issues=issues,
+        stats=stats,
+        tokens=result.tokens,
+        model=options.model,
+        method=options.method,
+        workers=workers,
+        quality=quality,
+    )
+
+
+def _issue_order(issue: Issue) -> tuple[int, int, int, str]:
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[issue.severity]
+    if issue.line is None:
+        return (0, rank, 0, issue.code)
+    return (1, issue.line, rank, issue.path)
+
+
+def _duplicates(result: _Pass, quality: QualityStats) -> None:
+    for line, first in quality.duplicates():
+        result.emit_at(line, "duplicate_example", "", f"this example repeats line {first}")
+
+
+def _system_prompts(result: _Pass, quality: QualityStats) -> None:
+    prompts = quality.prompts
+    if len(prompts) < 2:
+        return
+    total = sum(count for count, _ in prompts.values()) + quality.prompts_dropped
+    key, (top, top_line) = max(prompts.items(), key=lambda item: (item[1][0], -item[1][1]))
+    if top < _SYSTEM_SHARE * total:
+        return  # prompts vary by design (no dominant prompt): nothing unexpected
+    shared = (
+        f"{top} of {total} examples have no system prompt"
+        if key == NO_SYSTEM
+        else f"{top} of {total} examples share the system prompt on line {top_line}"
+    )
+    variants = sorted(
+        (first, count, other) for other, (count, first) in prompts.items() if other != key
+    )
+    for first, count, other in variants:
+        what = (
+            "has no system prompt"
+            if other == NO_SYSTEM
+            else "has a different system prompt"
+            if key != NO_SYSTEM
+            else "has a system prompt"
+        )
+        more = f" ({count} examples like it)" if count > 1 else ""
+        result.emit_at(
+            first,
+            "system_prompt_varies",
+            "messages[0]" if other != NO_SYSTEM else "",
+            f"this example {what}{more}, while {shared}",
+        )
+
+
+def _long_responses(result: _Pass, quality: QualityStats) -> None:
+    histogram = quality.response_chars
+    median = histogram.quantile(0.5)
+    if median is None or histogram.count < 5:
+        return
+    threshold = max(_LONG_MIN_CHARS, _LONG_FACTOR * max(1, median))
+    for line, chars in sorted(quality.longest_responses()):
+        if chars >= threshold:
+            result.emit_at(
+                line,
+                "long_response",
+                "",
+                f"an assistant response of {chars:,} characters; the median is {median:,}",
+            )

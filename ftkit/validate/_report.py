@@ -1,0 +1,292 @@
+"""The validation report: findings, counts, stats, tokens and cost, in every form a user reads.
+
+One object serves a script (``report.ok``, ``raise_for_errors()``), a CI job
+(``to_dict()``, JSON-safe with stable keys), a terminal (``str(report)``) and
+a notebook (``_repr_html_``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import DatasetInvalid
+from ._issues import Issue, Severity
+
+if TYPE_CHECKING:
+    from ..cost import CostEstimate, TokenStats
+    from ._engine import ScanResult
+
+__all__ = ["ValidationReport"]
+
+
+class ValidationReport:
+    """What :func:`ftkit.validate` found in a dataset.
+
+    Attributes:
+        source: the file validated (``None`` for in-memory data).
+        kind: ``"sft"``, ``"dpo"``, or ``None`` when no record could be recognised.
+        examples: records of the file's kind.
+        lines: physical lines (or items) read.
+        issues: the findings kept, sorted by line (at most ``max_per_code`` per code).
+        counts: every finding counted per code, kept or not.
+        stats: distributions: roles, messages per example, assistant response lengths.
+        tokens: token stats of the valid examples, when a model was given.
+        cost: the training cost estimate, when a model with a known price was given.
+        validation: the report of the validation file, when one was given.
+        max_per_code: how many findings per code are kept.
+    """
+
+    def __init__(
+        self,
+        result: ScanResult,
+        *,
+        cost: CostEstimate | None = None,
+        validation: ValidationReport | None = None,
+        max_per_code: int = 20,
+    ) -> None:
+        self.source = result.source
+        self.kind = result.kind
+        self.examples = result.examples
+        self.lines = result.lines
+        self.blank_lines = result.blank_lines
+        self.size_bytes = result.size_bytes
+        self.model = result.model
+        self.method = result.method
+        self.issues: tuple[Issue, ...] = tuple(result.issues)
+        self.counts: Mapping[str, int] = dict(result.counts)
+        self.stats: Mapping[str, Any] = result.stats
+        self.tokens: TokenStats | None = result.tokens
+        self.cost = cost
+        self.validation = validation
+        self.max_per_code = max_per_code
+        self._severity = {issue.code: issue.severity for issue in self.issues}
+
+    # -- verdict
+    @property
+    def ok(self) -> bool:
+        """True when no error was found (warnings and infos do not count)."""
+        return self.error_count == 0 and (self.validation is None or self.validation.ok)
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Error findings kept in the report."""
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        """Warning findings kept in the report."""
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    @property
+    def infos(self) -> list[Issue]:
+        """Informational findings kept in the report."""
+        return [i for i in self.issues if i.severity is Severity.INFO]
+
+    def _count(self, severity: Severity) -> int:
+        from ._issues import CODES
+
+        return sum(n for code, n in self.counts.items() if CODES[code].severity is severity)
+
+    @property
+    def error_count(self) -> int:
+        """All error findings of this file, including those not kept."""
+        return self._count(Severity.ERROR)
+
+    @property
+    def warning_count(self) -> int:
+        """All warning findings of this file, including those not kept."""
+        return self._count(Severity.WARNING)
+
+    @property
+    def info_count(self) -> int:
+        """All informational findings of this file, including those not kept."""
+        return self._count(Severity.INFO)
+
+    def by_code(self, code: str) -> list[Issue]:
+        """The kept findings with ``code``."""
+        return [i for i in self.issues if i.code == code]
+
+    def omitted(self, code: str) -> int:
+        """How many findings with ``code`` were counted but not kept."""
+        return self.counts.get(code, 0) - len(self.by_code(code))
+
+    def raise_for_errors(self) -> ValidationReport:
+        """Raise :class:`ftkit.DatasetInvalid` (carrying this report) if there are errors.
+
+        Returns:
+            The report itself, so ``validate(...).raise_for_errors()`` chains.
+
+        Raises:
+            DatasetInvalid: the dataset (or its validation file) has errors.
+        """
+        if self.ok:
+            return self
+        reports = [self] + ([self.validation] if self.validation is not None else [])
+        parts = []
+        for report in reports:
+            if report.error_count:
+                first = report.errors[0] if report.errors else None
+                where = report.source or "the dataset"
+                parts.append(
+                    f"{where}: {report.error_count} error(s)"
+                    + (f", first: {first}" if first else "")
+                )
+        raise DatasetInvalid("; ".join(parts), report=self)
+
+    # -- forms
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-safe data with stable keys (the CLI's ``--json``)."""
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "kind": self.kind,
+            "examples": self.examples,
+            "lines": self.lines,
+            "blank_lines": self.blank_lines,
+            "size_bytes": self.size_bytes,
+            "model": self.model,
+            "method": self.method,
+            "error_count": self.error_count,
+            "warning_count": self.warning_count,
+            "info_count": self.info_count,
+            "counts": dict(self.counts),
+            "omitted": {code: self.omitted(code) for code in self.counts if self.omitted(code)},
+            "max_per_code": self.max_per_code,
+            "issues": [issue.to_dict() for issue in self.issues],
+            "stats": _plain(self.stats),
+            "tokens": _tokens_dict(self.tokens),
+            "cost": self.cost.to_dict() if self.cost is not None else None,
+            "validation": self.validation.to_dict() if self.validation is not None else None,
+        }
+
+    def summary_line(self) -> str:
+        """One line: verdict, kind, examples and counts."""
+        verdict = "OK" if self.error_count == 0 else "INVALID"
+        kind = self.kind.upper() if self.kind else "unrecognised"
+        name = self.source or "dataset"
+        return (
+            f"{name}: {verdict} - {kind}, {self.examples:,} example(s); "
+            f"{_plural(self.error_count, 'error')}, {_plural(self.warning_count, 'warning')}, "
+            f"{_plural(self.info_count, 'info')}"
+        )
+
+    def __str__(self) -> str:
+        out = [self.summary_line()]
+        shown_codes: set[str] = set()
+        for issue in self.issues:
+            out.append(f"  {_located(issue)}")
+            out.append(f"      fix: {issue.hint}")
+            shown_codes.add(issue.code)
+        for code in sorted(shown_codes):
+            hidden = self.omitted(code)
+            if hidden:
+                out.append(f"  ... and {hidden:,} more [{code}] (raise max_per_code to see them)")
+        stats = self.stats
+        if stats.get("roles"):
+            roles = ", ".join(f"{role} {n:,}" for role, n in stats["roles"].items())
+            out.append(f"  messages by role: {roles}")
+        responses = stats.get("assistant_response_chars") or {}
+        if responses.get("count"):
+            out.append(
+                f"  assistant response chars: min {responses['min']:,}, p10 {responses['p10']:,}, "
+                f"median {responses['p50']:,}, p90 {responses['p90']:,}, max {responses['max']:,}"
+            )
+        if self.tokens is not None and self.tokens.examples:
+            t = self.tokens
+            out.append(
+                f"  tokens: {t.total_tokens:,} total, {t.trained_tokens:,} trained, "
+                f"{t.billed_tokens:,} billed per epoch; per example min {t.min:,}, "
+                f"median {t.p50:,.0f}, max {t.max:,}"
+            )
+        if self.cost is not None:
+            if self.cost.cost_usd is not None:
+                out.append(
+                    f"  estimated cost: ${self.cost.cost_usd:,.2f} "
+                    f"({self.cost.epochs} epochs, {self.cost.billed_tokens:,} tokens)"
+                )
+            else:
+                out.append(f"  estimated cost: unknown ({self.cost.cost_reason})")
+        text = "\n".join(out)
+        if self.validation is not None:
+            text += "\n" + str(self.validation)
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"ValidationReport(source={self.source!r}, kind={self.kind!r}, "
+            f"examples={self.examples}, errors={self.error_count}, "
+            f"warnings={self.warning_count})"
+        )
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        colour = {"error": "#b00020", "warning": "#a15c00", "info": "#555"}
+        rows = "".join(
+            f"<tr><td>{issue.line if issue.line is not None else ''}</td>"
+            f"<td style='color:{colour[issue.severity.value]}'>{esc(issue.severity.value)}</td>"
+            f"<td><code>{esc(issue.code)}</code></td><td><code>{esc(issue.path)}</code></td>"
+            f"<td>{esc(issue.message)}<br><small>{esc(issue.hint)}</small></td></tr>"
+            for issue in self.issues
+        )
+        omitted = "".join(
+            f"<li>{self.omitted(code):,} more <code>{esc(code)}</code></li>"
+            for code in sorted(self.counts)
+            if self.omitted(code)
+        )
+        table = (
+            "<table><thead><tr><th>line</th><th>severity</th><th>code</th><th>path</th>"
+            f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>"
+            if rows
+            else ""
+        )
+        body = (
+            f"<div><p><b>{esc(self.summary_line())}</b></p>{table}"
+            + (f"<ul>{omitted}</ul>" if omitted else "")
+            + "</div>"
+        )
+        if self.validation is not None:
+            body += self.validation._repr_html_()
+        return body
+
+
+def _located(issue: Issue) -> str:
+    where = []
+    if issue.line is not None:
+        where.append(f"line {issue.line}")
+    if issue.path:
+        where.append(issue.path)
+    prefix = ", ".join(where)
+    return f"{prefix + ': ' if prefix else ''}{issue.severity.value} [{issue.code}] {issue.message}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 or word == 'info' else 's'}"
+
+
+def _tokens_dict(tokens: TokenStats | None) -> dict[str, Any] | None:
+    if tokens is None:
+        return None
+    return {
+        "examples": tokens.examples,
+        "total_tokens": tokens.total_tokens,
+        "trained_tokens": tokens.trained_tokens,
+        "billed_tokens": tokens.billed_tokens,
+        "over_limit": tokens.over_limit,
+        "trained_lost": tokens.trained_lost,
+        "min": tokens.min,
+        "max": tokens.max,
+        "mean": round(tokens.mean, 2),
+        "p5": tokens.p5,
+        "p50": tokens.p50,
+        "p95": tokens.p95,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,284 @@
+"""The pass: line numbering, file-level findings, bounded samples, and parallel == serial."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from validate_support import assistant, dpo, sft, system, user, write_jsonl
+
+import ftkit
+from ftkit.validate import Severity, _engine, validate
+from ftkit.validate._engine import scan
+
+
+def _examples(n: int, start: int = 0) -> list[dict]:  # type: ignore[type-arg]
+    return [
+        sft(system(), user(f"What is {i}+{i}?"), assistant(str(2 * i)))
+        for i in range(start, start + n)
+    ]
+
+
+def test_clean_file(tmp_path: Path) -> None:
+    report = validate(write_jsonl(tmp_path / "t.jsonl", _examples(60)))
+    assert report.ok and report.issues == ()
+    assert (report.kind, report.examples, report.lines) == ("sft", 60, 60)
+    assert report.stats["roles"] == {"assistant": 60, "system": 60, "user": 60}
+
+
+def test_line_numbers_count_blank_lines_bom_and_crlf(tmp_path: Path) -> None:
+    good = json.dumps(sft(user(), assistant()))
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + good.encode() + b"\r\n\r\n" + b'{"messages": 3}\r\n' + good.encode()
+    )
+    report = validate(path)
+    assert [(i.line, i.code) for i in report.issues if i.line] == [
+        (2, "blank_line"),
+        (3, "wrong_type"),
+        (4, "duplicate_example"),
+    ]
+    assert report.lines == 4 and report.blank_lines == 1
+
+
+def test_undecodable_lines(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(
+        b'{"messages": [{"role": "user", "content": "caf\xe9"}]}\n'
+        b'{"messages": [\n'
+        b'{"messages": NaN}\n'
+        b'"just a string"\n'
+        b"[1, 2]\n"
+        b'{"question": "q", "answer": "a"}\n'
+    )
+    report = validate(path)
+    by_line = {i.line: i for i in report.issues if i.line}
+    assert by_line[1].code == "invalid_utf8" and "0xe9" in by_line[1].message
+    assert by_line[2].code == "invalid_json" and "column" in by_line[2].message
+    assert by_line[3].code == "invalid_json" and "NaN" in by_line[3].message
+    assert by_line[4].code == "not_an_object" and "a string" in by_line[4].message
+    assert by_line[5].code == "not_an_object"
+    assert by_line[6].code == "unknown_format" and "question/answer" in by_line[6].message
+    assert report.kind is None and report.examples == 0 and not report.ok
+
+
+def test_deeply_nested_json_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    assert validate(path).by_code("invalid_json")
+
+
+def test_empty_files(tmp_path: Path) -> None:
+    (tmp_path / "e.jsonl").write_bytes(b"")
+    (tmp_path / "b.jsonl").write_bytes(b"\n  \n")
+    for name in ("e.jsonl", "b.jsonl"):
+        report = validate(tmp_path / name)
+        assert "empty_file" in report.counts and not report.ok
+    assert validate([]).counts == {"empty_file": 1}
+
+
+def test_example_count_thresholds(tmp_path: Path) -> None:
+    assert "too_few_examples" in validate(_examples(9)).counts
+    assert set(validate(_examples(10)).counts) == {"few_examples"}
+    assert validate(_examples(10)).ok
+    assert validate(_examples(50)).counts == {}
+
+
+def test_mixed_kinds_follow_the_first_record() -> None:
+    items = [*_examples(10), dpo(), *_examples(1, start=50)]
+    report = validate(items)
+    assert report.kind == "sft" and report.examples == 11
+    (issue,) = report.by_code("mixed_kinds")
+    assert issue.line == 11 and "line 1" in issue.message
+    first_dpo = validate([dpo(), *_examples(10)])
+    assert first_dpo.kind == "dpo" and first_dpo.counts["mixed_kinds"] == 10
+
+
+def test_method_mismatch_and_unknown_method() -> None:
+    report = validate(_examples(12), method="dpo")
+    assert report.kind == "dpo" and report.counts["method_mismatch"] == 12
+    assert validate(_examples(12), method="supervised").ok
+    with pytest.raises(ftkit.UsageError):
+        validate(_examples(1), method="reinforcement")
+
+
+def test_max_per_code_keeps_the_first_and_counts_the_rest() -> None:
+    items = [sft(user())] * 30
+    report = validate(items, max_per_code=4)
+    kept = report.by_code("no_assistant_message")
+    assert [i.line for i in kept] == [1, 2, 3, 4]
+    assert (
+        report.counts["no_assistant_message"] == 30 and report.omitted("no_assistant_message") == 26
+    )
+    # 29 duplicates of line 1, and few_examples (30 < 50)
+    assert report.error_count == 30 and report.warning_count == 30
+    assert validate(items, max_per_code=0).issues == ()
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(ftkit.UsageError, match="no such file"):
+        validate(tmp_path / "missing.jsonl")
+    with pytest.raises(ftkit.UsageError):
+        validate(tmp_path)
+    with pytest.raises(ftkit.UsageError):
+        validate(42)  # type: ignore[arg-type]
+    with pytest.raises(ftkit.UsageError):
+        validate([], max_per_code=-1)
+    with pytest.raises(ftkit.UsageError):
+        validate([], workers=0)
+    with pytest.raises(ftkit.UsageError):
+        validate([], model="  ")
+
+
+def test_in_memory_items_of_every_kind() -> None:
+    record = ftkit.SFTRecord.single_turn("Hi", "Hello")
+    items = [
+        record,
+        sft(user(), assistant("x")),
+        json.dumps(sft(user(), assistant("y"))),
+        json.dumps(sft(user(), assistant("z"))).encode(),
+        3.5,
+        {"a": {1, 2}},
+    ]
+    report = validate(items)
+    assert [(i.line, i.code) for i in report.issues if i.line] == [
+        (5, "not_an_object"),
+        (6, "invalid_json"),
+    ]
+    assert report.examples == 4 and report.source is None
+
+
+def test_duplicates_name_the_first_occurrence() -> None:
+    items = [*_examples(10), _examples(1, start=3)[0], _examples(1, start=3)[0]]
+    report = validate(items)
+    assert [(i.line, i.message) for i in report.by_code("duplicate_example")] == [
+        (11, "this example repeats line 4"),
+        (12, "this example repeats line 4"),
+    ]
+
+
+def test_system_prompt_variation() -> None:
+    items = [*_examples(9), sft(system("You are a poet."), user(), assistant())]
+    (issue,) = validate(items).by_code("system_prompt_varies")
+    assert issue.line == 10 and "9 of 10" in issue.message
+    # No dominant prompt: prompts vary by design, nothing is reported.
+    varied = [sft(system(f"Persona {i}"), user(), assistant(str(i))) for i in range(10)]
+    assert "system_prompt_varies" not in validate(varied).counts
+
+
+def test_secrets_are_reported_without_repeating_them() -> None:
+    key = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2"
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow..."
+    items = [*_examples(10), sft(user(f"my key is {key}"), assistant(pem))]
+    report = validate(items)
+    found = {(i.path, i.message) for i in report.by_code("possible_secret")}
+    assert {path for path, _ in found} == {"messages[0].content", "messages[1].content"}
+    assert all(key not in message and "MIIE" not in message for _, message in found)
+    assert key not in str(report) and key not in json.dumps(report.to_dict())
+    assert (
+        "possible_secret"
+        not in validate([sft(user("the task-runner risk-free"), assistant())]).counts
+    )
+
+
+def test_long_responses_are_pointed_out() -> None:
+    items = [*_examples(10), sft(user(), assistant("word " * 1000))]
+    (issue,) = validate(items).by_code("long_response")
+    assert issue.line == 11 and issue.severity is Severity.INFO
+
+
+def test_validation_file_overlap(tmp_path: Path) -> None:
+    train = write_jsonl(tmp_path / "train.jsonl", _examples(20))
+    val = write_jsonl(tmp_path / "val.jsonl", _examples(3, start=18) + _examples(2, start=90))
+    report = validate(train, validation=val)
+    assert report.validation is not None
+    overlap = report.validation.by_code("train_validation_overlap")
+    assert [(i.line, i.file) for i in overlap] == [(1, str(val)), (2, str(val))]
+    assert "line 19" in overlap[0].message
+    assert "too_few_examples" not in report.validation.counts  # a small validation file is fine
+    assert report.ok  # overlap is a warning
+
+
+def test_model_findings() -> None:
+    items = _examples(10)
+    assert "unknown_model" in validate(items, model="gpt-9-turbo").counts
+    assert "model_not_fine_tunable" in validate(items, model="gpt-4-0613").counts
+    assert "model_not_fine_tunable" in validate(items, model="babbage-002").counts
+    assert "method_not_supported" in validate([dpo()] * 10, model="gpt-3.5-turbo-0125").counts
+    assert "method_not_supported" in validate(items, model="o4-mini-2025-04-16").counts
+    tuned = validate(items, model="ft:gpt-4.1-mini-2025-04-14:acme::abc123")
+    assert tuned.ok and "unknown_model" not in tuned.counts
+
+
+def test_tokens_cost_and_truncation() -> None:
+    long = sft(user("Summarise: " + "lorem ipsum " * 9000), assistant("short " * 900))
+    report = validate([*_examples(10), long], model="gpt-3.5-turbo-0125")
+    (issue,) = report.by_code("example_too_long")
+    assert issue.line == 11 and "16,385" in issue.message and "trained tokens" in issue.message
+    assert report.tokens is not None and report.tokens.examples == 11
+    assert report.tokens.over_limit == 1 and report.tokens.trained_lost > 0
+    assert report.cost is not None and report.cost.cost_usd is not None
+    assert report.to_dict()["tokens"]["examples"] == 11
+
+
+def test_invalid_examples_are_not_counted() -> None:
+    report = validate([*_examples(10), sft(user())], model="gpt-4o-mini-2024-07-18")
+    assert report.tokens is not None and report.tokens.examples == 10
+
+
+def test_scan_for_estimates_skips_quality_checks() -> None:
+    items = [_examples(1)[0]] * 12
+    result = scan(items, model="gpt-4o-mini-2024-07-18", checks=False, max_per_code=0)
+    assert "duplicate_example" not in result.counts and result.issues == []
+    assert result.tokens is not None and result.tokens.examples == 12
+
+
+# ---------------------------------------------------------------- parallel
+
+
+def _messy_file(path: Path) -> Path:
+    lines: list[str] = []
+    for i in range(400):
+        if i % 37 == 5:
+            lines.append("")
+        if i % 41 == 7:
+            lines.append('{"messages": [')
+        if i % 53 == 11:
+            lines.append(json.dumps(dpo()))
+        if i % 29 == 3:
+            lines.append(json.dumps(sft(user(f"What is {i}+{i}?"))))
+        if i % 31 == 0:
+            lines.append(json.dumps(sft(system(), user("What is 1+1?"), assistant("2"))))
+        lines.append(json.dumps(sft(system(), user(f"What is {i}+{i}?"), assistant(str(2 * i)))))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_parallel_chunks_give_the_serial_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _messy_file(tmp_path / "messy.jsonl")
+    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)  # many small chunks
+    bounds = _engine._chunk_bounds(path, path.stat().st_size, 8)
+    assert len(bounds) >= 6
+    serial = validate(path, model="gpt-4o-mini-2024-07-18", workers=1, max_per_code=3)
+    parallel = validate(path, model="gpt-4o-mini-2024-07-18", workers=2, max_per_code=3)
+    assert parallel.to_dict() == serial.to_dict()
+    assert serial.counts["duplicate_example"] >= 10 and serial.counts["blank_line"] >= 10
+
+
+def test_chunk_bounds_start_on_line_starts(tmp_path: Path) -> None:
+    path = _messy_file(tmp_path / "messy.jsonl")
+    data = path.read_bytes()
+    bounds = _engine._chunk_bounds(path, len(data), 10)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(data)
+    for (_, end), (start, _) in itertools.pairwise(bounds):
+        assert end == start and data[start - 1 : start] == b"\n"
+
+
+def test_automatic_workers_stay_in_process_for_small_files(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "t.jsonl", _examples(12))
+    assert scan(path).workers == 1
+    assert _engine._workers(None, _engine.PARALLEL_MIN_BYTES) >= 1

@@ -1,0 +1,136 @@
+"""The report in every form: verdict, dict, text, HTML, exception."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from validate_support import assistant, sft, system, user
+
+import ftkit
+from ftkit.validate import CODES, Issue, Severity, ValidationReport, validate
+
+
+def _report(**kwargs: object) -> ValidationReport:
+    items = [sft(system(), user(f"{i}?"), assistant(str(i))) for i in range(12)]
+    items += [sft(user("<b>x</b>")), sft(user("Q"), assistant("A", weight=3))]
+    return validate(items, **kwargs)  # type: ignore[arg-type]
+
+
+def test_verdict_and_partitions() -> None:
+    report = _report()
+    assert not report.ok
+    assert {i.code for i in report.errors} == {"no_assistant_message", "invalid_weight"}
+    assert {i.code for i in report.warnings} == {"few_examples", "system_prompt_varies"}
+    assert report.infos == []
+    # one system_prompt_varies for both lines without the shared prompt
+    assert (report.error_count, report.warning_count, report.info_count) == (2, 2, 0)
+    assert all(isinstance(i.severity, Severity) for i in report.issues)
+    assert all(i.severity is CODES[i.code].severity for i in report.issues)
+
+
+def test_issues_are_ordered_file_level_first_then_by_line() -> None:
+    lines = [i.line for i in _report().issues]
+    assert lines[0] is None
+    numbered = [n for n in lines if n is not None]
+    assert numbered == sorted(numbered)
+
+
+def test_to_dict_is_json_safe_and_stable() -> None:
+    data = _report().to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert list(data) == [
+        "source",
+        "ok",
+        "kind",
+        "examples",
+        "lines",
+        "blank_lines",
+        "size_bytes",
+        "model",
+        "method",
+        "error_count",
+        "warning_count",
+        "info_count",
+        "counts",
+        "omitted",
+        "max_per_code",
+        "issues",
+        "stats",
+        "tokens",
+        "cost",
+        "validation",
+    ]
+    assert data["issues"][0] == {
+        "code": "few_examples",
+        "severity": "warning",
+        "line": None,
+        "path": "",
+        "message": "14 examples; at least 50 are recommended",
+        "hint": CODES["few_examples"].hint,
+        "file": None,
+    }
+    assert _report().to_dict() == data
+
+
+def test_omitted_counts() -> None:
+    items = [sft(user())] * 12
+    data = validate(items, max_per_code=2).to_dict()
+    assert data["omitted"] == {"no_assistant_message": 10, "duplicate_example": 9}
+    assert len(data["issues"]) == 2 + 2 + 1
+
+
+def test_text_form_lists_findings_with_fixes() -> None:
+    text = str(_report())
+    assert (
+        text.splitlines()[0]
+        == "dataset: INVALID - SFT, 14 example(s); 2 errors, 2 warnings, 0 info"
+    )
+    assert (
+        "line 14, messages[1].weight: error [invalid_weight] weight must be 0 or 1, got 3" in text
+    )
+    assert "fix: use 0 (context only)" in text
+    assert "messages by role:" in text
+    more = str(validate([sft(user())] * 12, max_per_code=1))
+    assert "... and 11 more [no_assistant_message]" in more
+
+
+def test_html_form_escapes_text() -> None:
+    page = _report()._repr_html_()
+    assert "<table>" in page and "invalid_weight" in page
+    assert "<b>x</b>" not in page
+
+
+def test_raise_for_errors() -> None:
+    report = _report()
+    with pytest.raises(ftkit.DatasetInvalid) as caught:
+        report.raise_for_errors()
+    assert caught.value.report is report
+    assert "2 error(s)" in str(caught.value) and "line 13" in str(caught.value)
+    good = validate([sft(user(f"{i}"), assistant("x" + str(i))) for i in range(60)])
+    assert good.raise_for_errors() is good
+
+
+def test_issue_value_semantics() -> None:
+    issue = Issue(
+        "invalid_weight", Severity.ERROR, 3, "messages[1].weight", "bad", "fix", "a.jsonl"
+    )
+    assert str(issue) == "a.jsonl, line 3, messages[1].weight: error [invalid_weight] bad"
+    assert issue == Issue(**{**issue.to_dict(), "severity": Severity.ERROR})
+    assert str(Severity.WARNING) == "warning"
+    with pytest.raises(AttributeError):
+        issue.code = "x"  # type: ignore[misc]
+
+
+def test_codes_registry_is_well_formed() -> None:
+    assert all(code == info.code for code, info in CODES.items())
+    assert all(code.isidentifier() and code == code.lower() for code in CODES)
+    assert all(info.hint and info.title for info in CODES.values())
+    with pytest.raises(TypeError):
+        CODES["x"] = CODES["blank_line"]  # type: ignore[index]
+
+
+def test_validate_is_exported_from_the_package() -> None:
+    import ftkit.validate as package
+
+    assert set(package.__all__) >= {"validate", "Issue", "Severity", "ValidationReport", "CODES"}
