@@ -1,0 +1,94 @@
+"""``ftkit fake-server``: serve the fake fine-tuning API on 127.0.0.1 for tests and demos.
+
+Any openai client (or other language's client) can then run against it with
+``OPENAI_BASE_URL=http://127.0.0.1:<port>/v1``. Time on the server is virtual:
+it moves ``--speed`` virtual seconds per real second, plus ``--tick`` per API
+request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from .._exceptions import UsageError
+
+__all__ = ["register"]
+
+_REAL_STEP = 0.1  # seconds between clock advances when --speed is set
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``fake-server`` subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "fake-server",
+        help="serve a fake fine-tuning API on 127.0.0.1 (for tests)",
+        description=(
+            "Serve a stateful fake of the fine-tuning API (files, uploads, jobs, events, "
+            "checkpoints, models) on 127.0.0.1 only. Point a client at it with "
+            "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1. Ctrl-C stops it."
+        ),
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: pick a free one)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="virtual seconds that pass per real second (default 60; 0 freezes the clock)",
+    )
+    parser.add_argument(
+        "--tick",
+        type=float,
+        default=0.0,
+        help="virtual seconds added by every API request (default 0)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for ids (default 0)")
+    parser.add_argument(
+        "--refuse-training",
+        action="store_true",
+        help="answer job creation with 403 training_not_available",
+    )
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..testing import FakeFineTuningAPI
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, got {args.port}")
+    if args.speed < 0 or args.tick < 0:
+        raise UsageError("--speed and --tick must not be negative")
+    fake = FakeFineTuningAPI(auto_advance=args.tick, seed=args.seed)
+    if args.refuse_training:
+        fake.refuse_training()
+    try:
+        server = fake.serve(port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from exc
+    stop = threading.Event()
+    if args.speed > 0:
+        threading.Thread(
+            target=_drive_clock, args=(fake, args.speed, stop), name="fake-clock", daemon=True
+        ).start()
+    print(f"ftkit fake server listening on {server.base_url}", flush=True)
+    print(f"  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-fake", flush=True)
+    print(f"  Azure: azure_endpoint={server.azure_endpoint} (any api_version)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        stop.set()
+        server.close()
+    return 0
+
+
+def _drive_clock(fake: Any, speed: float, stop: threading.Event) -> None:
+    # Real time drives the virtual clock here: this is a server for humans and other
+    # processes, not a test (tests move the clock themselves, deterministically).
+    while not stop.wait(_REAL_STEP):
+        fake.clock.advance(_REAL_STEP * speed)

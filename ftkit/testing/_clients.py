@@ -1,0 +1,143 @@
+"""openai clients wired to a fake in-process, whose retry back-off is virtual.
+
+The openai client sleeps for real between its own retries (``Retry-After``, or
+about 0.5–8 s of back-off). These subclasses send that pause to the fake's
+clock instead, so a test that lets the SDK retry a 429 still runs instantly and
+can assert on the delay. They are created per fake (a class attribute carries
+its sleep) because ``client.with_options()`` rebuilds a client from its class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+if TYPE_CHECKING:
+    import openai
+    from openai._models import FinalRequestOptions
+
+__all__ = ["ClientFactory"]
+
+IN_PROCESS_BASE_URL = "https://fake-openai.invalid/v1"
+"""Never resolvable (``.invalid``): a client that escaped the fake transport cannot reach anyone."""
+IN_PROCESS_AZURE_ENDPOINT = "https://fake-resource.openai.azure.invalid"
+
+
+class ClientFactory:
+    """Builds openai clients whose transport is ``handler`` and whose retry sleep is ``sleep``."""
+
+    def __init__(
+        self,
+        handler: Callable[[httpx2.Request], httpx2.Response],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._handler = handler
+        self._sleep = sleep
+        self._classes: dict[str, type[Any]] = {}
+
+    def _virtual(self, name: str) -> type[Any]:
+        cls = self._classes.get(name)
+        if cls is not None:
+            return cls
+        import openai
+
+        base: type[Any] = getattr(openai, name)
+        sleep = self._sleep
+        if name.startswith("Async"):
+
+            async def _async_sleep_for_retry(
+                client: Any,
+                *,
+                retries_taken: int,
+                max_retries: int,
+                options: FinalRequestOptions,
+                response: httpx2.Response | None,
+            ) -> None:
+                sleep(_delay(client, retries_taken, max_retries, options, response))
+
+            namespace: dict[str, Any] = {"_sleep_for_retry": _async_sleep_for_retry}
+        else:
+
+            def _sync_sleep_for_retry(
+                client: Any,
+                *,
+                retries_taken: int,
+                max_retries: int,
+                options: FinalRequestOptions,
+                response: httpx2.Response | None,
+            ) -> None:
+                sleep(_delay(client, retries_taken, max_retries, options, response))
+
+            namespace = {"_sleep_for_retry": _sync_sleep_for_retry}
+        namespace["__module__"] = __name__
+        namespace["__doc__"] = f"{name} bound to an in-process fake; retry sleeps are virtual."
+        cls = type(name, (base,), namespace)
+        self._classes[name] = cls
+        return cls
+
+    def sync(self, *, api_key: str, max_retries: int, **kwargs: Any) -> openai.OpenAI:
+        http_client = httpx2.Client(transport=httpx2.MockTransport(self._handler))
+        client: openai.OpenAI = self._virtual("OpenAI")(
+            api_key=api_key,
+            base_url=kwargs.pop("base_url", IN_PROCESS_BASE_URL),
+            http_client=http_client,
+            max_retries=max_retries,
+            **kwargs,
+        )
+        return client
+
+    def async_(self, *, api_key: str, max_retries: int, **kwargs: Any) -> openai.AsyncOpenAI:
+        http_client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handler))
+        client: openai.AsyncOpenAI = self._virtual("AsyncOpenAI")(
+            api_key=api_key,
+            base_url=kwargs.pop("base_url", IN_PROCESS_BASE_URL),
+            http_client=http_client,
+            max_retries=max_retries,
+            **kwargs,
+        )
+        return client
+
+    def azure(
+        self, *, api_key: str, api_version: str, max_retries: int, **kwargs: Any
+    ) -> openai.AzureOpenAI:
+        http_client = httpx2.Client(transport=httpx2.MockTransport(self._handler))
+        client: openai.AzureOpenAI = self._virtual("AzureOpenAI")(
+            api_key=api_key,
+            api_version=api_version,
+            azure_endpoint=kwargs.pop("azure_endpoint", IN_PROCESS_AZURE_ENDPOINT),
+            http_client=http_client,
+            max_retries=max_retries,
+            **kwargs,
+        )
+        return client
+
+    def async_azure(
+        self, *, api_key: str, api_version: str, max_retries: int, **kwargs: Any
+    ) -> openai.AsyncAzureOpenAI:
+        http_client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handler))
+        client: openai.AsyncAzureOpenAI = self._virtual("AsyncAzureOpenAI")(
+            api_key=api_key,
+            api_version=api_version,
+            azure_endpoint=kwargs.pop("azure_endpoint", IN_PROCESS_AZURE_ENDPOINT),
+            http_client=http_client,
+            max_retries=max_retries,
+            **kwargs,
+        )
+        return client
+
+
+def _delay(
+    client: Any,
+    retries_taken: int,
+    max_retries: int,
+    options: FinalRequestOptions,
+    response: httpx2.Response | None,
+) -> float:
+    # The SDK's own computation (Retry-After first, else jittered back-off): only the
+    # waiting is replaced, so the delays asserted in tests are the ones the SDK chose.
+    delay: float = client._calculate_retry_timeout(
+        max_retries - retries_taken, options, response.headers if response is not None else None
+    )
+    return delay

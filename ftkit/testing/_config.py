@@ -1,0 +1,35 @@
+"""Tunable numbers of the fake: phase durations and service limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["GiB", "Limits", "MiB", "Timings"]
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long each job phase lasts, in virtual seconds."""
+
+    validating_files: float = 30.0
+    queued: float = 60.0
+    seconds_per_step: float = 1.0
+    min_running: float = 120.0
+    pausing: float = 10.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The service's size and count limits (facts §3–§4); lower them to test the refusals."""
+
+    file_bytes: int = 512 * MiB
+    upload_bytes: int = 8 * GiB
+    part_bytes: int = 64 * MiB
+    upload_expiry: float = 3600.0
+    suffix_chars: int = 64
+    metadata_pairs: int = 16
+    metadata_key_chars: int = 64
+    metadata_value_chars: int = 512

@@ -1,0 +1,136 @@
+"""A declarative script of refusals and transport faults, per route.
+
+``fake.faults.inject("jobs.create", "429", times=2, retry_after=1)`` makes the
+next two job creations answer 429; routes are the openai SDK's method paths
+without ``fine_tuning.`` (``files.create``, ``uploads.parts.create``,
+``jobs.list_events``, ``jobs.checkpoints.list`` ...) and accept shell-style
+wildcards (``jobs.*``, ``*``). Faults are consumed in the order they were
+injected; the first one that matches a request fires.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+__all__ = ["Fault", "FaultKind", "FaultScript"]
+
+FaultKind = Literal[
+    "429", "500", "503", "reset", "slow", "applied_but_lost", "403_training_not_available"
+]
+"""What a fault does:
+
+- ``"429"``: rate limited, with ``retry-after`` (and ``retry-after-ms``) headers;
+- ``"500"`` / ``"503"``: server errors; nothing is applied;
+- ``"reset"``: the connection drops before the request reaches the service; nothing is applied;
+- ``"slow"``: the answer takes ``delay`` virtual seconds; past the client's read timeout the
+  client gets a timeout and nothing is applied, otherwise the answer arrives late;
+- ``"applied_but_lost"``: the service performs the request, the client sees a timeout
+  (a lost answer: the case that duplicates jobs on a blind retry);
+- ``"403_training_not_available"``: job creation refused as for an organisation whose
+  fine-tuning access has ended.
+"""
+
+_KINDS = frozenset(get_args(FaultKind))
+
+
+@dataclass
+class Fault:
+    """One scripted fault; ``remaining`` is None for a fault that never runs out."""
+
+    route: str
+    kind: FaultKind
+    remaining: int | None = 1
+    skip: int = 0
+    retry_after: float | None = None
+    delay: float = 30.0
+    fired: int = 0
+
+    def matches(self, route: str) -> bool:
+        pattern = self.route.removeprefix("fine_tuning.")
+        return fnmatch.fnmatchcase(route, pattern)
+
+
+class FaultScript:
+    """The faults waiting to fire, consumed as matching requests arrive (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def inject(
+        self,
+        route: str,
+        kind: FaultKind,
+        *,
+        times: int | None = 1,
+        after: int = 0,
+        retry_after: float | None = None,
+        delay: float = 30.0,
+    ) -> Fault:
+        """Script a fault on a route.
+
+        Args:
+            route: an SDK method path such as ``"jobs.create"``, or a wildcard
+                (``"jobs.*"``, ``"*"``).
+            kind: what happens; see :data:`FaultKind`.
+            times: how many matching requests it affects; ``None`` means every one, for good.
+            after: let this many matching requests through untouched first.
+            retry_after: seconds sent in ``retry-after`` for ``"429"`` (default 1).
+            delay: virtual seconds a ``"slow"`` answer takes.
+
+        Returns:
+            The :class:`Fault`, whose ``fired`` counter tells how often it struck.
+
+        Raises:
+            ValueError: for an unknown kind or a non-positive ``times``.
+        """
+        if kind not in _KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(_KINDS)}")
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1, or None for a permanent fault")
+        if after < 0 or delay < 0:
+            raise ValueError("after and delay must not be negative")
+        fault = Fault(route, kind, times, after, retry_after, delay)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def refuse_training(self, refuse: bool = True) -> None:
+        """Answer every job creation with 403 ``training_not_available`` (or stop doing so)."""
+        with self._lock:
+            self._faults = [
+                f
+                for f in self._faults
+                if not (f.kind == "403_training_not_available" and f.remaining is None)
+            ]
+        if refuse:
+            self.inject("jobs.create", "403_training_not_available", times=None)
+
+    def clear(self) -> None:
+        """Forget every scripted fault."""
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def pending(self) -> list[Fault]:
+        """The faults that can still fire, in order."""
+        with self._lock:
+            return [f for f in self._faults if f.remaining is None or f.remaining > 0]
+
+    def take(self, route: str) -> Fault | None:
+        """The fault that fires for this request on ``route``, if any (consumes one use)."""
+        with self._lock:
+            for fault in self._faults:
+                if not fault.matches(route) or fault.remaining == 0:
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                fault.fired += 1
+                return fault
+        return None
