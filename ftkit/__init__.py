@@ -27,7 +27,21 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .cost import CostEstimate, estimate
     from .dataset import Dataset, read_jsonl
+    from .pipeline import (
+        AsyncFineTune,
+        AsyncRun,
+        FineTune,
+        Plan,
+        Run,
+        RunEvent,
+        RunResult,
+        RunStatus,
+        StageResult,
+    )
+    from .polling import JobEvent, MessageEvent, MetricsEvent, PollPolicy
+    from .retry import RetryPolicy
     from .schema import (
         AssistantMessage,
         DeveloperMessage,
@@ -46,7 +60,8 @@ if TYPE_CHECKING:
         ToolMessage,
         UserMessage,
     )
-    from .tokens import encoding_for_model
+    from .tokens import count_tokens, encoding_for_model
+    from .validate import CODES, Issue, Severity, ValidationReport, validate
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -69,28 +84,71 @@ _LAZY: dict[str, str] = {
     "UserMessage": "ftkit.schema",
     "encoding_for_model": "ftkit.tokens",
     "read_jsonl": "ftkit.dataset",
+    # analysis
+    "CODES": "ftkit.validate",
+    "CostEstimate": "ftkit.cost",
+    "Issue": "ftkit.validate",
+    "Severity": "ftkit.validate",
+    "ValidationReport": "ftkit.validate",
+    "count_tokens": "ftkit.tokens",
+    "estimate": "ftkit.cost",
+    "validate": "ftkit.validate",
+    # policies
+    "JobEvent": "ftkit.polling",
+    "MessageEvent": "ftkit.polling",
+    "MetricsEvent": "ftkit.polling",
+    "PollPolicy": "ftkit.polling",
+    "RetryPolicy": "ftkit.retry",
+    # pipeline
+    "AsyncFineTune": "ftkit.pipeline",
+    "AsyncRun": "ftkit.pipeline",
+    "FineTune": "ftkit.pipeline",
+    "Plan": "ftkit.pipeline",
+    "Run": "ftkit.pipeline",
+    "RunEvent": "ftkit.pipeline",
+    "RunResult": "ftkit.pipeline",
+    "RunStatus": "ftkit.pipeline",
+    "StageResult": "ftkit.pipeline",
 }
 
 __all__ = [
+    "CODES",
     "APIError",
     "AssistantMessage",
+    "AsyncFineTune",
+    "AsyncRun",
+    "CostEstimate",
     "DPOInput",
     "DPORecord",
     "Dataset",
     "DatasetError",
     "DatasetInvalid",
     "DeveloperMessage",
+    "FineTune",
     "FtkitError",
     "FunctionCall",
     "FunctionDefinition",
     "FunctionMessage",
     "ImagePart",
     "ImageURL",
+    "Issue",
+    "JobEvent",
     "JobFailed",
+    "MessageEvent",
+    "MetricsEvent",
+    "Plan",
+    "PollPolicy",
     "RecordError",
     "RetryExhausted",
+    "RetryPolicy",
+    "Run",
     "RunConflict",
+    "RunEvent",
+    "RunResult",
+    "RunStatus",
     "SFTRecord",
+    "Severity",
+    "StageResult",
     "SystemMessage",
     "TextPart",
     "TokenizerUnavailable",
@@ -100,10 +158,14 @@ __all__ = [
     "TrainingUnavailable",
     "UsageError",
     "UserMessage",
+    "ValidationReport",
     "WaitTimeout",
     "__version__",
+    "count_tokens",
     "encoding_for_model",
+    "estimate",
     "read_jsonl",
+    "validate",
 ]
 
 

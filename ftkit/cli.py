@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,7 +25,7 @@ from ._exceptions import FtkitError, UsageError
 __all__ = ["main"]
 
 # Order is the order of ``ftkit --help``.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("validate", "estimate", "runs", "fake_server")
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftkit",
         description="Validate, estimate and run OpenAI-format chat fine-tuning.",
+        epilog="Validation codes: docs/validation.md. Exit codes: 0 ok, 1 problem found, "
+        "2 usage error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"ftkit {__version__}")
     parser.add_argument(
@@ -65,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours. Silence the
+        # interpreter's second complaint when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except UsageError as exc:
         if args.debug:
             raise

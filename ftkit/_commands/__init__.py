@@ -1,1 +1,1 @@
-"""One module per ``ftkit`` subcommand; each exposes ``register(subparsers)``."""
+"""The ``ftkit`` subcommands: each module exposes ``register(subparsers)``."""

@@ -1,0 +1,302 @@
+"""``ftkit plan | run | status | resume | cancel | runs``: the pipeline from a terminal.
+
+``--fake`` runs against ftkit's in-process fake fine-tuning API on a virtual
+clock: the whole SFT → DPO pipeline in seconds, with no key and no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import UsageError
+
+__all__ = ["register"]
+
+_EPILOG_RUN = """examples:
+  ftkit run --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --dpo prefs.jsonl
+  ftkit run --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --sft-validation val.jsonl \\
+            --max-cost 20
+"""
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    return number
+
+
+def _epochs(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or 1-50, got {value!r}") from None
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="base model, e.g. gpt-4.1-mini-2025-04-14")
+    parser.add_argument("--sft", metavar="FILE", help="SFT training file (.jsonl)")
+    parser.add_argument("--sft-validation", metavar="FILE", help="SFT validation file")
+    parser.add_argument("--epochs", type=_epochs, default="auto", help="SFT epochs (default auto)")
+    parser.add_argument("--dpo", metavar="FILE", help="DPO preference file; trains the SFT model")
+    parser.add_argument("--dpo-validation", metavar="FILE", help="DPO validation file")
+    parser.add_argument("--beta", type=_positive_float, default=None, help="DPO beta in (0, 2]")
+    parser.add_argument("--suffix", help="text in the fine-tuned model's name (1-64 chars)")
+    parser.add_argument("--seed", type=int, default=None, help="training seed")
+    parser.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
+    parser.add_argument(
+        "--fake",
+        action="store_true",
+        help="use ftkit's in-process fake API (no key, no network, virtual time)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add the pipeline subcommands."""
+    plan = subparsers.add_parser(
+        "plan",
+        help="validate files and estimate every stage, without the network",
+        description="Show what `ftkit run` would do: reports, estimates, and the jobs.",
+    )
+    _add_config_flags(plan)
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(func=_plan)
+
+    run = subparsers.add_parser(
+        "run",
+        help="upload, train SFT and/or DPO, and wait for the model",
+        description=(
+            "Validate, upload (reusing identical files), create each job exactly once and "
+            "wait for it. Ctrl-C stops waiting; the job keeps running: `ftkit resume RUN`."
+        ),
+        epilog=_EPILOG_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_config_flags(run)
+    run.add_argument(
+        "--max-cost",
+        type=_positive_float,
+        metavar="USD",
+        help="refuse to start if the estimate is above this",
+    )
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.set_defaults(func=_run)
+
+    for name, helptext in (
+        ("status", "show a run's stages and jobs (from its manifest)"),
+        ("resume", "continue a run after a crash, Ctrl-C or timeout"),
+        ("cancel", "cancel the current job of a run"),
+    ):
+        sub = subparsers.add_parser(name, help=helptext, description=helptext)
+        sub.add_argument("run", metavar="RUN", help="run id or manifest path")
+        sub.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        sub.set_defaults(func={"status": _status, "resume": _resume, "cancel": _cancel}[name])
+
+    runs = subparsers.add_parser("runs", help="list runs", description="List runs, newest first.")
+    runs.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs.set_defaults(func=_runs)
+
+
+def _builder(args: argparse.Namespace, client: Any) -> Any:
+    from ..pipeline import FineTune
+
+    if not args.sft and not args.dpo:
+        raise UsageError("give --sft FILE and/or --dpo FILE")
+    ft = FineTune(client).model(args.model)
+    if args.sft:
+        ft = ft.sft(args.sft, validation=args.sft_validation, epochs=args.epochs)
+    if args.dpo:
+        ft = ft.dpo(
+            args.dpo,
+            validation=args.dpo_validation,
+            beta=args.beta if args.beta is not None else "auto",
+        )
+    if args.suffix:
+        ft = ft.suffix(args.suffix)
+    if args.seed is not None:
+        ft = ft.seed(args.seed)
+    if args.state_dir:
+        ft = ft.state_dir(args.state_dir)
+    return ft
+
+
+def _fake_wiring(ft: Any, fake: Any) -> Any:
+    from ..polling import PollPolicy
+    from ..retry import RetryPolicy
+
+    clock = fake.clock
+    return ft.retry(RetryPolicy(sleep=clock.sleep, clock=clock.now)).poll(
+        PollPolicy(interval=30.0, max_interval=300.0, sleep=clock.sleep, clock=clock.now)
+    )
+
+
+def _printer(stream: Any) -> Any:
+    def on_event(event: Any) -> None:
+        job_event = event.job_event
+        if job_event is not None and getattr(job_event, "step", None) is not None:
+            step, total = job_event.step, job_event.total_steps
+            # About ten progress lines per job, plus the last step.
+            if total and step != total and step % max(1, total // 10):
+                return
+            loss = getattr(job_event, "train_loss", None)
+            shown = f"step {step}/{total}" + (f" train_loss={loss:.4f}" if loss is not None else "")
+            print(f"  [{event.stage}] {shown}", file=stream)
+        elif event.type != "job_event" or job_event is not None:
+            prefix = f"[{event.stage}] " if event.stage else ""
+            print(f"  {prefix}{event.message}", file=stream)
+
+    return on_event
+
+
+def _plan(args: argparse.Namespace) -> int:
+    plan = _builder(args, client=None).plan()
+    if args.json:
+        json.dump(plan.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(plan)
+    return 0 if plan.ok else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    client: Any = None
+    fake = None
+    if args.fake:
+        from ..testing import FakeFineTuningAPI
+
+        fake = FakeFineTuningAPI()
+        client = fake.client(max_retries=0)
+    ft = _builder(args, client)
+    if fake is not None:
+        ft = _fake_wiring(ft, fake)
+    plan = ft.plan()
+    print(plan, file=sys.stderr if args.json else sys.stdout)
+    if not plan.ok:
+        for stage in plan.stages:
+            for report in (stage.train, stage.validation):
+                if report is not None and not report.ok:
+                    print(report, file=sys.stderr)
+        return 1
+    stream = sys.stderr if args.json else sys.stdout
+    result = ft.on_event(_printer(stream)).run(max_cost_usd=args.max_cost)
+    return _print_result(result, args.json)
+
+
+def _print_result(result: Any, as_json: bool) -> int:
+    if as_json:
+        payload = {
+            "run_id": result.run_id,
+            "fine_tuned_model": result.fine_tuned_model,
+            "stages": [
+                {
+                    k: getattr(s, k)
+                    for k in (
+                        "name",
+                        "method",
+                        "job_id",
+                        "status",
+                        "base_model",
+                        "fine_tuned_model",
+                        "estimated_trained_tokens",
+                        "trained_tokens",
+                    )
+                }
+                for s in result.stages
+            ],
+        }
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(result)
+        print(f"fine-tuned model: {result.fine_tuned_model}")
+    return 0
+
+
+def _state_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.state_dir) if args.state_dir else None
+
+
+def _status(args: argparse.Namespace) -> int:
+    from ..pipeline import Run
+
+    status = Run.resume(args.run, state_dir=_state_dir(args)).status()
+    if args.json:
+        json.dump(
+            {
+                "run_id": status.run_id,
+                "status": status.status,
+                "stages": status.stages,
+                "manifest": str(status.manifest_path),
+            },
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+    else:
+        print(status)
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from ..pipeline import Run
+
+    run = Run.resume(
+        args.run,
+        state_dir=_state_dir(args),
+        on_event=_printer(sys.stderr if args.json else sys.stdout),
+    )
+    return _print_result(run.wait(), args.json)
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    from ..pipeline import Run
+
+    status = Run.resume(args.run, state_dir=_state_dir(args)).cancel()
+    print(status)
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from ..pipeline import Manifest, default_state_dir
+
+    folder = (_state_dir(args) or default_state_dir()) / "runs"
+    manifests = []
+    for path in sorted(folder.glob("*.json"), reverse=True):
+        try:
+            manifests.append(Manifest.load(path))
+        except UsageError as exc:
+            print(f"ftkit: warning: {exc}", file=sys.stderr)
+    if args.json:
+        json.dump(
+            [
+                {
+                    "run_id": m.run_id,
+                    "status": m.status,
+                    "model": m.model,
+                    "stages": [s.name for s in m.stages],
+                }
+                for m in manifests
+            ],
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+    elif not manifests:
+        print(f"no runs in {folder}")
+    else:
+        for m in manifests:
+            final = m.stages[-1].fine_tuned_model or "-"
+            print(
+                f"{m.run_id}  {m.status:<10} {m.model}  "
+                f"{'+'.join(s.name for s in m.stages)}  {final}"
+            )
+    return 0

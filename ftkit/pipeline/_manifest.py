@@ -1,0 +1,234 @@
+"""The run manifest: everything needed to resume a run, written after every step.
+
+A manifest is the run's memory across crashes, Ctrl-C and laptop sleep: the
+configuration fingerprint, the files (hash, size, uploaded id, multipart
+upload state), and per stage the job id and its last status. It is JSON,
+written atomically (temp file, fsync, rename) with mode 0600, and holds no
+secret: no API key, no Authorization header, no client object.
+
+A run is driven by one process at a time: :class:`RunLock` takes an
+exclusive, non-blocking lock beside the manifest, and a second driver gets
+:class:`~ftkit.RunConflict` instead of racing the first into duplicate jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._exceptions import RunConflict, UsageError
+from ..jsonl import atomic_write
+
+__all__ = [
+    "FileState",
+    "Manifest",
+    "RunLock",
+    "StageState",
+    "default_state_dir",
+    "find_manifest",
+    "new_run_id",
+]
+
+MANIFEST_VERSION = 1
+
+
+class _Lenient(BaseModel):
+    # Manifests written by a newer ftkit may carry fields this one does not know.
+    model_config = ConfigDict(extra="allow", validate_assignment=False)
+
+
+class FileState(_Lenient):
+    """One local file and what the provider knows of it."""
+
+    path: str
+    sha256: str
+    size: int
+    file_id: str | None = None
+    upload: dict[str, Any] | None = None
+    """A multi-part upload in progress (``ftkit.backend.UploadState.to_dict()``)."""
+
+
+class StageState(_Lenient):
+    """One training stage (SFT or DPO) and its job."""
+
+    name: str
+    method: Literal["supervised", "dpo"]
+    train: FileState
+    validation: FileState | None = None
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    base_model: str | None = None
+    """The model the job starts from; for DPO after SFT, known once SFT succeeds."""
+    job_id: str | None = None
+    status: str | None = None
+    fine_tuned_model: str | None = None
+    estimated_trained_tokens: int | None = None
+    trained_tokens: int | None = None
+    error: dict[str, Any] | None = None
+    metrics: list[dict[str, Any]] = Field(default_factory=list)
+    checkpoints: list[dict[str, Any]] = Field(default_factory=list)
+    last_event_id: str | None = None
+
+
+class Manifest(_Lenient):
+    """The persisted state of one run."""
+
+    version: int = MANIFEST_VERSION
+    run_id: str
+    created_at: float
+    updated_at: float
+    fingerprint: str
+    """Hash of the configuration and file contents; resuming with another config is refused."""
+    model: str
+    suffix: str | None = None
+    seed: int | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    provider: str = "openai"
+    """``openai`` or ``azure``: a run is resumed against the same kind of endpoint."""
+    stages: list[StageState]
+    status: str = "created"
+    """created → running → succeeded | failed | cancelled."""
+
+    def save(self, path: Path) -> None:
+        """Write atomically with mode 0600 (the manifest names files and jobs of the user)."""
+        self.updated_at = time.time()
+        with atomic_write(path, mode=0o600) as handle:
+            handle.write(self.model_dump_json(indent=2))
+            handle.write("\n")
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """Read a manifest; a damaged file is a clear error, not a traceback."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls.model_validate(data)
+        except FileNotFoundError:
+            raise UsageError(f"no run manifest at {path}") from None
+        except ValueError as exc:
+            raise UsageError(f"run manifest {path} is damaged: {exc}") from None
+
+    def stage(self, name: str) -> StageState:
+        """The stage called ``name``."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+    @property
+    def current(self) -> StageState | None:
+        """The first stage that has not succeeded, if any."""
+        for stage in self.stages:
+            if stage.status != "succeeded":
+                return stage
+        return None
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``ftr-20261126T101500-3f9a1c2e``."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return f"ftr-{stamp}-{secrets.token_hex(4)}"
+
+
+def default_state_dir() -> Path:
+    """Where manifests live: ``$FTKIT_STATE_DIR``, else ``.ftkit`` in the working folder."""
+    return Path(os.environ.get("FTKIT_STATE_DIR") or ".ftkit")
+
+
+def find_manifest(run: str | os.PathLike[str], state_dir: Path | None = None) -> Path:
+    """Resolve a run id or a manifest path to the manifest file.
+
+    Raises:
+        UsageError: nothing found, with where it looked.
+    """
+    candidate = Path(run)
+    if candidate.suffix == ".json" or candidate.is_file():
+        if candidate.is_file():
+            return candidate
+        raise UsageError(f"no run manifest at {candidate}")
+    folder = (state_dir or default_state_dir()) / "runs"
+    path = folder / f"{run}.json"
+    if path.is_file():
+        return path
+    raise UsageError(
+        f"no run {str(run)!r} in {folder}; pass the manifest path or set state_dir / "
+        "FTKIT_STATE_DIR to where the run was started"
+    )
+
+
+class RunLock:
+    """An exclusive, non-blocking lock held while a process drives a run.
+
+    The lock is the OS's (``fcntl.flock``), so it dies with the process: a run
+    whose driver was killed can be resumed at once, while a live driver blocks
+    a second one with :class:`~ftkit.RunConflict`.
+    """
+
+    def __init__(self, manifest_path: Path) -> None:
+        self.path = manifest_path.with_suffix(".lock")
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.fdopen(fd, "r+", encoding="utf-8")
+        try:
+            _lock_file(handle)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise RunConflict(
+                f"run {self.path.stem} is being driven by {holder}; wait for it, or stop it "
+                "before resuming here"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
+                _unlock_file(handle)
+            handle.close()
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _lock_file(handle: IO[str]) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock_file(handle: IO[str]) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

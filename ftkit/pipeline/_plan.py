@@ -1,0 +1,214 @@
+"""What a run would do, computed without the network: reports, estimates, jobs.
+
+``FineTune.plan()`` validates every file with the model's rules, estimates
+each stage's tokens and cost, and lists the jobs it would create. ``run()``
+refuses before any upload when the plan has errors or costs more than the
+caller allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from ..tokens import base_model as _base_model
+
+if TYPE_CHECKING:
+    from ..cost import CostEstimate
+    from ..validate import ValidationReport
+    from ._config import PipelineConfig, StageConfig
+
+__all__ = ["Plan", "StagePlan", "make_plan"]
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """One stage as it would run.
+
+    Attributes:
+        name: ``"sft"`` or ``"dpo"``.
+        method: the jobs API method type.
+        base_model: what the job starts from (``"<SFT result>"`` for DPO after SFT).
+        train: the training file's validation report.
+        validation: the validation file's report, if any.
+        estimate: tokens and cost of the training file (validation tokens are free).
+        job: the ``jobs.create`` parameters, with file ids still unknown.
+    """
+
+    name: str
+    method: str
+    base_model: str
+    train: ValidationReport
+    validation: ValidationReport | None
+    estimate: CostEstimate | None
+    job: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether both files are free of errors."""
+        return self.train.ok and (self.validation is None or self.validation.ok)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole run, before it starts."""
+
+    model: str
+    stages: list[StagePlan]
+
+    @property
+    def ok(self) -> bool:
+        """No file has an error: the run may start."""
+        return all(s.ok for s in self.stages)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Total estimated cost; ``None`` if any stage's price is unknown."""
+        costs = [s.estimate.cost_usd if s.estimate else None for s in self.stages]
+        if any(c is None for c in costs):
+            return None
+        return float(sum(c for c in costs if c is not None))
+
+    @property
+    def billed_tokens(self) -> int:
+        """Tokens all stages will bill (each example capped, times epochs)."""
+        return sum(s.estimate.billed_tokens for s in self.stages if s.estimate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe summary (reports as their own ``to_dict``)."""
+        return {
+            "model": self.model,
+            "ok": self.ok,
+            "cost_usd": self.cost_usd,
+            "billed_tokens": self.billed_tokens,
+            "stages": [
+                {
+                    "name": s.name,
+                    "method": s.method,
+                    "base_model": s.base_model,
+                    "ok": s.ok,
+                    "train": s.train.to_dict(),
+                    "validation": s.validation.to_dict() if s.validation else None,
+                    "estimate": _estimate_dict(s.estimate),
+                    "job": s.job,
+                }
+                for s in self.stages
+            ],
+        }
+
+    def __str__(self) -> str:
+        lines = [f"plan for {self.model}: {'ready' if self.ok else 'BLOCKED by dataset errors'}"]
+        for s in self.stages:
+            est = s.estimate
+            cost = "unknown" if est is None or est.cost_usd is None else f"${est.cost_usd:,.2f}"
+            tokens = (
+                f"{est.examples} examples, {est.billed_tokens:,} billed tokens "
+                f"({est.epochs} epochs)"
+                if est
+                else "no estimate"
+            )
+            lines.append(f"  {s.name} on {s.base_model}: {tokens}, {cost}")
+            for label, report in (("train", s.train), ("validation", s.validation)):
+                if report is not None:
+                    errors, warnings = len(report.errors), len(report.warnings)
+                    lines.append(f"    {label}: {errors} errors, {warnings} warnings")
+        total = self.cost_usd
+        lines.append(f"  total: {'unknown' if total is None else f'${total:,.2f}'}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for s in self.stages:
+            est = s.estimate
+            cells = (
+                s.name,
+                s.base_model,
+                "ok" if s.ok else "errors",
+                est.examples if est else "",
+                est.epochs if est else "",
+                f"{est.billed_tokens:,}" if est else "",
+                "" if est is None or est.cost_usd is None else f"${est.cost_usd:,.2f}",
+            )
+            rows.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>")
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("stage", "base model", "data", "examples", "epochs", "billed tokens", "cost")
+        )
+        total = self.cost_usd
+        return (
+            f"<div><strong>ftkit plan</strong> for <code>{escape(self.model)}</code> — total "
+            f"{'unknown' if total is None else f'${total:,.2f}'}"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
+
+def _estimate_dict(est: CostEstimate | None) -> dict[str, Any] | None:
+    if est is None:
+        return None
+    return {
+        "examples": est.examples,
+        "epochs": est.epochs,
+        "total_tokens": est.total_tokens,
+        "trained_tokens": est.trained_tokens,
+        "billed_tokens": est.billed_tokens,
+        "over_limit": est.over_limit,
+        "price_per_1m": est.price_per_1m,
+        "cost_usd": est.cost_usd,
+        "cost_reason": est.cost_reason,
+    }
+
+
+def make_plan(config: PipelineConfig) -> Plan:
+    """Validate and estimate every stage of ``config`` (no network)."""
+    from ..cost import CostEstimate
+    from ..validate import validate
+
+    model = config.require_complete()
+    stages: list[StagePlan] = []
+    for stage in config.stages:
+        after_sft = stage.method == "dpo" and config.sft is not None
+        # Counting and prices follow the base snapshot, also for DPO on the SFT model.
+        counting_model = _base_model(model)
+        method = "dpo" if stage.method == "dpo" else "sft"
+        train = validate(stage.train, model=counting_model, method=method)
+        validation = (
+            validate(stage.validation, model=counting_model, method=method)
+            if stage.validation
+            else None
+        )
+        estimate = None
+        if train.tokens is not None:
+            estimate = CostEstimate.from_stats(
+                train.tokens,
+                model=counting_model,
+                epochs=None if stage.epochs == "auto" else stage.epochs,
+                method=stage.method,
+            )
+        stages.append(
+            StagePlan(
+                name=stage.name,
+                method=stage.method,
+                base_model="<SFT result>" if after_sft else model,
+                train=train,
+                validation=validation,
+                estimate=estimate,
+                job=_job_preview(config, stage, after_sft),
+            )
+        )
+    return Plan(model=model, stages=stages)
+
+
+def _job_preview(config: PipelineConfig, stage: StageConfig, after_sft: bool) -> dict[str, Any]:
+    job: dict[str, Any] = {
+        "model": "<SFT result>" if after_sft else config.model,
+        "training_file": f"<upload of {stage.train.name}>",
+        "method": stage.method_object(),
+    }
+    if stage.validation:
+        job["validation_file"] = f"<upload of {stage.validation.name}>"
+    if config.suffix:
+        job["suffix"] = config.suffix
+    if config.seed is not None:
+        job["seed"] = config.seed
+    return job

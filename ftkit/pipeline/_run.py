@@ -1,0 +1,324 @@
+"""Run handles: a future-like view of a run that lives in its manifest.
+
+A :class:`Run` knows only its manifest path, a backend and the policies. Every
+``wait()`` is a resume: it takes the run's lock, reloads the manifest and lets
+the program continue from what is recorded there, so a handle obtained from
+``FineTune.start()``, from ``Run.resume()`` in another process after a crash,
+or after Ctrl-C behaves the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import RunConflict
+from ..polling import PollPolicy
+from ..retry import RetryPolicy
+from ._clients import resolve_async_backend, resolve_backend
+from ._config import file_digest
+from ._core import Context, program
+from ._drivers import UploadSettings, drive, drive_async
+from ._events import RunEvent
+from ._manifest import Manifest, RunLock, find_manifest
+from ._result import RunResult
+
+__all__ = ["AsyncRun", "Run", "RunStatus", "Settings"]
+
+logger = logging.getLogger("ftkit.pipeline")
+
+EventCallback = Callable[[RunEvent], object]
+
+_FINISHED = ("succeeded", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a run is driven (not what it trains): policies, callbacks, where state lives."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    callbacks: tuple[EventCallback, ...] = ()
+    state_dir: Path | None = None
+    upload: UploadSettings = field(default_factory=UploadSettings)
+
+    def runs_dir(self) -> Path:
+        from ._manifest import default_state_dir
+
+        return (self.state_dir or default_state_dir()) / "runs"
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """A snapshot of a run: its own status and each stage's job."""
+
+    run_id: str
+    status: str
+    stages: list[dict[str, Any]]
+    manifest_path: Path
+
+    def __str__(self) -> str:
+        lines = [f"run {self.run_id}: {self.status}"]
+        for s in self.stages:
+            lines.append(
+                f"  {s['name']}: {s.get('job_id') or 'no job yet'} {s.get('status') or ''} "
+                f"{s.get('fine_tuned_model') or ''}".rstrip()
+            )
+        return "\n".join(lines)
+
+
+def _emitter(callbacks: Sequence[EventCallback]) -> Callable[[RunEvent], None]:
+    def emit(event: RunEvent) -> None:
+        for callback in callbacks:
+            callback(event)
+
+    return emit
+
+
+def _resume_hint(run_id: str) -> str:
+    return f"resume with ftkit.Run.resume({run_id!r}) or `ftkit resume {run_id}`"
+
+
+def _check_files_unchanged(manifest: Manifest) -> None:
+    """Files not uploaded yet must still hold the bytes the run was planned with."""
+    for stage in manifest.stages:
+        for state in (stage.train, stage.validation):
+            if state is None or state.file_id is not None:
+                continue
+            path = Path(state.path)
+            if not path.is_file():
+                raise RunConflict(f"{path} is gone; the run needs it to upload")
+            digest, _size = file_digest(path)
+            if digest != state.sha256:
+                raise RunConflict(
+                    f"{path} changed since run {manifest.run_id} started; "
+                    "start a new run for the new data"
+                )
+
+
+class _RunBase:
+    def __init__(self, manifest_path: Path, client: Any, settings: Settings) -> None:
+        self._path = Path(manifest_path)
+        self._client = client
+        self._settings = settings
+        self.id = self.manifest().run_id
+
+    @property
+    def manifest_path(self) -> Path:
+        """Where this run's manifest lives."""
+        return self._path
+
+    def manifest(self) -> Manifest:
+        """The run's manifest as last saved."""
+        return Manifest.load(self._path)
+
+    def status(self) -> RunStatus:
+        """What the manifest records (no network)."""
+        m = self.manifest()
+        return RunStatus(
+            run_id=m.run_id,
+            status=m.status,
+            stages=[
+                {
+                    "name": s.name,
+                    "job_id": s.job_id,
+                    "status": s.status,
+                    "base_model": s.base_model,
+                    "fine_tuned_model": s.fine_tuned_model,
+                }
+                for s in m.stages
+            ],
+            manifest_path=self._path,
+        )
+
+    def _context(self) -> Context:
+        poll = self._settings.poll
+        return Context(
+            manifest_path=self._path,
+            poll=poll,
+            clock=poll.clock or time.monotonic,
+            emit=_emitter(self._settings.callbacks),
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, manifest={str(self._path)!r})"
+
+
+class Run(_RunBase):
+    """A handle on a run: ``wait()``, ``status()``, ``cancel()``; resumable anywhere.
+
+    Obtain one from :meth:`FineTune.start` or :meth:`Run.resume`.
+    """
+
+    @classmethod
+    def resume(
+        cls,
+        run: str | os.PathLike[str],
+        client: Any = None,
+        *,
+        state_dir: str | os.PathLike[str] | None = None,
+        retry: RetryPolicy | int | None = None,
+        poll: PollPolicy | None = None,
+        on_event: EventCallback | None = None,
+    ) -> Run:
+        """Re-attach to a run by id or manifest path; never creates a second job for a stage.
+
+        Args:
+            run: the run id (looked up in ``state_dir``) or the manifest's path.
+            client: an ``openai.OpenAI`` / ``openai.AzureOpenAI`` client, a
+                backend, or ``None`` to build one from the environment.
+            state_dir: where runs live (default ``$FTKIT_STATE_DIR`` or ``.ftkit``).
+            retry: the per-call retry policy (or max attempts).
+            poll: the polling policy.
+            on_event: a callback for every :class:`RunEvent`.
+        """
+        folder = Path(state_dir) if state_dir is not None else None
+        path = find_manifest(run, folder)
+        settings = Settings(
+            retry=RetryPolicy.coerce(retry),
+            poll=poll or PollPolicy(),
+            callbacks=(on_event,) if on_event else (),
+            state_dir=folder,
+        )
+        return cls(path, client, settings)
+
+    def wait(self) -> RunResult:
+        """Drive the run to its end and return the result.
+
+        Raises:
+            JobFailed: a stage's job failed or was cancelled.
+            WaitTimeout: the polling policy gave up; the job keeps running.
+            RunConflict: another process is driving this run, or its files changed.
+            KeyboardInterrupt: Ctrl-C; the remote job keeps running (resume later).
+        """
+        result = self._drive(stop_when_started=False)
+        assert result is not None
+        return result
+
+    def _drive(self, *, stop_when_started: bool) -> RunResult | None:
+        with RunLock(self._path):
+            manifest = self.manifest()
+            if manifest.status in _FINISHED:
+                return RunResult.from_manifest(manifest, self._path)
+            _check_files_unchanged(manifest)
+            backend = resolve_backend(self._client, expected_provider=manifest.provider)
+            try:
+                return drive(
+                    program(manifest, self._context()),
+                    backend,
+                    retry=self._settings.retry,
+                    sleep=self._settings.poll.sleep or time.sleep,
+                    upload=self._settings.upload,
+                    stop_when_started=stop_when_started,
+                )
+            except KeyboardInterrupt:
+                logger.warning(
+                    "stopped waiting for run %s; its job keeps running: %s",
+                    self.id,
+                    _resume_hint(self.id),
+                )
+                raise
+
+    def cancel(self) -> RunStatus:
+        """Cancel the current stage's job and mark the run cancelled.
+
+        Later stages are not started. Safe to call while another process waits:
+        it will see the job cancelled on its next look.
+        """
+        manifest = self.manifest()
+        stage = manifest.current
+        if stage is None or manifest.status in _FINISHED:
+            return self.status()
+        if stage.job_id:
+            backend = resolve_backend(self._client, expected_provider=manifest.provider)
+            job = self._settings.retry.call(backend.cancel_job, stage.job_id)
+            status = getattr(job, "status", None) or "cancelled"
+        else:
+            status = "cancelled"
+        try:
+            with RunLock(self._path):
+                manifest = self.manifest()
+                current = manifest.current
+                if current is not None:
+                    current.status = str(status)
+                manifest.status = "cancelled"
+                manifest.save(self._path)
+        except RunConflict:
+            logger.info("run %s is being driven elsewhere; it will record the cancel", self.id)
+        return self.status()
+
+
+class AsyncRun(_RunBase):
+    """The awaitable twin of :class:`Run`."""
+
+    @classmethod
+    def resume(
+        cls,
+        run: str | os.PathLike[str],
+        client: Any = None,
+        *,
+        state_dir: str | os.PathLike[str] | None = None,
+        retry: RetryPolicy | int | None = None,
+        poll: PollPolicy | None = None,
+        on_event: EventCallback | None = None,
+    ) -> AsyncRun:
+        """Re-attach to a run (see :meth:`Run.resume`) with an async client."""
+        folder = Path(state_dir) if state_dir is not None else None
+        path = find_manifest(run, folder)
+        settings = Settings(
+            retry=RetryPolicy.coerce(retry),
+            poll=poll or PollPolicy(),
+            callbacks=(on_event,) if on_event else (),
+            state_dir=folder,
+        )
+        return cls(path, client, settings)
+
+    async def wait(self) -> RunResult:
+        """Drive the run to its end (see :meth:`Run.wait`)."""
+        result = await self._drive(stop_when_started=False)
+        assert result is not None
+        return result
+
+    async def _drive(self, *, stop_when_started: bool) -> RunResult | None:
+        with RunLock(self._path):
+            manifest = self.manifest()
+            if manifest.status in _FINISHED:
+                return RunResult.from_manifest(manifest, self._path)
+            _check_files_unchanged(manifest)
+            backend = resolve_async_backend(self._client, expected_provider=manifest.provider)
+            return await drive_async(
+                program(manifest, self._context()),
+                backend,
+                retry=self._settings.retry,
+                sleep=self._settings.poll.sleep,
+                upload=self._settings.upload,
+                stop_when_started=stop_when_started,
+            )
+
+    async def cancel(self) -> RunStatus:
+        """Cancel the current stage's job (see :meth:`Run.cancel`)."""
+        manifest = self.manifest()
+        stage = manifest.current
+        if stage is None or manifest.status in _FINISHED:
+            return self.status()
+        status = "cancelled"
+        if stage.job_id:
+            backend = resolve_async_backend(self._client, expected_provider=manifest.provider)
+            job = await self._settings.retry.acall(backend.cancel_job, stage.job_id)
+            status = str(getattr(job, "status", None) or "cancelled")
+        try:
+            with RunLock(self._path):
+                manifest = self.manifest()
+                current = manifest.current
+                if current is not None:
+                    current.status = status
+                manifest.status = "cancelled"
+                manifest.save(self._path)
+        except RunConflict:
+            logger.info("run %s is being driven elsewhere; it will record the cancel", self.id)
+        return self.status()
