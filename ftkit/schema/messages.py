@@ -62,52 +62,43 @@ ContentPart = Annotated[Union[TextPart, ImagePart], Field(discriminator="type")]
 Content = Union[str, list[ContentPart]]  # noqa: UP007
 
 
-def _reject_weight(data: Any, role: str) -> Any:
-    if isinstance(data, dict) and "weight" in data:
-        raise ValueError(
-            f"weight is only allowed on assistant messages, not on a {role} message; "
-            "remove it (every non-assistant turn is context, never trained)"
-        )
-    return data
+class _ContextMessage(StrictModel):
+    """A turn the model reads but never learns to write: it may not carry a ``weight``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_weight(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "weight" in data:
+            role = cls.model_fields["role"].default
+            raise ValueError(
+                f"weight is only allowed on assistant messages, not on a {role} message; "
+                "remove it (every non-assistant turn is context, never trained)"
+            )
+        return data
 
 
-class SystemMessage(StrictModel):
+class SystemMessage(_ContextMessage):
     """Instructions that frame the conversation."""
 
     role: Literal["system"] = "system"
     content: Content
     name: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_weight(cls, data: Any) -> Any:
-        return _reject_weight(data, "system")
 
-
-class DeveloperMessage(StrictModel):
+class DeveloperMessage(_ContextMessage):
     """The newer name for system instructions; not in the fine-tuning spec (validator warns)."""
 
     role: Literal["developer"] = "developer"
     content: Content
     name: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_weight(cls, data: Any) -> Any:
-        return _reject_weight(data, "developer")
 
-
-class UserMessage(StrictModel):
+class UserMessage(_ContextMessage):
     """A user turn; may hold images."""
 
     role: Literal["user"] = "user"
     content: Content
     name: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_weight(cls, data: Any) -> Any:
-        return _reject_weight(data, "user")
 
 
 class FunctionCall(StrictModel):
@@ -186,30 +177,20 @@ class AssistantMessage(StrictModel):
         return self.weight != 0
 
 
-class ToolMessage(StrictModel):
+class ToolMessage(_ContextMessage):
     """The result of a tool call, answering the call with the same id."""
 
     role: Literal["tool"] = "tool"
     content: Union[str, list[TextPart]]  # noqa: UP007
     tool_call_id: str
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_weight(cls, data: Any) -> Any:
-        return _reject_weight(data, "tool")
 
-
-class FunctionMessage(StrictModel):
+class FunctionMessage(_ContextMessage):
     """The legacy result of a ``function_call``."""
 
     role: Literal["function"] = "function"
     name: str
     content: str | None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_weight(cls, data: Any) -> Any:
-        return _reject_weight(data, "function")
 
 
 Message = Annotated[
