@@ -286,3 +286,33 @@ def test_async_twin_matches_sync(env: Env, sft_file: Path, dpo_file: Path) -> No
     assert result.stages[1].base_model == result.stages[0].fine_tuned_model
     assert len(env.jobs_for(result.run_id, "sft")) == 1
     assert len(env.jobs_for(result.run_id, "dpo")) == 1
+
+
+def test_ctrl_c_stops_waiting_and_resume_reattaches(
+    env: Env, sft_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sleeps = 0
+
+    def sleep_then_interrupt(seconds: float) -> None:
+        nonlocal sleeps
+        sleeps += 1
+        if sleeps == 3:
+            raise KeyboardInterrupt
+        env.fake.clock.sleep(seconds)
+
+    poll = env.poll.with_sleep(sleep_then_interrupt)
+    with caplog.at_level("WARNING", logger="ftkit.pipeline"), pytest.raises(KeyboardInterrupt):
+        env.builder().poll(poll).sft(sft_file).run()
+    run_id = next(e.run_id for e in env.events)
+    assert f"ftkit.Run.resume({run_id!r})" in caplog.text
+    job_id = env.fake.jobs[0]["id"]
+    assert env.fake.job(str(job_id))["status"] not in ("cancelled", "failed")
+    result = ftkit.Run.resume(
+        run_id,
+        env.fake.client(max_retries=0),
+        state_dir=env.state_dir,
+        retry=env.retry,
+        poll=env.poll,
+    ).wait()
+    assert result.stages[0].job_id == job_id
+    assert len(env.fake.jobs) == 1
