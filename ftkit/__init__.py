@@ -29,6 +29,15 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .cost import CostEstimate, estimate
     from .dataset import Dataset, read_jsonl
+    from .evaluation import (
+        EvalReport,
+        ExactMatch,
+        JsonFields,
+        JsonValid,
+        ToolCallMatch,
+        aevaluate,
+        evaluate,
+    )
     from .pipeline import (
         AsyncFineTune,
         AsyncRun,
@@ -61,7 +70,7 @@ if TYPE_CHECKING:
         UserMessage,
     )
     from .tokens import count_tokens, encoding_for_model
-    from .validate import CODES, Issue, Severity, ValidationReport, validate
+    from .validation import CODES, Issue, Severity, ValidationReport, validate
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -85,14 +94,21 @@ _LAZY: dict[str, str] = {
     "encoding_for_model": "ftkit.tokens",
     "read_jsonl": "ftkit.dataset",
     # analysis
-    "CODES": "ftkit.validate",
+    "CODES": "ftkit.validation",
     "CostEstimate": "ftkit.cost",
-    "Issue": "ftkit.validate",
-    "Severity": "ftkit.validate",
-    "ValidationReport": "ftkit.validate",
+    "Issue": "ftkit.validation",
+    "Severity": "ftkit.validation",
+    "ValidationReport": "ftkit.validation",
     "count_tokens": "ftkit.tokens",
     "estimate": "ftkit.cost",
-    "validate": "ftkit.validate",
+    "validate": "ftkit.validation",
+    "EvalReport": "ftkit.evaluation",
+    "ExactMatch": "ftkit.evaluation",
+    "JsonFields": "ftkit.evaluation",
+    "JsonValid": "ftkit.evaluation",
+    "ToolCallMatch": "ftkit.evaluation",
+    "aevaluate": "ftkit.evaluation",
+    "evaluate": "ftkit.evaluation",
     # policies
     "JobEvent": "ftkit.polling",
     "MessageEvent": "ftkit.polling",
@@ -124,6 +140,8 @@ __all__ = [
     "DatasetError",
     "DatasetInvalid",
     "DeveloperMessage",
+    "EvalReport",
+    "ExactMatch",
     "FineTune",
     "FtkitError",
     "FunctionCall",
@@ -134,6 +152,8 @@ __all__ = [
     "Issue",
     "JobEvent",
     "JobFailed",
+    "JsonFields",
+    "JsonValid",
     "MessageEvent",
     "MetricsEvent",
     "Plan",
@@ -153,6 +173,7 @@ __all__ = [
     "TextPart",
     "TokenizerUnavailable",
     "ToolCall",
+    "ToolCallMatch",
     "ToolDefinition",
     "ToolMessage",
     "TrainingUnavailable",
@@ -161,9 +182,11 @@ __all__ = [
     "ValidationReport",
     "WaitTimeout",
     "__version__",
+    "aevaluate",
     "count_tokens",
     "encoding_for_model",
     "estimate",
+    "evaluate",
     "read_jsonl",
     "validate",
 ]

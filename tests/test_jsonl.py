@@ -105,3 +105,13 @@ def test_atomic_write_sets_mode(tmp_path: Path) -> None:
         handle.write(b"{}")
     assert target.read_bytes() == b"{}"
     assert (os.stat(target).st_mode & 0o777) == 0o600
+
+
+def test_a_line_of_millions_of_values_is_refused_before_parsing(tmp_path: Path) -> None:
+    flood = b'{"messages": [' + b"1," * 600_000 + b"1]}"
+    path = write(tmp_path, LINE + b"\n" + flood + b"\n")
+    errors: list[ftkit.RecordError] = []
+    records = list(ftkit.read_jsonl(path, on_error=errors.append))
+    assert [r.line for r in records] == [1]
+    assert [(e.line, e.code) for e in errors] == [(2, "line_too_complex")]
+    assert "600,0" in errors[0].reason

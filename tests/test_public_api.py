@@ -54,3 +54,17 @@ def test_record_error_pickles_for_worker_processes() -> None:
         "f.jsonl",
         str(err),
     )
+
+
+def test_no_subpackage_shadows_a_public_function() -> None:
+    """Importing every submodule must not replace an exported name (``ftkit.validate``...)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(ftkit.__path__, "ftkit."):
+        if info.name.endswith("__main__"):
+            continue
+        importlib.import_module(info.name)
+    for name in ("validate", "estimate", "evaluate", "count_tokens", "read_jsonl"):
+        assert callable(getattr(ftkit, name)), name
+        assert not isinstance(getattr(ftkit, name), type(ftkit)), name

@@ -11,6 +11,14 @@ from .._exceptions import UsageError
 
 __all__ = ["register"]
 
+_EPILOG = """examples:
+  ftkit estimate train.jsonl --model gpt-4.1-mini-2025-04-14
+  ftkit estimate prefs.jsonl --model gpt-4.1-mini-2025-04-14 --method dpo --epochs 2
+  ftkit estimate train.jsonl --model my-model --prices prices.json --json
+
+Exit status: 0 estimated, 1 no line of the file is a valid record, 2 usage error.
+"""
+
 
 def _epochs(value: str) -> int | str:
     if value == "auto":
@@ -33,6 +41,7 @@ def register(subparsers: Any) -> None:
             "find examples over the per-example limit, and price the run from ftkit's dated "
             "price table (or --prices). Nothing is uploaded."
         ),
+        epilog=_EPILOG,
     )
     parser.add_argument("file", help="the training file (.jsonl)")
     parser.add_argument(

@@ -9,6 +9,7 @@ request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 from typing import Any
@@ -16,6 +17,12 @@ from typing import Any
 from .._exceptions import UsageError
 
 __all__ = ["register"]
+
+_EPILOG = """examples:
+  ftkit fake-server --port 8089
+  ftkit fake-server --speed 600 --json   # one JSON line: {"base_url": ..., "azure_endpoint": ...}
+  OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPENAI_API_KEY=sk-fake ftkit run --model ...
+"""
 
 _REAL_STEP = 0.1  # seconds between clock advances when --speed is set
 
@@ -30,6 +37,7 @@ def register(subparsers: Any) -> None:
             "checkpoints, models) on 127.0.0.1 only. Point a client at it with "
             "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1. Ctrl-C stops it."
         ),
+        epilog=_EPILOG,
     )
     parser.add_argument(
         "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: pick a free one)"
@@ -51,6 +59,11 @@ def register(subparsers: Any) -> None:
         "--refuse-training",
         action="store_true",
         help="answer job creation with 403 training_not_available",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="announce the addresses as one JSON line (for scripts that start the server)",
     )
     parser.set_defaults(func=_run)
 
@@ -74,9 +87,13 @@ def _run(args: argparse.Namespace) -> int:
         threading.Thread(
             target=_drive_clock, args=(fake, args.speed, stop), name="fake-clock", daemon=True
         ).start()
-    print(f"ftkit fake server listening on {server.base_url}", flush=True)
-    print(f"  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-fake", flush=True)
-    print(f"  Azure: azure_endpoint={server.azure_endpoint} (any api_version)", flush=True)
+    if args.json:
+        address = {"base_url": server.base_url, "azure_endpoint": server.azure_endpoint}
+        print(json.dumps(address), flush=True)
+    else:
+        print(f"ftkit fake server listening on {server.base_url}", flush=True)
+        print(f"  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-fake", flush=True)
+        print(f"  Azure: azure_endpoint={server.azure_endpoint} (any api_version)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

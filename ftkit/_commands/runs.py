@@ -20,6 +20,24 @@ _EPILOG_RUN = """examples:
   ftkit run --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --dpo prefs.jsonl
   ftkit run --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --sft-validation val.jsonl \\
             --max-cost 20
+
+The client comes from the environment: OPENAI_API_KEY (and OPENAI_BASE_URL), or
+AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY and OPENAI_API_VERSION for Azure OpenAI.
+A --fake run lives in this process only: its manifest stays, its jobs do not.
+Exit status: 0 model ready, 1 dataset errors, failed job or timeout, 2 usage error,
+130 Ctrl-C (the job keeps running: `ftkit resume RUN`).
+"""
+
+_EPILOG_PLAN = """examples:
+  ftkit plan --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --dpo prefs.jsonl
+  ftkit plan --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --json | jq .cost_usd
+
+Exit status: 0 ready, 1 a file has errors, 2 usage error.
+"""
+
+_EPILOG_RUN_ID = """examples:
+  ftkit {name} ftr-20261126T101500-3f9a1c2e
+  ftkit {name} .ftkit/runs/ftr-20261126T101500-3f9a1c2e.json --json
 """
 
 
@@ -58,12 +76,21 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_progress_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is only drawn on a terminal, never in CI)",
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add the pipeline subcommands."""
     plan = subparsers.add_parser(
         "plan",
         help="validate files and estimate every stage, without the network",
         description="Show what `ftkit run` would do: reports, estimates, and the jobs.",
+        epilog=_EPILOG_PLAN,
     )
     _add_config_flags(plan)
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -77,9 +104,9 @@ def register(subparsers: Any) -> None:
             "wait for it. Ctrl-C stops waiting; the job keeps running: `ftkit resume RUN`."
         ),
         epilog=_EPILOG_RUN,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_config_flags(run)
+    _add_progress_flag(run)
     run.add_argument(
         "--max-cost",
         type=_positive_float,
@@ -94,13 +121,22 @@ def register(subparsers: Any) -> None:
         ("resume", "continue a run after a crash, Ctrl-C or timeout"),
         ("cancel", "cancel the current job of a run"),
     ):
-        sub = subparsers.add_parser(name, help=helptext, description=helptext)
+        sub = subparsers.add_parser(
+            name, help=helptext, description=helptext, epilog=_EPILOG_RUN_ID.format(name=name)
+        )
         sub.add_argument("run", metavar="RUN", help="run id or manifest path")
         sub.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
         sub.add_argument("--json", action="store_true", help="print JSON")
+        if name == "resume":
+            _add_progress_flag(sub)
         sub.set_defaults(func={"status": _status, "resume": _resume, "cancel": _cancel}[name])
 
-    runs = subparsers.add_parser("runs", help="list runs", description="List runs, newest first.")
+    runs = subparsers.add_parser(
+        "runs",
+        help="list runs",
+        description="List the runs in the state folder, newest first.",
+        epilog="examples:\n  ftkit runs\n  FTKIT_STATE_DIR=~/ft ftkit runs --json\n",
+    )
     runs.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
     runs.add_argument("--json", action="store_true", help="print JSON")
     runs.set_defaults(func=_runs)
@@ -139,22 +175,10 @@ def _fake_wiring(ft: Any, fake: Any) -> Any:
     )
 
 
-def _printer(stream: Any) -> Any:
-    def on_event(event: Any) -> None:
-        job_event = event.job_event
-        if job_event is not None and getattr(job_event, "step", None) is not None:
-            step, total = job_event.step, job_event.total_steps
-            # About ten progress lines per job, plus the last step.
-            if total and step != total and step % max(1, total // 10):
-                return
-            loss = getattr(job_event, "train_loss", None)
-            shown = f"step {step}/{total}" + (f" train_loss={loss:.4f}" if loss is not None else "")
-            print(f"  [{event.stage}] {shown}", file=stream)
-        elif event.type != "job_event" or job_event is not None:
-            prefix = f"[{event.stage}] " if event.stage else ""
-            print(f"  {prefix}{event.message}", file=stream)
+def _progress(stream: Any, args: argparse.Namespace) -> Any:
+    from .._progress import RunProgress
 
-    return on_event
+    return RunProgress(stream, enabled=False if args.no_progress else None)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -187,7 +211,11 @@ def _run(args: argparse.Namespace) -> int:
                     print(report, file=sys.stderr)
         return 1
     stream = sys.stderr if args.json else sys.stdout
-    result = ft.on_event(_printer(stream)).run(max_cost_usd=args.max_cost)
+    progress = _progress(stream, args)
+    try:
+        result = ft.on_event(progress).run(max_cost_usd=args.max_cost)
+    finally:
+        progress.close()
     return _print_result(result, args.json)
 
 
@@ -196,6 +224,7 @@ def _print_result(result: Any, as_json: bool) -> int:
         payload = {
             "run_id": result.run_id,
             "fine_tuned_model": result.fine_tuned_model,
+            "manifest": str(result.manifest_path) if result.manifest_path else None,
             "stages": [
                 {
                     k: getattr(s, k)
@@ -229,39 +258,35 @@ def _status(args: argparse.Namespace) -> int:
     from ..pipeline import Run
 
     status = Run.resume(args.run, state_dir=_state_dir(args)).status()
-    if args.json:
-        json.dump(
-            {
-                "run_id": status.run_id,
-                "status": status.status,
-                "stages": status.stages,
-                "manifest": str(status.manifest_path),
-            },
-            sys.stdout,
-            indent=2,
-        )
+    _print_status(status, args.json)
+    return 0
+
+
+def _print_status(status: Any, as_json: bool) -> None:
+    if as_json:
+        json.dump(status.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(status)
-    return 0
 
 
 def _resume(args: argparse.Namespace) -> int:
     from ..pipeline import Run
 
-    run = Run.resume(
-        args.run,
-        state_dir=_state_dir(args),
-        on_event=_printer(sys.stderr if args.json else sys.stdout),
-    )
-    return _print_result(run.wait(), args.json)
+    progress = _progress(sys.stderr if args.json else sys.stdout, args)
+    run = Run.resume(args.run, state_dir=_state_dir(args), on_event=progress)
+    try:
+        result = run.wait()
+    finally:
+        progress.close()
+    return _print_result(result, args.json)
 
 
 def _cancel(args: argparse.Namespace) -> int:
     from ..pipeline import Run
 
     status = Run.resume(args.run, state_dir=_state_dir(args)).cancel()
-    print(status)
+    _print_status(status, args.json)
     return 0
 
 
@@ -283,6 +308,8 @@ def _runs(args: argparse.Namespace) -> int:
                     "status": m.status,
                     "model": m.model,
                     "stages": [s.name for s in m.stages],
+                    "fine_tuned_model": m.stages[-1].fine_tuned_model if m.stages else None,
+                    "created_at": m.created_at,
                 }
                 for m in manifests
             ],

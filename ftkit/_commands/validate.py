@@ -16,6 +16,15 @@ from .._exceptions import UsageError
 
 __all__ = ["register"]
 
+_EPILOG = """examples:
+  ftkit validate train.jsonl
+  ftkit validate train.jsonl --model gpt-4.1-mini-2025-04-14 --validation val.jsonl
+  ftkit validate prefs.jsonl --method dpo --json | jq '.reports[0].counts'
+
+On a terminal a progress bar shows bytes and examples read (never in CI or a pipe;
+--no-progress turns it off). Exit status: 0 no errors, 1 errors found, 2 usage error.
+"""
+
 
 def _count(value: str) -> int:
     try:
@@ -45,6 +54,7 @@ def register(subparsers: Any) -> None:
             "(documented in docs/validation.md), a line, a JSON path and a fix. Exit status: "
             "0 no errors, 1 errors found, 2 usage error."
         ),
+        epilog=_EPILOG,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="training file(s) (.jsonl)")
     parser.add_argument(
@@ -80,11 +90,45 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="processes for large files (default: automatic; 1 stays in-process)",
     )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is only drawn on a terminal, never in CI)",
+    )
     parser.set_defaults(func=_run)
 
 
+class _FileProgress:
+    """Feeds the validator's (bytes, examples) reports to one bar per file read."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self._files = files
+        self._next = 0
+        self._bar: Any = None
+        self._total = 0
+
+    def __call__(self, done: int, examples: int) -> None:
+        from .._progress import progress_bar
+
+        if self._bar is None or self._total <= 0:
+            # The validator reports each file's end; what follows is the next file.
+            self.close()
+            path = self._files[min(self._next, len(self._files) - 1)]
+            self._next += 1
+            self._bar = progress_bar(f"validating {path.name}", unit="B", enabled=True)
+            self._total = path.stat().st_size
+        self._bar.update(done, total=self._total, info=f"{examples:,} examples")
+        if done >= self._total:
+            self._total = 0
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
 def _run(args: argparse.Namespace) -> int:
-    from ..validate import validate
+    from ..validation import validate
 
     paths = [Path(name) for name in args.files]
     if args.validation is not None:
@@ -97,17 +141,28 @@ def _run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
 
-    reports = [
-        validate(
-            str(path),
-            model=args.model,
-            method=args.method,
-            validation=args.validation,
-            max_per_code=args.max_per_code,
-            workers=args.workers,
-        )
-        for path in paths
-    ]
+    from .._progress import progress_wanted
+
+    show = not args.no_progress and progress_wanted(sys.stderr)
+    reports = []
+    for path in paths:
+        files = [path] + ([Path(args.validation)] if args.validation else [])
+        progress = _FileProgress(files) if show else None
+        try:
+            reports.append(
+                validate(
+                    str(path),
+                    model=args.model,
+                    method=args.method,
+                    validation=args.validation,
+                    max_per_code=args.max_per_code,
+                    workers=args.workers,
+                    progress=progress,
+                )
+            )
+        finally:
+            if progress is not None:
+                progress.close()
     ok = all(report.ok for report in reports)
     if args.json:
         json.dump({"ok": ok, "reports": [r.to_dict() for r in reports]}, sys.stdout, indent=2)

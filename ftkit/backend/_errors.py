@@ -237,13 +237,27 @@ def translating(secrets: Iterable[str] = ()) -> Iterator[None]:
         ftkit.APIError: for any ``openai.APIError`` raised in the block, chained
             with ``from`` so the original stays in the traceback.
     """
+    secrets = tuple(secrets)
     try:
         yield
     except Exception as exc:
         translated = translate(exc, secrets=secrets)
         if translated is exc:
             raise
+        _scrub(exc, secrets)
         raise translated from exc
+
+
+def _scrub(exc: BaseException, secrets: Iterable[str]) -> None:
+    """Redact the original error kept as ``__cause__``, whose text a traceback prints.
+
+    A server (or proxy) that quotes the caller's key in its error would otherwise
+    put the key in every logged traceback of the translated error.
+    """
+    exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        exc.message = redact(message, secrets)  # type: ignore[attr-defined]
 
 
 def training_unavailable_for_model(model: str, shutdown_date: str) -> TrainingUnavailable:

@@ -1,6 +1,6 @@
 """``ftkit.estimate``: what a training file will cost, from one streaming pass.
 
-The pass is the validator's (:func:`ftkit.validate._engine.scan`): it parses
+The pass is the validator's (:func:`ftkit.validation._engine.scan`): it parses
 each line, keeps the structurally valid examples and counts them with a
 :class:`~ftkit.tokens.TokenCounter`, in parallel byte-range chunks for large
 files. The estimate skips the dataset-quality checks; invalid lines are not
@@ -56,7 +56,7 @@ def estimate(
         TokenizerUnavailable: no verified vocabulary for the model's encoding.
     """
     from ..tokens.counting import TokenCounter
-    from ..validate._engine import scan
+    from ..validation._engine import scan
 
     TokenCounter(model)  # fail here, loudly, on an unknown model or a missing vocabulary
     result = scan(

@@ -320,6 +320,62 @@ class CostEstimate:
     def __str__(self) -> str:
         return "\n".join(_render(self))
 
+    def _repr_html_(self) -> str:
+        from .._html import html_block, html_table
+
+        s = self.stats
+        cost = (
+            f"${self.cost_usd:,.2f} at ${self.price_per_1m:,.2f} per 1M tokens "
+            f"(prices as of {self.prices_as_of})"
+            if self.cost_usd is not None and self.price_per_1m is not None
+            else f"unknown: {self.cost_reason}"
+        )
+        facts: list[tuple[str, object]] = [
+            (
+                "model",
+                self.model
+                if self.base_model == self.model
+                else f"{self.model} (base {self.base_model})",
+            ),
+            ("examples", self.examples),
+            ("tokens (total / trained)", f"{self.total_tokens:,} / {self.trained_tokens:,}"),
+            (
+                "per example (p5 / median / p95 / max)",
+                f"{s.p5:,.0f} / {s.p50:,.0f} / {s.p95:,.0f} / {s.max:,}",
+            ),
+            ("limit per example", self.limit),
+            ("over the limit", self.over_limit),
+            ("epochs", f"{self.epochs} ({'auto' if self.epochs_auto else 'given'})"),
+            ("billed tokens", self.billed_tokens),
+            ("cost", cost),
+        ]
+        if self.skipped:
+            facts.append(("invalid lines not counted", self.skipped))
+        summary = "unknown" if self.cost_usd is None else f"${self.cost_usd:,.2f}"
+        return html_block("ftkit estimate", summary, html_table(("", ""), facts))
+
+    def to_pandas(self) -> Any:
+        """The token length histogram as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+        Columns: ``low, high, count`` — examples whose total tokens fall in ``[low, high)``.
+
+        Raises:
+            MissingExtra: pandas is not installed.
+        """
+        from .._optional import require
+
+        pd = require("pandas", extra="pandas", feature="CostEstimate.to_pandas()")
+        return pd.DataFrame(
+            [(b.low, b.high, b.count) for b in self.stats.histogram],
+            columns=["low", "high", "count"],
+        )
+
+    def plot(self, limit: int | None = None) -> Any:
+        """The token length distribution with the model's limit marked (``ftkit.plots``)."""
+        from ..plots import plot_token_lengths
+
+        return plot_token_lengths(self, limit=limit)
+
 
 def _render(est: CostEstimate) -> list[str]:
     s = est.stats

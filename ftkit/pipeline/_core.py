@@ -27,7 +27,7 @@ from typing import Any
 
 from .._exceptions import APIError
 from ..backend import JobSpec
-from ..polling import Done, Fail, FollowState, JobWaiter, PollPolicy, Sleep, Timeout
+from ..polling import Done, Fail, FollowState, JobEvent, JobWaiter, PollPolicy, Sleep, Timeout
 from ._config import RUN_KEY, STAGE_KEY
 from ._events import RunEvent
 from ._manifest import FileState, Manifest, StageState
@@ -140,7 +140,10 @@ def program(m: Manifest, ctx: Context) -> Generator[Op, Any, RunResult]:
     announced_start = False
     previous: StageState | None = None
     for stage in m.stages:
-        if stage.status == "succeeded":
+        # The job's status is saved as soon as it is seen; the stage is done only once its
+        # model is recorded too (a crash between the two writes must not let DPO start
+        # from the base model).
+        if stage.status == "succeeded" and stage.fine_tuned_model is not None:
             previous = stage
             continue
         if stage.base_model is None:
@@ -234,7 +237,14 @@ def _wait(
         if status != stage.status:
             stage.status = status
             save()
-            emit("status", stage, f"job {job_id}: {status}", status=status)
+            finish = _get(job, "estimated_finish")
+            emit(
+                "status",
+                stage,
+                f"job {job_id}: {status}",
+                status=status,
+                estimated_finish=finish if isinstance(finish, int) else None,
+            )
         action = waiter.observe(job, ctx.clock())
         if isinstance(action, Done):
             return action.job
@@ -273,7 +283,35 @@ def _follow_events(
         emit("job_event", stage, event.message, job_event=event)
     if events:
         stage.last_event_id = events[-1].id
+        stage.events = remember_events(stage.events, events)
         save()
+
+
+MAX_MESSAGE_EVENTS = 200
+MAX_METRICS_EVENTS = 20
+
+
+def remember_events(kept: list[dict[str, Any]], new: list[JobEvent]) -> list[dict[str, Any]]:
+    """The events a manifest keeps: the last 200 messages and the last 20 metrics events.
+
+    Bounded so the manifest stays small on long jobs; every step's metrics are
+    in the result file (``StageState.metrics``) once the job succeeds.
+    """
+    rows = kept + [
+        {
+            "id": e.id,
+            "created_at": e.created_at,
+            "level": e.level,
+            "type": e.type,
+            "message": e.message,
+            "data": dict(e.data) if e.data is not None else None,
+        }
+        for e in new
+    ]
+    metrics = [i for i, row in enumerate(rows) if row.get("type") == "metrics"]
+    messages = [i for i, row in enumerate(rows) if row.get("type") != "metrics"]
+    keep = set(metrics[-MAX_METRICS_EVENTS:]) | set(messages[-MAX_MESSAGE_EVENTS:])
+    return [row for i, row in enumerate(rows) if i in keep]
 
 
 def _error_dict(job: Any) -> dict[str, Any] | None:

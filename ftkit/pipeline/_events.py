@@ -40,6 +40,8 @@ class RunEvent:
         status: the job status, for ``status`` and terminal events.
         file_id: the uploaded (or reused) file, for ``file_ready``.
         job_event: the provider's event (message or metrics), for ``job_event``.
+        estimated_finish: the provider's estimate (Unix seconds) of when the job
+            ends, for ``status`` events of a running job, when it gives one.
     """
 
     type: EventType
@@ -50,3 +52,4 @@ class RunEvent:
     status: str | None = None
     file_id: str | None = None
     job_event: JobEvent | None = None
+    estimated_finish: int | None = None

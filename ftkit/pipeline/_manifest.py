@@ -74,6 +74,8 @@ class StageState(_Lenient):
     metrics: list[dict[str, Any]] = Field(default_factory=list)
     checkpoints: list[dict[str, Any]] = Field(default_factory=list)
     last_event_id: str | None = None
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    """The job's events, oldest first, bounded (see ``ftkit.pipeline._core.remember_events``)."""
 
 
 class Manifest(_Lenient):

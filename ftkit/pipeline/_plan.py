@@ -9,14 +9,13 @@ caller allowed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..tokens import base_model as _base_model
 
 if TYPE_CHECKING:
     from ..cost import CostEstimate
-    from ..validate import ValidationReport
+    from ..validation import ValidationReport
     from ._config import PipelineConfig, StageConfig
 
 __all__ = ["Plan", "StagePlan", "make_plan"]
@@ -118,29 +117,45 @@ class Plan:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        from .._html import html_block, html_table
+
         rows = []
         for s in self.stages:
             est = s.estimate
-            cells = (
-                s.name,
-                s.base_model,
-                "ok" if s.ok else "errors",
-                est.examples if est else "",
-                est.epochs if est else "",
-                f"{est.billed_tokens:,}" if est else "",
-                "" if est is None or est.cost_usd is None else f"${est.cost_usd:,.2f}",
+            reports = [r for r in (s.train, s.validation) if r is not None]
+            rows.append(
+                (
+                    s.name,
+                    s.base_model,
+                    "ok" if s.ok else "errors",
+                    sum(r.error_count for r in reports),
+                    sum(r.warning_count for r in reports),
+                    est.examples if est else None,
+                    est.epochs if est else None,
+                    est.billed_tokens if est else None,
+                    None if est is None or est.cost_usd is None else f"${est.cost_usd:,.2f}",
+                )
             )
-            rows.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>")
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in ("stage", "base model", "data", "examples", "epochs", "billed tokens", "cost")
-        )
         total = self.cost_usd
-        return (
-            f"<div><strong>ftkit plan</strong> for <code>{escape(self.model)}</code> — total "
+        summary = (
+            f"for {self.model}: {'ready' if self.ok else 'BLOCKED by dataset errors'}, total "
             f"{'unknown' if total is None else f'${total:,.2f}'}"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )
+        table = html_table(
+            (
+                "stage",
+                "base model",
+                "data",
+                "errors",
+                "warnings",
+                "examples",
+                "epochs",
+                "billed tokens",
+                "cost",
+            ),
+            rows,
+        )
+        return html_block("ftkit plan", summary, table)
 
 
 def _estimate_dict(est: CostEstimate | None) -> dict[str, Any] | None:
@@ -162,7 +177,7 @@ def _estimate_dict(est: CostEstimate | None) -> dict[str, Any] | None:
 def make_plan(config: PipelineConfig) -> Plan:
     """Validate and estimate every stage of ``config`` (no network)."""
     from ..cost import CostEstimate
-    from ..validate import validate
+    from ..validation import validate
 
     model = config.require_complete()
     stages: list[StagePlan] = []

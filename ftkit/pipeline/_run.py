@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import RunConflict
+from .._exceptions import APIError, JobFailed, RetryExhausted, RunConflict
+from ..backend import AsyncBackend, Backend
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
 from ._clients import resolve_async_backend, resolve_backend
@@ -71,6 +72,31 @@ class RunStatus:
             )
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from .._html import html_block, html_table
+
+        rows = [
+            (
+                s["name"],
+                s.get("job_id"),
+                s.get("status"),
+                s.get("base_model"),
+                s.get("fine_tuned_model"),
+            )
+            for s in self.stages
+        ]
+        table = html_table(("stage", "job", "status", "base model", "fine-tuned model"), rows)
+        return html_block(f"ftkit run {self.run_id}", self.status, table)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (``ftkit status --json``)."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "stages": [dict(s) for s in self.stages],
+            "manifest": str(self.manifest_path),
+        }
+
 
 def _emitter(callbacks: Sequence[EventCallback]) -> Callable[[RunEvent], None]:
     def emit(event: RunEvent) -> None:
@@ -82,6 +108,26 @@ def _emitter(callbacks: Sequence[EventCallback]) -> Callable[[RunEvent], None]:
 
 def _resume_hint(run_id: str) -> str:
     return f"resume with ftkit.Run.resume({run_id!r}) or `ftkit resume {run_id}`"
+
+
+def _finished(manifest: Manifest, path: Path) -> RunResult:
+    """The outcome of a run that already ended: its result, or the failure again.
+
+    Waiting on a failed or cancelled run raises as the first wait did, so code
+    that resumes blindly never mistakes it for a success.
+    """
+    if manifest.status == "succeeded":
+        return RunResult.from_manifest(manifest, path)
+    stage = manifest.current or manifest.stages[-1]
+    error = stage.error or {}
+    raise JobFailed(
+        job_id=stage.job_id or "-",
+        status=stage.status or manifest.status,
+        code=error.get("code"),
+        message=error.get("message") or f"run {manifest.run_id} ended {manifest.status}",
+        param=error.get("param"),
+        run_id=manifest.run_id,
+    )
 
 
 def _check_files_unchanged(manifest: Manifest) -> None:
@@ -99,6 +145,50 @@ def _check_files_unchanged(manifest: Manifest) -> None:
                     f"{path} changed since run {manifest.run_id} started; "
                     "start a new run for the new data"
                 )
+
+
+def _cancel_job(backend: Backend, job_id: str, retry: RetryPolicy) -> Any:
+    """Cancel a job; one found already cancelled (an earlier answer lost) counts as done.
+
+    A cancel whose answer was lost has been applied, and cancelling again is
+    refused with 400: so after an ambiguous failure, and after a refusal, the
+    job is looked at before anything is raised.
+    """
+
+    def cancelled() -> Any:
+        job = backend.retrieve_job(job_id)
+        return job if getattr(job, "status", None) == "cancelled" else None
+
+    try:
+        return retry.call_once(lambda: backend.cancel_job(job_id), cancelled)
+    except RetryExhausted:
+        raise
+    except APIError:
+        found = retry.call(cancelled)
+        if found is None:
+            raise
+        return found
+
+
+async def _acancel_job(backend: AsyncBackend, job_id: str, retry: RetryPolicy) -> Any:
+    """The awaitable twin of :func:`_cancel_job`."""
+
+    async def cancelled() -> Any:
+        job = await backend.retrieve_job(job_id)
+        return job if getattr(job, "status", None) == "cancelled" else None
+
+    async def cancel() -> Any:
+        return await backend.cancel_job(job_id)
+
+    try:
+        return await retry.acall_once(cancel, cancelled)
+    except RetryExhausted:
+        raise
+    except APIError:
+        found = await retry.acall(cancelled)
+        if found is None:
+            raise
+        return found
 
 
 class _RunBase:
@@ -204,7 +294,7 @@ class Run(_RunBase):
         with RunLock(self._path):
             manifest = self.manifest()
             if manifest.status in _FINISHED:
-                return RunResult.from_manifest(manifest, self._path)
+                return _finished(manifest, self._path)
             _check_files_unchanged(manifest)
             backend = resolve_backend(self._client, expected_provider=manifest.provider)
             try:
@@ -236,7 +326,7 @@ class Run(_RunBase):
             return self.status()
         if stage.job_id:
             backend = resolve_backend(self._client, expected_provider=manifest.provider)
-            job = self._settings.retry.call(backend.cancel_job, stage.job_id)
+            job = _cancel_job(backend, stage.job_id, self._settings.retry)
             status = getattr(job, "status", None) or "cancelled"
         else:
             status = "cancelled"
@@ -288,7 +378,7 @@ class AsyncRun(_RunBase):
         with RunLock(self._path):
             manifest = self.manifest()
             if manifest.status in _FINISHED:
-                return RunResult.from_manifest(manifest, self._path)
+                return _finished(manifest, self._path)
             _check_files_unchanged(manifest)
             backend = resolve_async_backend(self._client, expected_provider=manifest.provider)
             return await drive_async(
@@ -309,7 +399,7 @@ class AsyncRun(_RunBase):
         status = "cancelled"
         if stage.job_id:
             backend = resolve_async_backend(self._client, expected_provider=manifest.provider)
-            job = await self._settings.retry.acall(backend.cancel_job, stage.job_id)
+            job = await _acancel_job(backend, stage.job_id, self._settings.retry)
             status = str(getattr(job, "status", None) or "cancelled")
         try:
             with RunLock(self._path):

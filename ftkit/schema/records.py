@@ -65,6 +65,7 @@ class _RecordBase(StrictModel):
         Raises:
             RecordError: with the line, the JSON path and a plain reason.
         """
+        _refuse_value_flood(line, line_no)
         try:
             record: _R = _adapter(cls).validate_json(line)
         except ValidationError as exc:
@@ -246,12 +247,35 @@ def parse_record(
         RecordError: with the line, the JSON path and a plain reason.
     """
     target: Any = Record if kind is None else (SFTRecord if kind == "sft" else DPORecord)
+    _refuse_value_flood(line, line_no)
     try:
         record: SFTRecord | DPORecord = _adapter(target).validate_json(line)
     except ValidationError as exc:
         raise record_error(exc, line, line_no=line_no, expected=kind) from None
     record._line = line_no
     return record
+
+
+# Parsing builds every JSON value of a line; a line of millions of tiny values costs
+# gigabytes before any check runs. No training example comes near these numbers (a
+# maximal 65,536-token conversation has a few thousand), while huge base64 images
+# are long strings with no commas, so they pass.
+_FLOOD_MIN_BYTES = 1 << 20
+_FLOOD_MAX_SEPARATORS = 200_000
+
+
+def _refuse_value_flood(line: str | bytes, line_no: int | None) -> None:
+    if len(line) < _FLOOD_MIN_BYTES:
+        return
+    raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+    separators = raw.count(b",") + raw.count(b":")
+    if separators > _FLOOD_MAX_SEPARATORS:
+        raise RecordError(
+            f"the line holds about {separators:,} JSON values ({len(raw):,} bytes); no "
+            "training example has that many, so it was not parsed",
+            line=line_no,
+            code="line_too_complex",
+        )
 
 
 def record_error(

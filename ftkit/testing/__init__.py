@@ -2,8 +2,9 @@
 
 Like ``moto`` for AWS: files, uploads, jobs (with events, checkpoints and result
 files), and models behave like the real service, on a virtual clock, with
-scriptable faults. Two ways in: an openai client wired in-process, or a loopback
-HTTP server::
+scriptable faults. Chat Completions answer deterministically: a fine-tuned model
+has "learned" its training data (see :class:`ChatBehaviour`). Two ways in: an
+openai client wired in-process, or a loopback HTTP server::
 
     from ftkit.testing import FakeFineTuningAPI
 
@@ -21,6 +22,7 @@ itself is imported only when a client is built.
 from __future__ import annotations
 
 from ._api import FakeFineTuningAPI, RecordedRequest
+from ._chat import ChatBehaviour
 from ._clock import DEFAULT_START, FakeClock
 from ._config import Limits, Timings
 from ._faults import Fault, FaultKind, FaultScript
@@ -28,13 +30,14 @@ from ._models_catalog import DEFAULT_MODELS, ModelInfo
 from ._routes import ROUTES
 from ._server import FakeServer
 
-ROUTE_NAMES: tuple[str, ...] = tuple(route.name for route in ROUTES)
+ROUTE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(route.name for route in ROUTES))
 """Every route the fake serves, by SDK method path (the names faults target)."""
 
 __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_START",
     "ROUTE_NAMES",
+    "ChatBehaviour",
     "FakeClock",
     "FakeFineTuningAPI",
     "FakeServer",

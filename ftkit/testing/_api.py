@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from ._chat import ChatBehaviour
 from ._clients import ClientFactory
 from ._clock import FakeClock
 from ._config import Limits, Timings
@@ -32,6 +33,19 @@ log = logging.getLogger("ftkit.testing")
 
 DEFAULT_API_KEY = "sk-fake-not-a-real-key"
 DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
+
+# What the service says with the statuses a "status" fault can answer.
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("Invalid request: the request was refused as malformed.", "invalid_request_error"),
+    401: (
+        "Incorrect API key provided. You can find your API key in your account settings.",
+        "invalid_request_error",
+    ),
+    403: ("You are not allowed to perform this request.", "invalid_request_error"),
+    404: ("The requested resource does not exist.", "invalid_request_error"),
+    409: ("The request conflicts with the resource's current state.", "invalid_request_error"),
+    422: ("The request could not be processed.", "invalid_request_error"),
+}
 
 # Header names that can carry a credential: never stored, whatever their value.
 _SECRET_MARKERS = ("auth", "key", "token", "secret", "cookie", "signature")
@@ -93,6 +107,8 @@ class FakeFineTuningAPI:
         result_files_base64: serve result files base64-encoded, as some accounts
             reportedly receive them.
         require_auth: answer 401 to requests without ``Authorization``/``api-key``.
+        chat: how models answer Chat Completions (the fine-tuned models' error rate);
+            see :class:`ChatBehaviour`. Settable later through :attr:`chat`.
     """
 
     def __init__(
@@ -108,6 +124,7 @@ class FakeFineTuningAPI:
         auto_advance: float = 0.0,
         result_files_base64: bool = False,
         require_auth: bool = True,
+        chat: ChatBehaviour | None = None,
     ) -> None:
         if auto_advance < 0:
             raise ValueError("auto_advance must not be negative")
@@ -125,6 +142,8 @@ class FakeFineTuningAPI:
             seed=seed,
             result_files_base64=result_files_base64,
         )
+        if chat is not None:
+            self._state.chat.behaviour = chat
         self._lock = threading.RLock()
         self._requests: list[RecordedRequest] = []
         self._clients = ClientFactory(self.handle, self.clock.sleep)
@@ -266,6 +285,16 @@ class FakeFineTuningAPI:
             for alias in model.aliases:
                 self._state.aliases[alias] = model.id
 
+    @property
+    def chat(self) -> ChatBehaviour:
+        """How models answer ``POST /chat/completions`` (assign a new :class:`ChatBehaviour`)."""
+        return self._state.chat.behaviour
+
+    @chat.setter
+    def chat(self, behaviour: ChatBehaviour) -> None:
+        with self._lock:
+            self._state.chat.behaviour = behaviour
+
     # ------------------------------------------------------ for assertions
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -369,6 +398,10 @@ class FakeFineTuningAPI:
                 "jobs can no longer be created.",
                 code="training_not_available",
             )
+        if kind == "status":
+            status = int(fault.status or 500)
+            message, type_ = _STATUS_ERRORS.get(status, (f"HTTP {status}", "invalid_request_error"))
+            raise WireError(status, message, type=type_, code=fault.code)
         if kind == "reset":
             raise httpx2.ConnectError("[Errno 104] Connection reset by peer", request=request)
         timeout = _read_timeout(request)
@@ -407,6 +440,8 @@ class FakeFineTuningAPI:
                     after=int(body.get("after", 0)),
                     retry_after=body.get("retry_after"),
                     delay=float(body.get("delay", 30.0)),
+                    status=body.get("status"),
+                    code=body.get("code"),
                 )
             except (TypeError, ValueError) as exc:
                 raise bad_request(str(exc)) from None

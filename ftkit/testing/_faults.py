@@ -18,7 +18,14 @@ from typing import Literal, get_args
 __all__ = ["Fault", "FaultKind", "FaultScript"]
 
 FaultKind = Literal[
-    "429", "500", "503", "reset", "slow", "applied_but_lost", "403_training_not_available"
+    "429",
+    "500",
+    "503",
+    "reset",
+    "slow",
+    "applied_but_lost",
+    "403_training_not_available",
+    "status",
 ]
 """What a fault does:
 
@@ -30,7 +37,9 @@ FaultKind = Literal[
 - ``"applied_but_lost"``: the service performs the request, the client sees a timeout
   (a lost answer: the case that duplicates jobs on a blind retry);
 - ``"403_training_not_available"``: job creation refused as for an organisation whose
-  fine-tuning access has ended.
+  fine-tuning access has ended;
+- ``"status"``: any other HTTP error status (``status=404``, ``400``, ``401``, ``422`` ...)
+  with the provider's error body and an optional ``code``; nothing is applied.
 """
 
 _KINDS = frozenset(get_args(FaultKind))
@@ -47,6 +56,8 @@ class Fault:
     retry_after: float | None = None
     delay: float = 30.0
     fired: int = 0
+    status: int | None = None
+    code: str | None = None
 
     def matches(self, route: str) -> bool:
         pattern = self.route.removeprefix("fine_tuning.")
@@ -69,6 +80,8 @@ class FaultScript:
         after: int = 0,
         retry_after: float | None = None,
         delay: float = 30.0,
+        status: int | None = None,
+        code: str | None = None,
     ) -> Fault:
         """Script a fault on a route.
 
@@ -80,12 +93,15 @@ class FaultScript:
             after: let this many matching requests through untouched first.
             retry_after: seconds sent in ``retry-after`` for ``"429"`` (default 1).
             delay: virtual seconds a ``"slow"`` answer takes.
+            status: the HTTP status (400–599) a ``"status"`` fault answers; only for that kind.
+            code: the error ``code`` in the body of a ``"status"`` fault (default none).
 
         Returns:
             The :class:`Fault`, whose ``fired`` counter tells how often it struck.
 
         Raises:
-            ValueError: for an unknown kind or a non-positive ``times``.
+            ValueError: for an unknown kind, a non-positive ``times``, or a ``"status"``
+                fault without a status from 400 to 599 (or a status on another kind).
         """
         if kind not in _KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(_KINDS)}")
@@ -93,7 +109,12 @@ class FaultScript:
             raise ValueError("times must be at least 1, or None for a permanent fault")
         if after < 0 or delay < 0:
             raise ValueError("after and delay must not be negative")
-        fault = Fault(route, kind, times, after, retry_after, delay)
+        if kind == "status":
+            if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+                raise ValueError(f"a status fault needs status= from 400 to 599, got {status!r}")
+        elif status is not None or code is not None:
+            raise ValueError(f"status and code apply to kind 'status', not {kind!r}")
+        fault = Fault(route, kind, times, after, retry_after, delay, status=status, code=code)
         with self._lock:
             self._faults.append(fault)
         return fault

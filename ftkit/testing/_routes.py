@@ -177,6 +177,11 @@ def _jobs_list(state: FakeState, call: Call) -> httpx2.Response:
     )
 
 
+def _chat_completions(state: FakeState, call: Call) -> httpx2.Response:
+    # Azure addresses a deployment in the path; the fake names deployments after models.
+    return _ok(state.chat.complete(call.json(), deployment=call.params.get("deployment")))
+
+
 def _route(name: str, method: str, path: str, handler: Handler) -> Route:
     pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
     return Route(name, method, pattern, handler, write=method in ("POST", "DELETE"))
@@ -242,6 +247,13 @@ ROUTES: tuple[Route, ...] = (
         lambda s, c: _ok(
             s.list_checkpoints(c.params["id"], after=c.query.get("after"), limit=c.limit(10, 100))
         ),
+    ),
+    _route("chat.completions.create", "POST", "/chat/completions", _chat_completions),
+    _route(
+        "chat.completions.create",
+        "POST",
+        "/deployments/{deployment}/chat/completions",
+        _chat_completions,
     ),
     _route("models.list", "GET", "/models", lambda s, c: _ok(s.list_models())),
     _route(

@@ -81,7 +81,7 @@ def inspect_training_file(
 ) -> FileReport:
     """Validate a training (or validation) file the way the service does before training.
 
-    SFT and DPO files go through :func:`ftkit.validate.validate`, ftkit's own
+    SFT and DPO files go through :func:`ftkit.validation.validate`, ftkit's own
     validator: its first error (by line) is what the job reports. Reinforcement
     lines need ``messages`` and may carry grader keys. A training file needs
     :data:`MIN_EXAMPLES` examples; images need a vision model.
@@ -103,7 +103,7 @@ def inspect_training_file(
         )
     if method == "reinforcement":
         return _inspect_reinforcement(lines, model, is_validation_file)
-    from ..validate import validate
+    from ..validation import validate
 
     report = validate(lines, model=model.id, method="dpo" if method == "dpo" else "sft", workers=1)
     examples = sum(1 for line in lines if line.strip())

@@ -33,6 +33,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from ._chat import FakeChat
 from ._clock import FakeClock
 from ._config import Limits, Timings
 from ._jobspec import parse_job_request
@@ -215,6 +216,7 @@ class FakeState:
         self.jobs: dict[str, JobRecord] = {}
         self.scripts: deque[tuple[list[str], dict[str, Any] | None]] = deque()
         self._rng = random.Random(seed)
+        self.chat = FakeChat(self)
 
     # ----------------------------------------------------------------- lookups
     def now(self) -> float:
@@ -851,6 +853,7 @@ class FakeState:
         self._event(job, int(at), f"New fine-tuned model created: {job.fine_tuned_name}")
         self._close(job, "succeeded", at)
         self._event(job, int(at), "The job has successfully completed")
+        self.chat.learn(job)
 
     def _close(self, job: JobRecord, status: str, at: float) -> None:
         job.status, job.phase_started = status, at

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import UsageError
+from ._fast import fast_length
 from ._images import image_tokens
 from .encoding import base_model, encoding_name_for_model, get_encoding
 from .limits import example_limit
@@ -128,7 +129,7 @@ class TokenCounter:
         self.base_model = base_model(model)
         self.encoding_name = encoding_name_for_model(model)
         self.limit = example_limit(model)
-        self._length = _length_function(get_encoding(self.encoding_name))
+        self._length = _length_function(self.encoding_name)
         self._tools = _O200K_TOOLS if self.encoding_name == "o200k_base" else _CL100K_TOOLS
         self._hot: dict[str, int] = {}
         self._cold: dict[str, int] = {}
@@ -271,13 +272,16 @@ class TokenCounter:
     def _message(self, message: dict[str, Any], *, force_trained: bool) -> tuple[int, int]:
         """``(tokens, trained tokens)`` of one message."""
         text = self.text
+        hot = self._hot  # roles and system prompts: looked up here, without a method call
         size = TOKENS_PER_MESSAGE
         target = 0
         role = message.get("role")
         trained = force_trained or (role == "assistant" and message.get("weight") != 0)
         for key, value in message.items():
             if isinstance(value, str):
-                n = text(value)
+                n = hot.get(value)
+                if n is None:
+                    n = text(value)
                 size += n
                 if key == "name":
                     size += TOKENS_PER_NAME
@@ -376,9 +380,39 @@ class TokenCounter:
 
 
 _NO_SPECIAL: set[str] = set()
+_lengths: dict[str, Callable[[str], int]] = {}
 
 
-def _length_function(encoding: Any) -> Callable[[str], int]:
+def _length_function(encoding_name: str) -> Callable[[str], int]:
+    """``len(encode_ordinary(text))`` for an encoding, by the fastest verified means.
+
+    The ``bpe-openai`` counter when it is usable (see :mod:`ftkit.tokens._fast`),
+    else tiktoken. Built once per process and encoding.
+    """
+    length = _lengths.get(encoding_name)
+    if length is None:
+        fast = fast_length(encoding_name)
+        if fast is None:
+            length = _tiktoken_length(get_encoding(encoding_name))
+        else:
+            length = _with_fallback(fast, encoding_name)
+        _lengths[encoding_name] = length
+    return length
+
+
+def _with_fallback(fast: Callable[[str], int], encoding_name: str) -> Callable[[str], int]:
+    """``fast``, with text it cannot take (lone surrogates) counted by tiktoken."""
+
+    def length(text: str) -> int:
+        try:
+            return fast(text)
+        except UnicodeEncodeError:
+            return _tiktoken_length(get_encoding(encoding_name))(text)
+
+    return length
+
+
+def _tiktoken_length(encoding: Any) -> Callable[[str], int]:
     """``len(encoding.encode_ordinary(text))``, without building a list of Python ints.
 
     tiktoken's core can write the tokens to a buffer of 32-bit integers (what

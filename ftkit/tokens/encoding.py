@@ -16,7 +16,7 @@ says how to fix it.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import gzip
 import hashlib
 import importlib.util
@@ -248,12 +248,33 @@ def _load_verified(spec: _EncodingSpec) -> bytes:
 
 
 def _parse_ranks(data: bytes, name: str) -> dict[bytes, int]:
-    ranks: dict[bytes, int] = {}
-    for line in data.splitlines():
-        if not line:
-            continue
-        token, _, rank = line.partition(b" ")
-        ranks[base64.b64decode(token)] = int(rank)
-    if not ranks:
+    """``{token bytes: rank}`` from a ``.tiktoken`` file (``<base64> <rank>`` per line).
+
+    One ``split()`` of the whole file and ``binascii.a2b_base64`` per token are
+    about twice as fast as a loop over lines. The pinned vocabularies number their
+    tokens 0, 1, 2, ... in file order (the caller has checked the file's SHA-256, and a
+    test compares the result with tiktoken's own loader), so when a sample of the ranks
+    says so they are taken from the position instead of parsing 200,000 integers; any
+    other file gets every rank parsed.
+    """
+    fields = data.split()
+    if len(fields) % 2:
+        raise TokenizerUnavailable(name, ["vocabulary file is malformed (odd field count)"])
+    if not fields:
         raise TokenizerUnavailable(name, ["vocabulary file is empty"])
+    try:
+        tokens = list(map(binascii.a2b_base64, fields[0::2]))
+    except binascii.Error as exc:
+        raise TokenizerUnavailable(name, [f"vocabulary file is malformed ({exc})"]) from None
+    numbers = fields[1::2]
+    if numbers[0] == b"0" and numbers[-1] == b"%d" % (len(numbers) - 1) and _sequential(numbers):
+        ranks = dict(zip(tokens, range(len(tokens)), strict=True))
+    else:
+        ranks = dict(zip(tokens, map(int, numbers), strict=True))
     return ranks
+
+
+def _sequential(numbers: list[bytes]) -> bool:
+    """Whether ``numbers`` spell 0, 1, 2, ... (checked on a sample: the file is hash-pinned)."""
+    step = max(1, len(numbers) // 64)
+    return all(numbers[i] == b"%d" % i for i in range(0, len(numbers), step))

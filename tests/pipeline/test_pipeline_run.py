@@ -316,3 +316,18 @@ def test_ctrl_c_stops_waiting_and_resume_reattaches(
     ).wait()
     assert result.stages[0].job_id == job_id
     assert len(env.fake.jobs) == 1
+
+
+def test_waiting_on_a_failed_run_raises_again(env: Env, sft_file: Path) -> None:
+    env.fake.script_next_job(
+        ["failed"], error={"code": "invalid_training_file", "message": "bad", "param": None}
+    )
+    with pytest.raises(ftkit.JobFailed) as first:
+        env.builder().sft(sft_file).run()
+    run_id = first.value.run_id
+    assert run_id
+    requests = len(env.fake.requests)
+    with pytest.raises(ftkit.JobFailed) as again:
+        ftkit.Run.resume(run_id, state_dir=env.state_dir).wait()  # no client needed
+    assert (again.value.code, again.value.job_id) == ("invalid_training_file", first.value.job_id)
+    assert len(env.fake.requests) == requests

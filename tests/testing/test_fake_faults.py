@@ -185,3 +185,48 @@ def test_unknown_urls_get_the_invalid_url_error(fake: FakeFineTuningAPI) -> None
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "Invalid URL (PATCH /files)"
     assert fake.requests[-1].route is None
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class"),
+    [
+        (400, openai.BadRequestError),
+        (401, openai.AuthenticationError),
+        (403, openai.PermissionDeniedError),
+        (404, openai.NotFoundError),
+        (422, openai.UnprocessableEntityError),
+    ],
+)
+def test_status_faults_answer_any_error_status_and_apply_nothing(
+    fake: FakeFineTuningAPI, status: int, error_class: type[openai.APIStatusError]
+) -> None:
+    train = train_file(fake)
+    fault = fake.faults.inject("jobs.create", "status", status=status, code="scripted")
+    with pytest.raises(error_class) as caught:
+        create(fake.client(max_retries=2), train)
+    assert caught.value.status_code == status
+    assert caught.value.code == "scripted"
+    assert [r.status for r in fake.calls("jobs.create")] == [status]  # final: no SDK retry
+    assert fault.fired == 1
+    assert fake.jobs == []
+    create(fake.client(max_retries=0), train)  # used up: the next create goes through
+    assert len(fake.jobs) == 1
+
+
+def test_status_faults_need_an_error_status(fake: FakeFineTuningAPI) -> None:
+    for bad in (None, 200, 302, 600, True):
+        with pytest.raises(ValueError, match="status"):
+            fake.faults.inject("jobs.create", "status", status=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="apply to kind 'status'"):
+        fake.faults.inject("jobs.create", "500", status=500)
+    # Through the control endpoint too, for clients in other processes.
+    response = fake.handle(
+        httpx2.Request(
+            "POST",
+            "http://x.invalid/_fake/faults",
+            json={"route": "files.list", "kind": "status", "status": 404},
+        )
+    )
+    assert response.status_code == 200
+    with pytest.raises(openai.NotFoundError):
+        fake.client(max_retries=0).files.list()

@@ -17,6 +17,7 @@ import httpx2
 import openai
 import pytest
 from openai.types import FileDeleted, FileObject, Model, ModelDeleted, Upload
+from openai.types.chat import ChatCompletion
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 from openai.types.uploads import UploadPart
@@ -39,6 +40,7 @@ ITEM_TYPES: dict[str, type[BaseModel]] = {
     "jobs.resume": FineTuningJob,
     "models.retrieve": Model,
     "models.delete": ModelDeleted,
+    "chat.completions.create": ChatCompletion,
 }
 LIST_TYPES: dict[str, type[BaseModel]] = {
     "files.list": FileObject,
@@ -190,6 +192,9 @@ def test_every_route_answers_with_the_sdk_types(recorded: Any) -> None:
     client.models.retrieve("gpt-4.1-mini-2025-04-14")
     client.models.retrieve(done.fine_tuned_model)
     list(client.models.list())
+    client.chat.completions.create(
+        model=done.fine_tuned_model, messages=[{"role": "user", "content": "What is 1+1?"}]
+    )
     client.models.delete(done.fine_tuned_model)
 
     hit = set()

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ftkit import RecordError
 from ftkit.schema import parse_record
-from ftkit.validate import CODES, Severity, ValidationReport, validate
+from ftkit.validation import CODES, Severity, ValidationReport, validate
 
 VALIDATOR_ONLY = {
     "special_token",

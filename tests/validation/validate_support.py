@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ftkit.validate import ValidationReport, validate
+from ftkit.validation import ValidationReport, validate
 
 # Codes about the whole file that a one-record test does not care about.
 FILE_CODES = {"too_few_examples", "few_examples", "model_shutdown"}

@@ -10,7 +10,7 @@ cost; give a validation file to also check it and its overlap with training.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._engine import DEFAULT_MAX_PER_CODE, ScanResult, scan
@@ -31,6 +31,7 @@ def validate(
     epochs: int | str | None = None,
     max_per_code: int = DEFAULT_MAX_PER_CODE,
     workers: int | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> ValidationReport:
     """Validate a training file (and optionally its validation file) in one pass each.
 
@@ -48,6 +49,8 @@ def validate(
         epochs: epochs for the cost estimate (``None``/``"auto"``: the default rule).
         max_per_code: findings kept per code (the rest are counted).
         workers: processes for large files; ``None`` decides, ``1`` stays in-process.
+        progress: called now and then with (bytes read, examples seen) while a
+            file is read (the training file, then the validation file).
 
     Returns:
         The report; ``report.ok`` is false when any error was found.
@@ -55,7 +58,14 @@ def validate(
     Raises:
         UsageError: a missing file, an unknown method, or invalid arguments.
     """
-    result = scan(source, model=model, method=method, workers=workers, max_per_code=max_per_code)
+    result = scan(
+        source,
+        model=model,
+        method=method,
+        workers=workers,
+        max_per_code=max_per_code,
+        progress=progress,
+    )
     checked: ValidationReport | None = None
     if validation is not None:
         val = scan(
@@ -66,6 +76,7 @@ def validate(
             max_per_code=max_per_code,
             minimum_examples=False,
             model_findings=False,
+            progress=progress,
         )
         _overlap(result, val, max_per_code)
         checked = ValidationReport(val, max_per_code=max_per_code)

@@ -121,6 +121,13 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "and that no record spans several lines",
     ),
     (
+        "line_too_complex",
+        _E,
+        "a line holds more JSON values than any training example could",
+        "a line of over a million bytes with hundreds of thousands of values is not a chat "
+        "example; check how the file was produced",
+    ),
+    (
         "blank_line",
         _W,
         "a blank line inside the file",

@@ -9,7 +9,7 @@ import pytest
 from ftkit import RecordError
 from ftkit.jsonl import iter_lines
 from ftkit.schema import parse_record
-from ftkit.validate import Severity, ValidationReport, validate
+from ftkit.validation import Severity, ValidationReport, validate
 
 # Error codes the record models do not enforce (docs/validation.md lists them).
 VALIDATOR_ONLY = {

@@ -8,7 +8,7 @@ import pytest
 from validate_support import assistant, sft, system, user
 
 import ftkit
-from ftkit.validate import CODES, Issue, Severity, ValidationReport, validate
+from ftkit.validation import CODES, Issue, Severity, ValidationReport, validate
 
 
 def _report(**kwargs: object) -> ValidationReport:
@@ -131,6 +131,6 @@ def test_codes_registry_is_well_formed() -> None:
 
 
 def test_validate_is_exported_from_the_package() -> None:
-    import ftkit.validate as package
+    import ftkit.validation as package
 
     assert set(package.__all__) >= {"validate", "Issue", "Severity", "ValidationReport", "CODES"}

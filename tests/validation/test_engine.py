@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from validate_support import assistant, dpo, sft, system, user, write_jsonl
 
 import ftkit
-from ftkit.validate import Severity, _engine, validate
-from ftkit.validate._engine import scan
+from ftkit.validation import Severity, _engine, _quality, validate
+from ftkit.validation._engine import scan
 
 
 def _examples(n: int, start: int = 0) -> list[dict]:  # type: ignore[type-arg]
@@ -282,3 +287,112 @@ def test_automatic_workers_stay_in_process_for_small_files(tmp_path: Path) -> No
     path = write_jsonl(tmp_path / "t.jsonl", _examples(12))
     assert scan(path).workers == 1
     assert _engine._workers(None, _engine.PARALLEL_MIN_BYTES) >= 1
+
+
+# -- the fast paths give the same answers -------------------------------------------------------
+
+_SECRET_PIECES = [
+    "sk-", "sk-proj-", "xoxb-", "ghp_", "gho_", "github_pat_", "sk_live_", "rk_live_", "AKIA",
+    "ASIA", "AIza", "-----BEGIN RSA PRIVATE KEY-----", "PRIVATE KEY-----", "a", "Z", "0", "_",
+    "-", " ", "\\n", "\\u0041", "\\ud83d", "\\uDC00", "<|", "|>", "<|endoftext|>", "<|im_start|>",
+    "abcdefghijklmnopqrstuvwxyz0123", "ABCDEFGHIJKLMNOP", "9" * 36, "é", "\"",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_SECRET_PIECES) | st.text(max_size=6), max_size=30))
+def test_line_prefilters_match_their_plain_definitions(pieces: list[str]) -> None:
+    data = "".join(pieces).encode("utf-8", "surrogatepass")
+    patterns = [re.compile(pattern.encode()) for _, _, pattern in _quality._SECRET_PATTERNS]
+    assert _quality.line_has_secret(data) == any(p.search(data) for p in patterns)
+    assert _quality.line_has_special_token(data) == bool(_quality._SPECIAL_BYTES.search(data))
+    assert _quality.line_has_surrogate_escape(data) == (b"\\ud" in data or b"\\uD" in data)
+
+
+def test_every_secret_kind_passes_the_line_prefilter() -> None:
+    samples = [
+        "sk-proj-" + "a1" * 12,
+        "AKIA" + "ABCDEFGHIJ234567",
+        "ASIA" + "ABCDEFGHIJ234567",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "ghp_" + "a" * 36,
+        "github_pat_" + "b" * 40,
+        "xoxb-" + "1234567890ab",
+        "AIza" + "c" * 35,
+        "sk_live_" + "d" * 24,
+    ]
+    for text in samples:
+        line = json.dumps({"messages": [{"role": "user", "content": f"key: {text}"}]})
+        assert _quality.line_has_secret(line.encode()), text
+        assert _quality.find_secrets(text), text
+
+
+def test_the_parent_works_and_progress_reaches_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _messy_file(tmp_path / "messy.jsonl")
+    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)
+    serial = validate(path, model="gpt-4o-mini-2024-07-18", workers=1, max_per_code=3)
+    seen: list[tuple[int, int]] = []
+    for workers in (2, 3):
+        seen.clear()
+        result = scan(
+            path,
+            model="gpt-4o-mini-2024-07-18",
+            workers=workers,
+            max_per_code=3,
+            progress=lambda done, examples: seen.append((done, examples)),
+        )
+        assert result.workers == workers
+        assert result.counts == serial.counts and result.tokens == serial.tokens
+        assert len(seen) >= 6  # one report per chunk
+        assert seen == sorted(seen) and seen[-1][0] == path.stat().st_size
+
+
+@pytest.mark.skipif(not _engine._can_fork(), reason="workers are forked only on Linux")
+def test_forked_workers_inherit_the_tokenizer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the parent builds a length function; helpers use the one they inherit."""
+    from ftkit.tokens import counting
+
+    path = _messy_file(tmp_path / "messy.jsonl")
+    log = tmp_path / "builds.log"
+    original = counting._length_function
+
+    def logged(name: str) -> Any:
+        with open(log, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return original(name)
+
+    monkeypatch.setattr(counting, "_length_function", logged)
+    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)
+    monkeypatch.setattr(_engine, "_COUNTERS", {})
+    result = scan(path, model="gpt-4o-mini-2024-07-18", workers=2)
+    assert result.workers == 2 and result.tokens is not None and result.tokens.examples > 300
+    assert log.read_text().split() == [str(os.getpid())]
+
+
+def test_json_escapes_do_not_hide_special_tokens_or_keys() -> None:
+    import json
+
+    content = "say <|endoftext|> then sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 3
+    line = json.dumps(
+        {"messages": [{"role": "user", "content": content}, {"role": "assistant", "content": "ok"}]}
+    )
+    escaped = line.replace("<", "\\u003c").replace("sk-", "sk\\u002d")
+    assert json.loads(escaped) == json.loads(line)
+    codes = {issue.code for issue in validate([escaped]).issues}
+    assert {"special_token", "possible_secret"} <= codes
+
+
+def test_a_line_of_millions_of_values_is_reported_without_parsing(tmp_path: Path) -> None:
+    good = '{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}'
+    flood = '{"messages": [' + "1," * 600_000 + "1]}"
+    path = tmp_path / "flood.jsonl"
+    path.write_text(good + "\n" + flood + "\n")
+    report = validate(path)
+    assert [(i.code, i.line) for i in report.issues if i.code == "line_too_complex"] == [
+        ("line_too_complex", 2)
+    ]
+    assert report.examples == 1

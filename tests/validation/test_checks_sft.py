@@ -303,7 +303,7 @@ def test_special_tokens_anywhere(token: str) -> None:
 def test_lone_surrogates_are_reported(tmp_path: object) -> None:
     from pathlib import Path
 
-    from ftkit.validate import validate
+    from ftkit.validation import validate
 
     path = Path(str(tmp_path)) / "s.jsonl"
     path.write_text(

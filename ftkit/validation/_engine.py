@@ -8,10 +8,11 @@ analyzer's :class:`~ftkit.tokens.counting.TokenCounter` into a
 :func:`ftkit.estimate` are both built on it.
 
 Large files are split into byte ranges that start on line boundaries and are
-scanned by worker processes; a worker numbers lines from 1 within its chunk
-and the parent shifts them when it merges, so no worker needs to know where
-its chunk sits in the file. Small files stay in-process: a worker costs about
-a second to start (it loads a tokenizer).
+scanned by worker processes, the calling process being one of them; a worker
+numbers lines from 1 within its chunk and the parent shifts them when it
+merges, so no worker needs to know where its chunk sits in the file. The
+tokenizer is loaded before the workers are forked, so they share it instead
+of loading their own. Small files stay in-process.
 
 Memory does not grow with the file: per code only the first ``max_per_code``
 findings are kept (the rest are counted), the duplicate index holds an 8-byte
@@ -27,8 +28,8 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,6 +48,7 @@ from ._quality import (
     find_special_tokens,
     line_has_secret,
     line_has_special_token,
+    line_has_surrogate_escape,
     walk_strings,
 )
 
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ScanResult", "scan"]
 
-logger = logging.getLogger("ftkit.validate")
+logger = logging.getLogger("ftkit.validation")
 
 Kind = Literal["sft", "dpo"]
 
@@ -66,11 +68,18 @@ RECOMMENDED_EXAMPLES = 50
 FILES_API_LIMIT = 512 * 1024 * 1024
 UPLOADS_API_LIMIT = 8 * 1024 * 1024 * 1024
 DEFAULT_MAX_PER_CODE = 20
+_PROGRESS_LINES = 4096  # lines between progress reports of an in-process pass
 
-PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-"""Files smaller than this are scanned in-process unless ``workers`` asks otherwise."""
-_CHUNK_MIN = 4 * 1024 * 1024
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+"""Files smaller than this are scanned in-process unless ``workers`` asks otherwise.
+
+Forked workers start in milliseconds and inherit the loaded tokenizer, so a few
+megabytes already pay for them."""
+SPAWN_PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+"""The same where workers must be spawned (no fork): each imports ftkit and loads a tokenizer."""
+_CHUNK_MIN = 1024 * 1024
 _CHUNK_MAX = 64 * 1024 * 1024
+_CHUNKS_PER_WORKER = 8
 _SYSTEM_SHARE = 0.8
 """A system prompt used by this share of examples is "the" prompt; others are flagged."""
 _LONG_FACTOR = 20
@@ -88,6 +97,22 @@ def _reject_constant(name: str) -> Any:
 _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 _Sample = tuple["int | None", str, str, "str | None"]  # line, path, message, hint
+
+
+_FLOOD_MIN_BYTES = 1 << 20
+_FLOOD_MAX_SEPARATORS = 200_000
+
+
+def _value_flood(data: bytes) -> int:
+    """The separator count of a huge line with more values than any example (else 0).
+
+    Same bounds as the record reader: a maximal 65,536-token conversation has a few
+    thousand values; base64 images are long strings without commas.
+    """
+    if len(data) < _FLOOD_MIN_BYTES:
+        return 0
+    separators = data.count(b",") + data.count(b":")
+    return separators if separators > _FLOOD_MAX_SEPARATORS else 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +182,17 @@ class _Pass:
             self.blank += 1
             self.emit("blank_line", "", "the line is blank", None)
             return
+        separators = _value_flood(data)
+        if separators:
+            # Parsing would build every value first: gigabytes for a 100 MB line of numbers.
+            self.emit(
+                "line_too_complex",
+                "",
+                f"the line holds about {separators:,} JSON values ({len(data):,} bytes); "
+                "it was not parsed",
+                None,
+            )
+            return
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -223,13 +259,16 @@ class _Pass:
             self.kind_lines[kind].append(number)
         errors = self._errors
         summary = (check_sft if kind == "sft" else check_dpo)(obj, self.emit, self.ctx)
-        if line_has_special_token(data):
+        # A JSON escape (``\u002d``, ``\u003c``) hides text from the raw-byte pre-filters:
+        # such lines get the decoded scans too.
+        escaped = b"\\u" in data
+        if escaped or line_has_special_token(data):
             self._special_tokens(obj)
-        if b"\\ud" in data or b"\\uD" in data:
+        if line_has_surrogate_escape(data):
             self._lone_surrogates(obj)
         quality = self.quality
         if quality is not None:
-            if line_has_secret(data):
+            if escaped or line_has_secret(data):
                 self._secrets(obj)
             quality.add_example(number, data.strip(_WHITESPACE))
             if summary is not None:
@@ -395,6 +434,7 @@ def scan(
     max_per_code: int = DEFAULT_MAX_PER_CODE,
     minimum_examples: bool = True,
     model_findings: bool = True,
+    progress: Callable[[int, int], object] | None = None,
 ) -> ScanResult:
     """Read a source once: structural checks, token counts and (optionally) quality checks.
 
@@ -405,12 +445,14 @@ def scan(
             from the first record.
         checks: ``False`` skips the dataset-quality checks (duplicates, system
             prompts, secrets, long responses), for a pass that only counts tokens.
-        workers: processes to use for a file; ``None`` chooses (one for files
-            under 32 MB, else one per CPU), ``1`` stays in-process.
+        workers: processes to use for a file, the calling one included; ``None``
+            chooses (one for files under 8 MiB, or 64 MiB where workers cannot be
+            forked, else one per CPU), ``1`` stays in-process.
         max_per_code: findings kept per code; the rest are only counted.
         minimum_examples: check the minimum example count (off for validation files).
         model_findings: report model-level findings (unknown model, method,
             shutdown); off for a validation file, whose training file reports them.
+        progress: called now and then with (bytes read, examples seen) of a file.
 
     Raises:
         UsageError: a missing file, an unknown method, a bad ``workers`` or
@@ -444,11 +486,15 @@ def scan(
         size = path.stat().st_size
         count = _workers(workers, size)
         if count > 1:
-            result = _scan_parallel(path, size, options, counter, count)
+            result = _scan_parallel(path, size, options, counter, count, progress)
         else:
             result = _Pass(options, counter)
             for raw in iter_lines(path, skip_blank=False):
                 result.feed_line(raw.number, raw.data)
+                if progress is not None and not raw.number % _PROGRESS_LINES:
+                    progress(raw.offset + len(raw.data), sum(result.kind_counts.values()))
+        if progress is not None:
+            progress(size, sum(result.kind_counts.values()))
         name: str | None = str(source)
     elif isinstance(source, (bytes, bytearray)) or not isinstance(source, Iterable):
         raise UsageError(
@@ -517,7 +563,8 @@ def _make_counter(model: str, out: list[tuple[str, str]]) -> TokenCounter | None
 def _workers(requested: int | None, size: int) -> int:
     if requested is not None:
         return requested
-    if size < PARALLEL_MIN_BYTES:
+    threshold = PARALLEL_MIN_BYTES if _can_fork() else SPAWN_PARALLEL_MIN_BYTES
+    if size < threshold:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -568,27 +615,78 @@ def _scan_chunk(task: tuple[str, int, int, _Options]) -> _Pass:
     return result
 
 
-def _context() -> Any:
+def _can_fork() -> bool:
     # fork starts workers instantly and shares the loaded tokenizer, but is only safe in a
     # single-threaded process; anything else gets spawn (each worker loads its own).
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def _context() -> Any:
+    return multiprocessing.get_context("fork" if _can_fork() else "spawn")
 
 
 def _scan_parallel(
-    path: Path, size: int, options: _Options, counter: TokenCounter | None, workers: int
+    path: Path,
+    size: int,
+    options: _Options,
+    counter: TokenCounter | None,
+    workers: int,
+    progress: Callable[[int, int], object] | None = None,
 ) -> _Pass:
-    chunks = _chunk_bounds(path, size, workers * 4)
+    """Scan the chunks of a file with ``workers`` processes, the calling one included.
+
+    The parent is one of the workers: it takes the next chunk itself whenever every
+    worker has work queued, so no core idles and one fork fewer is paid. Chunks are
+    small (several per worker) so that the last ones even out the finishing times;
+    their results are merged in file order. ``progress`` hears of each finished chunk.
+    """
+    chunks = _chunk_bounds(path, size, workers * _CHUNKS_PER_WORKER)
     tasks = [(str(path), start, end, options) for start, end in chunks]
-    logger.debug("scanning %s in %d chunks with %d workers", path, len(tasks), workers)
+    children = min(workers, len(tasks)) - 1
+    logger.debug(
+        "scanning %s in %d chunks with %d worker processes", path, len(tasks), max(children, 0)
+    )
+    parts: dict[int, _Pass] = {}
     total = _Pass(options, counter)
-    offset = 0
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=_context()) as pool:
-        for part in pool.map(_scan_chunk, tasks):
-            part.shift(offset)
-            offset += part.lines
-            total.merge(part)
+    merged = offset = done_bytes = done_examples = 0
+
+    def finished(index: int, part: _Pass) -> None:
+        # Merge in file order as soon as the next chunk is in, so finished chunks are not
+        # all held at once (their duplicate index is the bulk of their size).
+        nonlocal merged, offset, done_bytes, done_examples
+        parts[index] = part
+        while merged in parts:
+            ready = parts.pop(merged)
+            ready.shift(offset)
+            offset += ready.lines
+            total.merge(ready)
+            merged += 1
+        if progress is not None:
+            done_bytes += chunks[index][1] - chunks[index][0]
+            done_examples += sum(part.kind_counts.values())
+            progress(done_bytes, done_examples)
+
+    if children < 1:
+        for index, task in enumerate(tasks):
+            finished(index, _scan_chunk(task))
+    else:
+        with ProcessPoolExecutor(max_workers=children, mp_context=_context()) as pool:
+            pending: dict[Future[_Pass], int] = {}
+            following = 0
+            while following < len(tasks) or pending:
+                # Keep two chunks in hand per worker, then take one for this process.
+                while following < len(tasks) and len(pending) < 2 * children:
+                    pending[pool.submit(_scan_chunk, tasks[following])] = following
+                    following += 1
+                if following < len(tasks):
+                    finished(following, _scan_chunk(tasks[following]))
+                    following += 1
+                    done, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+                else:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished(pending.pop(future), future.result())
+    assert merged == len(tasks)
     return total
 
 

@@ -7,7 +7,6 @@ a notebook (``_repr_html_``).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -221,34 +220,84 @@ class ValidationReport:
         )
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        colour = {"error": "#b00020", "warning": "#a15c00", "info": "#555"}
-        rows = "".join(
-            f"<tr><td>{issue.line if issue.line is not None else ''}</td>"
-            f"<td style='color:{colour[issue.severity.value]}'>{esc(issue.severity.value)}</td>"
-            f"<td><code>{esc(issue.code)}</code></td><td><code>{esc(issue.path)}</code></td>"
-            f"<td>{esc(issue.message)}<br><small>{esc(issue.hint)}</small></td></tr>"
-            for issue in self.issues
-        )
-        omitted = "".join(
-            f"<li>{self.omitted(code):,} more <code>{esc(code)}</code></li>"
-            for code in sorted(self.counts)
-            if self.omitted(code)
-        )
-        table = (
-            "<table><thead><tr><th>line</th><th>severity</th><th>code</th><th>path</th>"
-            f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>"
-            if rows
-            else ""
-        )
-        body = (
-            f"<div><p><b>{esc(self.summary_line())}</b></p>{table}"
-            + (f"<ul>{omitted}</ul>" if omitted else "")
-            + "</div>"
-        )
+        from .._html import html_block, html_table
+
+        facts: list[tuple[str, object]] = [
+            ("examples", self.examples),
+            ("lines", self.lines),
+            ("errors", self.error_count),
+            ("warnings", self.warning_count),
+        ]
+        if self.tokens is not None and self.tokens.examples:
+            t = self.tokens
+            facts += [
+                ("tokens (total)", t.total_tokens),
+                ("tokens per example (median / max)", f"{t.p50:,.0f} / {t.max:,}"),
+                ("over the limit", t.over_limit),
+            ]
+        if self.cost is not None:
+            cost = self.cost.cost_usd
+            facts.append(
+                (
+                    "estimated cost",
+                    f"${cost:,.2f} ({self.cost.epochs} epochs)"
+                    if cost is not None
+                    else f"unknown ({self.cost.cost_reason})",
+                )
+            )
+        parts = [html_table(("", ""), facts)]
+        if self.issues:
+            parts.append(
+                html_table(
+                    ("line", "severity", "code", "path", "message", "fix"),
+                    (
+                        (i.line, i.severity.value, i.code, i.path, i.message, i.hint)
+                        for i in self.issues
+                    ),
+                )
+            )
+        hidden = [(code, self.omitted(code)) for code in sorted(self.counts) if self.omitted(code)]
+        if hidden:
+            parts.append(html_table(("code", "more findings not shown"), hidden))
+        body = html_block("ftkit validation", self.summary_line(), *parts)
         if self.validation is not None:
             body += self.validation._repr_html_()
         return body
+
+    def to_pandas(self) -> Any:
+        """The kept findings as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+        Columns: ``source, line, severity, code, path, message, hint``; one row per
+        finding kept (the validation file's findings follow the training file's).
+
+        Raises:
+            MissingExtra: pandas is not installed.
+        """
+        from .._optional import require
+
+        pd = require("pandas", extra="pandas", feature="ValidationReport.to_pandas()")
+        reports = [self] + ([self.validation] if self.validation is not None else [])
+        rows = [
+            {
+                "source": issue.file if issue.file is not None else report.source,
+                "line": issue.line,
+                "severity": issue.severity.value,
+                "code": issue.code,
+                "path": issue.path,
+                "message": issue.message,
+                "hint": issue.hint,
+            }
+            for report in reports
+            for issue in report.issues
+        ]
+        columns = ["source", "line", "severity", "code", "path", "message", "hint"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def plot(self, limit: int | None = None) -> Any:
+        """The token length distribution with the model's limit marked (``ftkit.plots``)."""
+        from ..plots import plot_token_lengths
+
+        return plot_token_lengths(self, limit=limit)
 
 
 def _located(issue: Issue) -> str:

@@ -1,0 +1,225 @@
+"""``ftkit eval``: score models on a held-out test file and compare them.
+
+``--fake`` evaluates against ftkit's in-process fake API; ``--fake-train FILE``
+first fine-tunes the first ``--model`` on FILE there, so the whole loop (train,
+then compare the fine-tune with its base) runs offline in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .._exceptions import UsageError
+
+__all__ = ["register"]
+
+_EPILOG = """examples:
+  ftkit eval test.jsonl --model gpt-4.1-mini-2025-04-14 --model ft:gpt-4.1-mini-2025-04-14:org::abc
+  ftkit eval test.jsonl --model base=gpt-4.1-mini-2025-04-14 --model tuned=ft:... \\
+             --scorer json-fields --out eval-results
+  ftkit eval test.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \
+             --scorer json-fields
+"""
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``eval`` subcommand."""
+    from ..evaluation import SCORERS
+
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "eval",
+        help="score models on a test file and compare them (e.g. a fine-tune with its base)",
+        description=(
+            "Send each test example's conversation, up to its reference assistant turn, to "
+            "every model through Chat Completions, score the replies against the reference, "
+            "and report each model's mean score with a 95% interval, win/tie/loss between "
+            "models, tokens and cost. With --out, replies are logged as they arrive and a "
+            "rerun with the same --out asks only what is missing."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", help="the test file (.jsonl, SFT or DPO records)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="[LABEL=]MODEL",
+        help="a model to evaluate; repeat it to compare models (optional LABEL= names it)",
+    )
+    parser.add_argument(
+        "--scorer",
+        choices=tuple(SCORERS),
+        default="exact",
+        help="how replies are scored (default exact)",
+    )
+    parser.add_argument(
+        "--concurrency", type=_positive_int, default=4, help="requests in flight (default 4)"
+    )
+    parser.add_argument(
+        "--max-examples", type=_positive_int, default=None, help="evaluate only the first N"
+    )
+    parser.add_argument(
+        "--max-tokens", type=_positive_int, default=None, help="cap on each reply's tokens"
+    )
+    parser.add_argument(
+        "--retries", type=_positive_int, default=None, help="attempts per request (default 5)"
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="results directory: replies log and report.json; resumable"
+    )
+    parser.add_argument(
+        "--prices",
+        metavar="JSON",
+        help='inference price overrides: {"model": {"input": USD/1M, "output": USD/1M}}',
+    )
+    parser.add_argument("--plot", metavar="PNG", help="save a bar chart of the mean scores")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--fake",
+        action="store_true",
+        help="use ftkit's in-process fake API (no key, no network, virtual time)",
+    )
+    parser.add_argument(
+        "--fake-train",
+        metavar="FILE",
+        help="with the fake: first fine-tune the first --model on FILE, then compare the two",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.set_defaults(func=_run)
+
+
+def _models(values: list[str]) -> dict[str, str]:
+    models: dict[str, str] = {}
+    for value in values:
+        label, sep, model = value.partition("=")
+        if not sep:
+            label, model = value, value
+        if not label or not model:
+            raise UsageError(f"--model {value!r}: expected MODEL or LABEL=MODEL")
+        if label in models:
+            raise UsageError(f"--model {label!r} is given twice")
+        models[label] = model
+    return models
+
+
+def _prices(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read prices from {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: a prices file must hold a JSON object")
+    return data
+
+
+def _printer(stream: Any) -> Any:
+    last = [-1]
+
+    def show(progress: Any) -> None:
+        # About ten lines per evaluation, plus the last one.
+        step = max(1, progress.total // 10)
+        if progress.done == 0:
+            return
+        if progress.done != progress.total and progress.done // step == last[0]:
+            return
+        last[0] = progress.done // step
+        extra = f", {progress.reused} reused" if progress.reused else ""
+        extra += f", {progress.errors} failed" if progress.errors else ""
+        print(f"  evaluated {progress.done}/{progress.total}{extra}", file=stream)
+
+    return show
+
+
+def _train_on_fake(fake: Any, client: Any, base: str, train: str, stream: Any) -> str:
+    import tempfile
+
+    from ..pipeline import FineTune
+    from ..polling import PollPolicy
+    from ..retry import RetryPolicy
+
+    clock = fake.clock
+    with tempfile.TemporaryDirectory(prefix="ftkit-eval-") as state:
+        result = (
+            FineTune(client)
+            .model(base)
+            .sft(train)
+            .retry(RetryPolicy(sleep=clock.sleep, clock=clock.now))
+            .poll(PollPolicy(interval=30.0, max_interval=300.0, sleep=clock.sleep, clock=clock.now))
+            .state_dir(state)
+            .run()
+        )
+    if not result.fine_tuned_model:
+        raise UsageError("the fake training run produced no model")
+    print(f"  trained {result.fine_tuned_model} on the fake", file=stream)
+    return result.fine_tuned_model
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..evaluation import evaluate
+    from ..retry import RetryPolicy
+
+    models = _models(args.model)
+    stream = sys.stderr if args.json else sys.stdout
+    client: Any = None
+    retry = RetryPolicy(max_attempts=args.retries)
+    if args.fake or args.fake_train:
+        from ..testing import FakeFineTuningAPI
+
+        fake = FakeFineTuningAPI()
+        client = fake.client(max_retries=0)
+        retry = RetryPolicy(max_attempts=args.retries, sleep=fake.clock.sleep, clock=fake.clock.now)
+        if args.fake_train:
+            if not models:
+                raise UsageError("--fake-train needs the base model to train: --model MODEL")
+            first_label, base = next(iter(models.items()))
+            tuned = _train_on_fake(fake, client, base, args.fake_train, stream)
+            if first_label == base:
+                models = {"base": base, **{k: v for k, v in models.items() if k != base}}
+            models["fine-tuned"] = tuned
+    if not models:
+        raise UsageError("give at least one --model")
+    report = evaluate(
+        models,
+        args.file,
+        client=client,
+        scorer=args.scorer,
+        concurrency=args.concurrency,
+        max_examples=args.max_examples,
+        max_tokens=args.max_tokens,
+        retry=retry,
+        out=args.out,
+        progress=False if args.quiet else _printer(sys.stderr),
+        prices=_prices(args.prices),
+    )
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(report)
+    if args.plot:
+        report.plot().savefig(args.plot)
+        print(f"  plot written to {args.plot}", file=stream)
+    failed = sum(s.errors for s in report.scores.values())
+    if failed:
+        print(
+            f"ftkit: {failed} request(s) failed; rerun with the same --out to retry them",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0

@@ -1,0 +1,75 @@
+"""Evaluate fine-tuned models against their base on a held-out test set.
+
+:func:`evaluate` sends each test example's conversation (up to its reference
+assistant turn) to every model through Chat Completions, scores each reply
+against the reference, and returns an :class:`EvalReport`: per-example replies
+and scores, each model's mean score with a 95 % interval, pairwise
+win/tie/loss, tokens and their cost. Calls run with bounded concurrency under
+the pipeline's :class:`~ftkit.RetryPolicy`; with ``out=`` replies are logged as
+they arrive, so an interrupted evaluation resumes without asking again::
+
+    report = ftkit.evaluate(
+        {"base": "gpt-4.1-mini-2025-04-14", "fine-tuned": result.fine_tuned_model},
+        "test.jsonl",
+        scorer="json-fields",
+        out="eval-results",
+    )
+    print(report)
+
+Importing this package does not import ``openai``.
+"""
+
+from __future__ import annotations
+
+from ._examples import EvalExample, TestSource, load_examples
+from ._prices import InferencePrices
+from ._report import (
+    EvalReport,
+    ExampleResult,
+    ModelReply,
+    ModelScore,
+    PairwiseResult,
+    mean_interval,
+)
+from ._runner import EvalProgress, ModelsArg, aevaluate, evaluate
+from ._scorers import (
+    SCORERS,
+    ExactMatch,
+    JsonFields,
+    JsonValid,
+    Scorer,
+    ToolCallData,
+    ToolCallMatch,
+    Turn,
+    resolve_scorer,
+)
+from ._store import REPLIES_FILE, REPORT_FILE, ReplyStore
+
+__all__ = [
+    "REPLIES_FILE",
+    "REPORT_FILE",
+    "SCORERS",
+    "EvalExample",
+    "EvalProgress",
+    "EvalReport",
+    "ExactMatch",
+    "ExampleResult",
+    "InferencePrices",
+    "JsonFields",
+    "JsonValid",
+    "ModelReply",
+    "ModelScore",
+    "ModelsArg",
+    "PairwiseResult",
+    "ReplyStore",
+    "Scorer",
+    "TestSource",
+    "ToolCallData",
+    "ToolCallMatch",
+    "Turn",
+    "aevaluate",
+    "evaluate",
+    "load_examples",
+    "mean_interval",
+    "resolve_scorer",
+]

@@ -1,0 +1,327 @@
+"""How a model's reply is compared with the reference assistant message.
+
+A scorer is any callable ``scorer(reply, reference) -> float`` (``bool`` is
+accepted) returning a score in ``[0, 1]``; both arguments are :class:`Turn`
+objects (``.text`` is the reply text, ``.tool_calls`` the calls). The built-ins:
+
+- :class:`ExactMatch` (``"exact"``): the same text, optionally after collapsing
+  whitespace and ignoring case;
+- :class:`JsonValid` (``"json"``): the reply parses as JSON, whatever it says;
+- :class:`JsonFields` (``"json-fields"``): the fraction of the reference object's
+  fields the reply's object gets right, for structured-output fine-tunes;
+- :class:`ToolCallMatch` (``"tool-calls"``): the same function names with the same
+  arguments (compared as JSON, key order ignored); it is scored at the assistant
+  turn that makes tool calls, not the final text answer.
+
+A scorer may carry a ``target`` attribute: ``"final"`` (default) scores the last
+assistant turn of each test example, ``"tool_call"`` the last turn that calls a tool.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from .._exceptions import UsageError
+
+__all__ = [
+    "SCORERS",
+    "ExactMatch",
+    "JsonFields",
+    "JsonValid",
+    "Scorer",
+    "ScorerArg",
+    "Target",
+    "ToolCallData",
+    "ToolCallMatch",
+    "Turn",
+    "resolve_scorer",
+]
+
+Target = Literal["final", "tool_call"]
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class ToolCallData:
+    """One function call in a turn: its name and its arguments as a JSON string."""
+
+    name: str
+    arguments: str
+
+    def parsed_arguments(self) -> Any:
+        """The arguments as JSON values, or the raw string if they are not valid JSON."""
+        try:
+            return json.loads(self.arguments)
+        except ValueError:
+            return self.arguments
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One assistant turn, as a scorer sees it (a reply or a reference)."""
+
+    content: str | None = None
+    """The text of the turn (parts joined), or None for a turn that only calls tools."""
+    tool_calls: tuple[ToolCallData, ...] = ()
+    """The function calls of the turn, in order."""
+
+    @property
+    def text(self) -> str:
+        """``content``, or ``""`` when there is none."""
+        return self.content or ""
+
+    def __str__(self) -> str:
+        if self.tool_calls and not self.content:
+            return "; ".join(f"{c.name}({c.arguments})" for c in self.tool_calls)
+        return self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: ``{"content": ..., "tool_calls": [{"name", "arguments"}]}``."""
+        data: dict[str, Any] = {"content": self.content}
+        if self.tool_calls:
+            data["tool_calls"] = [
+                {"name": c.name, "arguments": c.arguments} for c in self.tool_calls
+            ]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Turn:
+        """Read :meth:`to_dict` output back."""
+        calls = tuple(
+            ToolCallData(str(c.get("name", "")), str(c.get("arguments", "")))
+            for c in data.get("tool_calls") or []
+        )
+        content = data.get("content")
+        return cls(content if isinstance(content, str) else None, calls)
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> Turn:
+        """Build from an assistant message dict (a record's or the API's)."""
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "".join(
+                str(p.get("text", ""))
+                for p in content
+                if isinstance(p, Mapping) and p.get("type") == "text"
+            )
+        calls: list[ToolCallData] = []
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping):
+                calls.append(
+                    ToolCallData(str(function.get("name", "")), str(function.get("arguments", "")))
+                )
+        legacy = message.get("function_call")
+        if not calls and isinstance(legacy, Mapping):
+            calls.append(
+                ToolCallData(str(legacy.get("name", "")), str(legacy.get("arguments", "")))
+            )
+        return cls(content if isinstance(content, str) else None, tuple(calls))
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Scores one reply against its reference: a number in ``[0, 1]`` (1 = as good as it gets)."""
+
+    def __call__(self, reply: Turn, reference: Turn, /) -> float: ...
+
+
+def _normalise(text: str, *, whitespace: bool, case: bool) -> str:
+    if whitespace:
+        text = _SPACES.sub(" ", text).strip()
+    if case:
+        text = text.casefold()
+    return text
+
+
+@dataclass(frozen=True)
+class ExactMatch:
+    """1 when the reply's text equals the reference's, else 0.
+
+    Attributes:
+        normalize_whitespace: collapse runs of whitespace and strip the ends first.
+        ignore_case: compare case-insensitively (Unicode casefold).
+    """
+
+    normalize_whitespace: bool = True
+    ignore_case: bool = False
+    name: str = "exact"
+    target: Target = "final"
+
+    def __call__(self, reply: Turn, reference: Turn, /) -> float:
+        options = {"whitespace": self.normalize_whitespace, "case": self.ignore_case}
+        return float(_normalise(reply.text, **options) == _normalise(reference.text, **options))
+
+
+@dataclass(frozen=True)
+class JsonValid:
+    """1 when the reply's text parses as JSON (an object, if ``require_object``), else 0.
+
+    The reference is not looked at: this measures whether the model keeps the format.
+    """
+
+    require_object: bool = False
+    name: str = "json"
+    target: Target = "final"
+
+    def __call__(self, reply: Turn, reference: Turn, /) -> float:
+        try:
+            value = json.loads(reply.text)
+        except ValueError:
+            return 0.0
+        return float(isinstance(value, dict) or not self.require_object)
+
+
+@dataclass(frozen=True)
+class JsonFields:
+    """The fraction of the reference JSON object's fields that the reply's object matches.
+
+    A reply that is not a JSON object scores 0. Values compare as JSON values
+    (``1`` equals ``1.0``, key order is ignored in nested objects).
+
+    Attributes:
+        fields: only these top-level keys count (default: every key of the reference).
+        ignore_case: compare string values case-insensitively, after trimming spaces.
+        penalize_extra: count keys the reply adds beyond the reference as misses.
+    """
+
+    fields: tuple[str, ...] | None = None
+    ignore_case: bool = False
+    penalize_extra: bool = False
+    name: str = "json-fields"
+    target: Target = "final"
+
+    def __call__(self, reply: Turn, reference: Turn, /) -> float:
+        try:
+            expected = json.loads(reference.text)
+        except ValueError:
+            raise UsageError(
+                f"the json-fields scorer needs JSON references; got {reference.text[:60]!r}"
+            ) from None
+        if not isinstance(expected, dict):
+            raise UsageError("the json-fields scorer needs a JSON object as reference")
+        try:
+            got = json.loads(reply.text)
+        except ValueError:
+            return 0.0
+        if not isinstance(got, dict):
+            return 0.0
+        keys = list(self.fields) if self.fields is not None else list(expected)
+        if not keys:
+            return float(got == expected)
+        hits = sum(
+            1 for k in keys if k in got and k in expected and self._same(got[k], expected[k])
+        )
+        total = len(keys)
+        if self.penalize_extra and self.fields is None:
+            total += len(set(got) - set(expected))
+        return hits / total
+
+    def _same(self, a: Any, b: Any) -> bool:
+        if self.ignore_case and isinstance(a, str) and isinstance(b, str):
+            return a.strip().casefold() == b.strip().casefold()
+        return bool(a == b)
+
+
+@dataclass(frozen=True)
+class ToolCallMatch:
+    """The share of calls that match: same function name and same arguments (as JSON).
+
+    Calls are matched regardless of order (parallel calls have none); the score
+    is ``matched / max(len(reply calls), len(reference calls))``. A reference
+    without calls is scored like :class:`ExactMatch` on the text (with 0 for a
+    reply that calls a tool).
+    """
+
+    name: str = "tool-calls"
+    target: Target = "tool_call"
+
+    def __call__(self, reply: Turn, reference: Turn, /) -> float:
+        if not reference.tool_calls:
+            if reply.tool_calls:
+                return 0.0
+            return ExactMatch()(reply, reference)
+        remaining = [(c.name, _canonical(c.parsed_arguments())) for c in reply.tool_calls]
+        matched = 0
+        for call in reference.tool_calls:
+            wanted = (call.name, _canonical(call.parsed_arguments()))
+            if wanted in remaining:
+                remaining.remove(wanted)
+                matched += 1
+        return matched / max(len(reply.tool_calls), len(reference.tool_calls))
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _Callable:
+    """A user's function, named, with its score checked."""
+
+    function: Callable[[Turn, Turn], float | bool]
+    name: str
+    target: Target = "final"
+
+    def __call__(self, reply: Turn, reference: Turn, /) -> float:
+        value = self.function(reply, reference)
+        if isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+            raise UsageError(f"scorer {self.name!r} must return a number in [0, 1], got {value!r}")
+        return float(value)
+
+
+SCORERS: Mapping[str, Callable[[], Scorer]] = {
+    "exact": ExactMatch,
+    "json": JsonValid,
+    "json-fields": JsonFields,
+    "tool-calls": ToolCallMatch,
+}
+"""The built-in scorers by name (what ``scorer="..."`` and ``ftkit eval --scorer`` accept)."""
+
+ScorerArg = str | Callable[[Turn, Turn], "float | bool"]
+"""What ``scorer=`` accepts: a built-in's name, a scorer object, or any ``fn(reply, reference)``."""
+
+
+def scorer_name(scorer: Any) -> str:
+    """The name a report shows for a scorer."""
+    name = getattr(scorer, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return str(getattr(scorer, "__name__", type(scorer).__name__))
+
+
+def resolve_scorer(scorer: ScorerArg) -> Any:
+    """Turn ``scorer=`` into a callable with ``name`` and ``target``.
+
+    Raises:
+        UsageError: an unknown name or something that is not callable.
+    """
+    if isinstance(scorer, str):
+        factory = SCORERS.get(scorer)
+        if factory is None:
+            raise UsageError(
+                f"unknown scorer {scorer!r}; use one of {', '.join(SCORERS)} or pass a function "
+                "fn(reply, reference) -> float"
+            )
+        return factory()
+    if not callable(scorer):
+        raise UsageError(f"scorer must be a name or a callable, got {type(scorer).__name__}")
+    if isinstance(scorer, (ExactMatch, JsonValid, JsonFields, ToolCallMatch, _Callable)):
+        return scorer
+    target = getattr(scorer, "target", "final")
+    if target == "final":
+        return _Callable(scorer, scorer_name(scorer), "final")
+    if target == "tool_call":
+        return _Callable(scorer, scorer_name(scorer), "tool_call")
+    raise UsageError(f"scorer target must be 'final' or 'tool_call', got {target!r}")
+
+
+def scorer_names() -> Sequence[str]:
+    """The names of the built-in scorers."""
+    return tuple(SCORERS)

@@ -1,0 +1,203 @@
+"""Plots for notebooks and reports: token lengths against the model's limit, and training curves.
+
+Needs the ``plots`` extra (``pip install 'ftkit[plots]'``): matplotlib is
+imported only when a plot is drawn. Functions return a
+:class:`matplotlib.figure.Figure` built without ``pyplot``, so no global
+figure state is touched, notebooks show it once, and ``fig.savefig("x.png")``
+renders with the Agg backend on machines without a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import UsageError
+from ._optional import require
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_metrics", "plot_token_lengths"]
+
+_LIMIT_COLOUR = "#b00020"
+# A limit this many times beyond the longest example is written, not drawn: drawing it
+# would squeeze every bar into the left edge of the plot.
+_FAR_LIMIT = 3.0
+
+
+def _figure(**kwargs: Any) -> Figure:
+    figure_module = require("matplotlib.figure", extra="plots", feature="ftkit.plots")
+    figure: Figure = figure_module.Figure(**kwargs)
+    return figure
+
+
+def plot_token_lengths(
+    source: Any, *, limit: int | None = None, bins: int = 30, title: str | None = None
+) -> Figure:
+    """Histogram of tokens per example, with the model's per-example limit marked.
+
+    Args:
+        source: a :class:`~ftkit.ValidationReport` validated with a model, a
+            :class:`~ftkit.CostEstimate`, a :class:`~ftkit.cost.TokenStats` or a
+            :class:`~ftkit.cost.TokenSummary`.
+        limit: the max tokens per example to mark; default the model's, when
+            ``source`` knows its model.
+        bins: bars for sources that keep exact lengths (reports, ``TokenStats``);
+            an estimate keeps its own 10-bar histogram.
+        title: the plot's title (default: what was plotted).
+
+    Returns:
+        The figure; ``fig.savefig("lengths.png")`` writes it.
+
+    Raises:
+        UsageError: the source has no token counts (validate with ``model=``), or a
+            bad ``bins``.
+        MissingExtra: matplotlib is not installed.
+    """
+    from .cost import CostEstimate, TokenStats, TokenSummary
+    from .validation import ValidationReport
+
+    if bins < 1:
+        raise UsageError(f"bins must be at least 1, got {bins}")
+    label = title
+    given_limit = limit
+    if isinstance(source, ValidationReport):
+        if source.tokens is None:
+            raise UsageError(
+                "this report has no token counts; validate with a model, e.g. "
+                "ftkit.validate(path, model='gpt-4.1-mini-2025-04-14')"
+            )
+        if limit is None and source.model is not None:
+            from .tokens.limits import example_limit
+
+            limit = example_limit(source.model)
+        histogram = source.tokens.histogram(bins) if source.tokens.examples else ()
+        over = source.tokens.over_limit
+        label = label or f"{source.source or 'dataset'} ({source.model})"
+    elif isinstance(source, CostEstimate):
+        limit = source.limit if limit is None else limit
+        histogram = source.stats.histogram
+        over = source.over_limit
+        label = label or f"{source.examples:,} examples ({source.model})"
+    elif isinstance(source, TokenStats):
+        histogram = source.histogram(bins) if source.examples else ()
+        over = source.over_limit
+    elif isinstance(source, TokenSummary):
+        histogram, over = source.histogram, None
+    else:
+        raise UsageError(
+            "plot_token_lengths() takes a ValidationReport, CostEstimate, TokenStats or "
+            f"TokenSummary, got {type(source).__name__}"
+        )
+
+    fig = _figure(figsize=(7.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    lows = [b.low for b in histogram]
+    counts = [b.count for b in histogram]
+    widths = [b.high - b.low for b in histogram]
+    ax.bar(lows, counts, width=widths, align="edge", color="#4c72b0", edgecolor="white")
+    longest = max((b.high for b in histogram), default=0)
+    if limit is not None:
+        # The source counted examples over the model's limit, not over a limit given here.
+        _mark_limit(ax, limit, longest, over if given_limit is None else None)
+    ax.set_xlabel("tokens per example")
+    ax.set_ylabel("examples")
+    ax.set_title(label or "tokens per example")
+    return fig
+
+
+def _mark_limit(ax: Axes, limit: int, longest: int, over: int | None) -> None:
+    text = f"limit {limit:,} tokens" + (f" ({over:,} over)" if over else "")
+    if longest and limit > longest * _FAR_LIMIT:
+        ax.text(
+            0.98,
+            0.95,
+            f"{text}: beyond the longest example",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            color=_LIMIT_COLOUR,
+        )
+        return
+    ax.axvline(limit, color=_LIMIT_COLOUR, linestyle="--", label=text)
+    ax.legend(loc="upper right")
+
+
+def plot_metrics(source: Any, *, stages: Sequence[str] | None = None) -> Figure:
+    """Training and validation loss and accuracy per step, one row of plots per stage.
+
+    Args:
+        source: a :class:`~ftkit.RunResult`, a mapping of stage name to metrics
+            rows, or one stage's rows (dicts with ``step`` and the provider's
+            columns, e.g. ``train_loss``, ``valid_mean_token_accuracy``).
+        stages: only these stages (default: all that have rows).
+
+    Returns:
+        The figure: a loss panel and, when the provider reports accuracies, an
+        accuracy panel per stage.
+
+    Raises:
+        UsageError: nothing to plot (a run whose stages have no metrics yet).
+        MissingExtra: matplotlib is not installed.
+    """
+    series = _stage_rows(source)
+    if stages is not None:
+        series = {name: rows for name, rows in series.items() if name in stages}
+    series = {name: rows for name, rows in series.items() if rows}
+    if not series:
+        raise UsageError(
+            "no metrics to plot: a stage's metrics are read from its result file when it succeeds"
+        )
+    with_accuracy = any(_columns(rows, "accuracy") for rows in series.values())
+    ncols = 2 if with_accuracy else 1
+    fig = _figure(figsize=(5.0 * ncols, 3.2 * len(series)), layout="constrained")
+    axes = fig.subplots(len(series), ncols, squeeze=False)
+    for row_axes, (name, rows) in zip(axes, series.items(), strict=True):
+        _curves(row_axes[0], rows, "loss", f"{name}: loss")
+        if with_accuracy:
+            _curves(row_axes[1], rows, "accuracy", f"{name}: accuracy")
+    return fig
+
+
+def _stage_rows(source: Any) -> dict[str, list[Mapping[str, Any]]]:
+    from .pipeline import RunResult
+
+    if isinstance(source, RunResult):
+        return {stage.name: list(stage.metrics) for stage in source.stages}
+    if isinstance(source, Mapping):
+        return {str(name): list(rows) for name, rows in source.items()}
+    if isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
+        return {"metrics": list(source)}
+    raise UsageError(
+        "plot_metrics() takes a RunResult, {stage: rows} or a list of rows, got "
+        f"{type(source).__name__}"
+    )
+
+
+def _columns(rows: Sequence[Mapping[str, Any]], word: str) -> list[str]:
+    found: list[str] = []
+    for row in rows:
+        found += [key for key in row if word in key and key not in found]
+    return found
+
+
+def _curves(ax: Axes, rows: Sequence[Mapping[str, Any]], word: str, title: str) -> None:
+    for column in _columns(rows, word):
+        points = [
+            (row.get("step", index), row[column])
+            for index, row in enumerate(rows, 1)
+            if isinstance(row.get(column), (int, float))
+        ]
+        if not points:
+            continue
+        steps, values = zip(*points, strict=True)
+        # Few points (a final full-validation figure) are easier to see as markers.
+        ax.plot(
+            steps, values, label=column.replace("_", " "), marker="o" if len(points) < 4 else ""
+        )
+    ax.set_title(title)
+    ax.set_xlabel("step")
+    if ax.lines:
+        ax.legend(loc="best", fontsize="small")

@@ -1,0 +1,152 @@
+"""Real processes: a driver killed with SIGKILL mid-run, and two drivers on one run.
+
+The fake runs as a loopback server in this process, so its state outlives the
+children. A child drives the pipeline (``reliability_child.py``); the server
+kills it from inside its request handler when the seeded n-th API request
+arrives, either before applying it or after (the answer then never reaches
+the child), which needs no real waiting. The run is then resumed here.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_support import API_KEY, FAST, Data, World, audit
+
+import ftkit
+from ftkit.pipeline._manifest import Manifest
+from ftkit.testing import FakeFineTuningAPI, FakeServer
+
+CHILD = Path(__file__).with_name("reliability_child.py")
+SEEDS = (1, 2, 3)
+#: API requests of an undisturbed run of the child (with the Files API).
+RUN_REQUESTS = 27
+TIMEOUT = 60  # seconds: a hung child fails the test instead of hanging it
+
+
+class Killer:
+    """Wraps the fake's request handler to SIGKILL a child at its n-th API request."""
+
+    def __init__(self, fake: FakeFineTuningAPI, nth: int, after: bool) -> None:
+        self.fake, self.nth, self.after = fake, nth, after
+        self.pid: int | None = None
+        self.count = 0
+        self.killed = threading.Event()
+        self._handle = fake.handle
+        self._lock = threading.Lock()
+
+    def handle(self, request: Any) -> Any:
+        api = not request.url.path.startswith("/_fake/")
+        with self._lock:
+            if api and not self.killed.is_set():
+                self.count += 1
+                strike = self.count == self.nth
+            else:
+                strike = False
+        if strike and not self.after:
+            self._kill()
+        response = self._handle(request)
+        if strike and self.after:
+            self._kill()
+        return response
+
+    def _kill(self) -> None:
+        assert self.pid is not None
+        os.kill(self.pid, signal.SIGKILL)
+        self.killed.set()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[FakeFineTuningAPI, FakeServer]]:
+    fake = FakeFineTuningAPI(timings=FAST)
+    with fake.serve() as server:
+        yield fake, server
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("OPENAI_BASE_URL", None)
+    env.pop("AZURE_OPENAI_ENDPOINT", None)
+    return env
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sigkill_at_a_random_moment_then_resume(
+    seed: int, tmp_path: Path, data: Data, served: tuple[FakeFineTuningAPI, FakeServer]
+) -> None:
+    fake, server = served
+    rng = random.Random(seed)
+    killer = Killer(fake, nth=rng.randint(1, RUN_REQUESTS), after=rng.random() < 0.5)
+    fake.handle = killer.handle  # type: ignore[method-assign]
+    state_dir = tmp_path / "state"
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), "run", server.base_url, str(state_dir), *map(str, data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    killer.pid = child.pid
+    _, err = child.communicate(timeout=TIMEOUT)
+    assert killer.killed.is_set(), f"the child finished before request {killer.nth}: {err!r}"
+    assert child.returncode == -signal.SIGKILL
+    fake.handle = killer._handle  # type: ignore[method-assign]
+
+    world = World(state_dir, data, fake=fake)
+    (manifest,) = world.manifests()  # created before the first request
+    result = world.resume(Manifest.load(manifest).run_id).wait()
+    assert [s.status for s in result.stages] == ["succeeded", "succeeded"]
+    problems, duplicates = audit(world, manifest, finished=True)
+    assert problems == [] and duplicates == 0
+    assert API_KEY not in manifest.read_text()
+
+
+def test_a_second_process_is_refused_while_the_first_drives_the_run(
+    tmp_path: Path, data: Data, served: tuple[FakeFineTuningAPI, FakeServer]
+) -> None:
+    fake, server = served
+    world = World(tmp_path / "state", data, fake=fake)
+    run = world.builder().start()  # the SFT job exists; nobody holds the run now
+    holder = subprocess.Popen(
+        [sys.executable, str(CHILD), "hold", server.base_url, str(world.state_dir), run.id],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline().strip() == "holding", holder.stderr
+        second = subprocess.run(
+            [sys.executable, "-m", "ftkit", "resume", run.id, "--state-dir", str(world.state_dir)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env={**_env(), "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": API_KEY},
+        )
+        assert second.returncode != 0
+        assert f"is being driven by pid {holder.pid}" in second.stderr
+        assert "Traceback" not in second.stderr
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        out, err = holder.communicate(timeout=TIMEOUT)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert holder.returncode == 0, err
+    assert out.startswith("done ft:")
+    # The refused process sent nothing that creates anything: one job per stage.
+    problems, duplicates = audit(world, run.manifest_path, finished=True)
+    assert problems == [] and duplicates == 0
+    status = ftkit.Run.resume(run.id, state_dir=world.state_dir).status()
+    assert status.status == "succeeded"

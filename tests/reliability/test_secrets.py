@@ -1,0 +1,247 @@
+"""The API key set on the client goes to the service and nowhere else.
+
+Not in logs (every logger at DEBUG, faults included), manifests or lock files
+(which are 0600), reprs, exception messages, or the fake's request log; and the
+validator finds credentials planted in training data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import traceback
+from pathlib import Path
+
+import httpx2
+import openai
+import pytest
+from reliability_support import API_KEY, IN_PROCESS_URL, Data, World
+
+import ftkit
+from ftkit.backend import OpenAIBackend
+from ftkit.validation import validate
+
+
+def _everything_written(state_dir: Path) -> list[Path]:
+    return [p for p in state_dir.rglob("*") if p.is_file()]
+
+
+def test_key_absent_from_debug_logs_state_files_and_reprs(
+    tmp_path: Path, data: Data, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the root logger: ftkit, openai, httpx2, everything
+    world = World(tmp_path / "state", data)
+    for route, kind in (
+        ("jobs.create", "applied_but_lost"),
+        ("files.create", "429"),
+        ("jobs.retrieve", "reset"),
+        ("files.content", "500"),
+    ):
+        world.fake.faults.inject(route, kind)  # type: ignore[arg-type]
+    builder = world.builder()
+    run = builder.start()
+    result = run.wait()
+    assert result.fine_tuned_model
+    assert caplog.records, "nothing was logged: the check below would prove nothing"
+    assert any(r.levelno == logging.DEBUG for r in caplog.records)
+    assert API_KEY not in caplog.text
+    for record in caplog.records:
+        assert API_KEY not in record.getMessage()
+
+    files = _everything_written(world.state_dir)
+    assert {p.suffix for p in files} == {".json", ".lock"}
+    for path in files:
+        assert API_KEY not in path.read_text(errors="replace"), path
+        assert (os.stat(path).st_mode & 0o777) == 0o600, path
+
+    shown = [
+        repr(builder),
+        repr(run),
+        repr(result),
+        str(result),
+        str(run.status()),
+        json.dumps(run.status().to_dict()),
+        repr(builder.plan()),
+        repr(OpenAIBackend(world.client())),
+        repr(world.fake),
+        repr(world.fake.requests),
+        json.dumps(world.fake.jobs),
+    ]
+    for text in shown:
+        assert API_KEY not in text
+
+
+def test_key_absent_from_the_loopback_servers_request_log(tmp_path: Path, data: Data) -> None:
+    world = World(tmp_path / "state", data)
+    with world.fake.serve() as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0)
+        world.builder(client=client).run()
+        azure = openai.AzureOpenAI(
+            azure_endpoint=server.azure_endpoint,
+            api_key=API_KEY,
+            api_version="2025-04-01-preview",
+            max_retries=0,
+        )
+        azure.files.list()
+    assert len(world.fake.requests) > 20
+    for recorded in world.fake.requests:
+        assert API_KEY not in repr(recorded)
+        assert not {"authorization", "api-key"} & set(recorded.headers)
+
+
+def _echoing_client(status: int) -> openai.OpenAI:
+    """A service that quotes the caller's credential back in every error, as some proxies do."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        body = {
+            "error": {
+                "message": f"Incorrect API key provided: {key}. Bearer {key} was refused.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key" if status == 401 else None,
+            }
+        }
+        return httpx2.Response(status, json=body)
+
+    return openai.OpenAI(
+        api_key=API_KEY,
+        base_url=IN_PROCESS_URL,
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+
+
+@pytest.mark.parametrize("status", [401, 503])
+def test_errors_quoting_the_key_are_redacted(
+    status: int, tmp_path: Path, data: Data, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    world = World(tmp_path / "state", data)
+    with pytest.raises(ftkit.APIError) as caught:
+        world.builder(client=_echoing_client(status)).run()
+    error = caught.value
+    assert error.status_code == status or isinstance(error, ftkit.RetryExhausted)
+    assert "***" in str(error)  # the quote is there, the key is not
+    for text in (str(error), repr(error), repr(error.args)):
+        assert API_KEY not in text
+    last = getattr(error, "last_error", None)
+    if last is not None:
+        assert API_KEY not in str(last)
+    assert API_KEY not in caplog.text
+    for path in _everything_written(world.state_dir):
+        assert API_KEY not in path.read_text(errors="replace")
+
+
+PLANTED = {
+    "openai": "sk-proj-" + "Zx81kQ2vLm09PqRsTuVwXy3456abcd",
+    "aws": "AKIA" + "IOSFODNN7EXAMPLE",
+    "github": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+    "slack": "xoxb-" + "123456789012-abcdefABCDEF",
+    "google": "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+    "stripe": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+    "private key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA",
+}
+
+
+def test_the_validator_finds_keys_planted_in_training_data(tmp_path: Path) -> None:
+    rows = []
+    for i, (kind, secret) in enumerate(PLANTED.items()):
+        where = i % 4
+        messages: list[dict[str, object]] = [
+            {"role": "system", "content": "You help." if where else f"use {secret}"},
+            {"role": "user", "content": f"my {kind} key is {secret}" if where == 1 else "hi"},
+            {"role": "assistant", "content": f"noted: {secret}" if where == 2 else "ok"},
+        ]
+        record: dict[str, object] = {"messages": messages}
+        if where == 3:
+            messages[2] = {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "login", "arguments": json.dumps({"key": secret})},
+                    }
+                ],
+            }
+            messages.append({"role": "tool", "tool_call_id": "c1", "content": "ok"})
+            messages.append({"role": "assistant", "content": "done"})
+            record["tools"] = [{"type": "function", "function": {"name": "login"}}]
+        rows.append(record)
+    clean: dict[str, object] = {
+        "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
+    }
+    rows += [clean] * 5
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = validate(path)
+    found = {i.line for i in report.issues if i.code == "possible_secret"}
+    assert found == set(range(1, len(PLANTED) + 1))
+    for issue in report.issues:  # the finding names the kind of secret, never the secret
+        for secret in PLANTED.values():
+            assert secret.splitlines()[-1] not in issue.message
+    assert not any(API_KEY in i.message for i in report.issues)
+
+
+def test_the_validator_finds_a_key_in_dpo_pairs() -> None:
+    secret = PLANTED["openai"]
+    record = {
+        "input": {"messages": [{"role": "user", "content": "what is the key?"}]},
+        "preferred_output": [{"role": "assistant", "content": "I cannot share that."}],
+        "non_preferred_output": [{"role": "assistant", "content": f"It is {secret}"}],
+    }
+    report = validate([record])
+    paths = [i.path for i in report.issues if i.code == "possible_secret"]
+    assert paths == ["non_preferred_output[0].content"]
+
+
+def test_the_validator_finds_a_key_written_with_json_escapes() -> None:
+    line = json.dumps(
+        {
+            "messages": [
+                {"role": "user", "content": f"key {PLANTED['openai']}"},
+                {"role": "assistant", "content": "ok"},
+            ]
+        }
+    ).replace("sk-", "sk\\u002d")
+    assert json.loads(line)["messages"][0]["content"].endswith(PLANTED["openai"])
+    report = validate([line])
+    assert [i.code for i in report.issues if i.code == "possible_secret"]
+
+
+def test_tracebacks_and_warnings_of_a_quoting_service_hold_no_key(
+    tmp_path: Path, data: Data, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Regression: the openai error kept as __cause__ still quoted the key, and the
+    # exactly-once create logs its failed last look with the traceback.
+    caplog.set_level(logging.DEBUG)
+    world = World(tmp_path / "state", data)
+    looks = 0
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        nonlocal looks
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if request.url.path.endswith("/fine_tuning/jobs"):
+            looks += request.method == "GET"
+            # Creates fail until the policy gives up; the last look is refused.
+            if request.method == "POST" or looks > 4:
+                status = 503 if request.method == "POST" else 401
+                error = {"message": f"refused {key}", "type": "x", "param": None, "code": None}
+                return httpx2.Response(status, json={"error": error})
+        return world.fake.handle(request)
+
+    client = openai.OpenAI(
+        api_key=API_KEY,
+        base_url=IN_PROCESS_URL,
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    with pytest.raises(ftkit.RetryExhausted) as caught:
+        world.builder(client=client).run()
+    assert "could not check whether a failed write was applied" in caplog.text
+    assert API_KEY not in caplog.text
+    chain = "".join(traceback.format_exception(caught.value))
+    assert "refused ***" in chain
+    assert API_KEY not in chain
