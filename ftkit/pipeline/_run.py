@@ -48,6 +48,23 @@ class Settings:
     state_dir: Path | None = None
     upload: UploadSettings = field(default_factory=UploadSettings)
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        state_dir: str | os.PathLike[str] | None,
+        retry: RetryPolicy | int | None,
+        poll: PollPolicy | None,
+        on_event: EventCallback | None,
+    ) -> Settings:
+        """Settings from the loose arguments ``Run.resume`` takes."""
+        return cls(
+            retry=RetryPolicy.coerce(retry),
+            poll=poll or PollPolicy(),
+            callbacks=(on_event,) if on_event else (),
+            state_dir=Path(state_dir) if state_dir is not None else None,
+        )
+
     def runs_dir(self) -> Path:
         from ._manifest import default_state_dir
 
@@ -226,6 +243,20 @@ class _RunBase:
             manifest_path=self._path,
         )
 
+    def _record_cancel(self, status: str) -> RunStatus:
+        """Mark the run cancelled, unless another process drives it (it will see the job)."""
+        try:
+            with RunLock(self._path):
+                manifest = self.manifest()
+                current = manifest.current
+                if current is not None:
+                    current.status = status
+                manifest.status = "cancelled"
+                manifest.save(self._path)
+        except RunConflict:
+            logger.info("run %s is being driven elsewhere; it will record the cancel", self.id)
+        return self.status()
+
     def _context(self) -> Context:
         poll = self._settings.poll
         return Context(
@@ -267,15 +298,8 @@ class Run(_RunBase):
             poll: the polling policy.
             on_event: a callback for every :class:`RunEvent`.
         """
-        folder = Path(state_dir) if state_dir is not None else None
-        path = find_manifest(run, folder)
-        settings = Settings(
-            retry=RetryPolicy.coerce(retry),
-            poll=poll or PollPolicy(),
-            callbacks=(on_event,) if on_event else (),
-            state_dir=folder,
-        )
-        return cls(path, client, settings)
+        settings = Settings.of(state_dir=state_dir, retry=retry, poll=poll, on_event=on_event)
+        return cls(find_manifest(run, settings.state_dir), client, settings)
 
     def wait(self) -> RunResult:
         """Drive the run to its end and return the result.
@@ -330,17 +354,7 @@ class Run(_RunBase):
             status = getattr(job, "status", None) or "cancelled"
         else:
             status = "cancelled"
-        try:
-            with RunLock(self._path):
-                manifest = self.manifest()
-                current = manifest.current
-                if current is not None:
-                    current.status = str(status)
-                manifest.status = "cancelled"
-                manifest.save(self._path)
-        except RunConflict:
-            logger.info("run %s is being driven elsewhere; it will record the cancel", self.id)
-        return self.status()
+        return self._record_cancel(str(status))
 
 
 class AsyncRun(_RunBase):
@@ -358,15 +372,8 @@ class AsyncRun(_RunBase):
         on_event: EventCallback | None = None,
     ) -> AsyncRun:
         """Re-attach to a run (see :meth:`Run.resume`) with an async client."""
-        folder = Path(state_dir) if state_dir is not None else None
-        path = find_manifest(run, folder)
-        settings = Settings(
-            retry=RetryPolicy.coerce(retry),
-            poll=poll or PollPolicy(),
-            callbacks=(on_event,) if on_event else (),
-            state_dir=folder,
-        )
-        return cls(path, client, settings)
+        settings = Settings.of(state_dir=state_dir, retry=retry, poll=poll, on_event=on_event)
+        return cls(find_manifest(run, settings.state_dir), client, settings)
 
     async def wait(self) -> RunResult:
         """Drive the run to its end (see :meth:`Run.wait`)."""
@@ -401,14 +408,4 @@ class AsyncRun(_RunBase):
             backend = resolve_async_backend(self._client, expected_provider=manifest.provider)
             job = await _acancel_job(backend, stage.job_id, self._settings.retry)
             status = str(getattr(job, "status", None) or "cancelled")
-        try:
-            with RunLock(self._path):
-                manifest = self.manifest()
-                current = manifest.current
-                if current is not None:
-                    current.status = status
-                manifest.status = "cancelled"
-                manifest.save(self._path)
-        except RunConflict:
-            logger.info("run %s is being driven elsewhere; it will record the cancel", self.id)
-        return self.status()
+        return self._record_cancel(status)

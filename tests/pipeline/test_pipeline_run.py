@@ -331,3 +331,15 @@ def test_waiting_on_a_failed_run_raises_again(env: Env, sft_file: Path) -> None:
         ftkit.Run.resume(run_id, state_dir=env.state_dir).wait()  # no client needed
     assert (again.value.code, again.value.job_id) == ("invalid_training_file", first.value.job_id)
     assert len(env.fake.requests) == requests
+
+
+def test_base64_result_file_is_read_like_csv(tmp_path: Path, sft_file: Path) -> None:
+    from ftkit.testing import FakeFineTuningAPI
+
+    env = Env(fake=FakeFineTuningAPI(result_files_base64=True), state_dir=tmp_path / "state")
+    result = env.builder().sft(sft_file).run()
+    rows = result.stages[0].metrics
+    assert rows and isinstance(rows[0]["step"], int)
+    assert isinstance(rows[-1]["train_loss"], float)
+    job = env.fake.jobs[0]
+    assert env.fake.file_content(str(job["result_files"][0]))[:4] != b"step"  # really base64
