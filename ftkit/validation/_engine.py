@@ -26,6 +26,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -99,6 +100,7 @@ _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
 _Sample = tuple["int | None", str, str, "str | None"]  # line, path, message, hint
 
 
+_ASCII_ESCAPE = re.compile(rb"\\u00[0-7][0-9a-fA-F]")
 _FLOOD_MIN_BYTES = 1 << 20
 _FLOOD_MAX_SEPARATORS = 200_000
 
@@ -259,9 +261,10 @@ class _Pass:
             self.kind_lines[kind].append(number)
         errors = self._errors
         summary = (check_sft if kind == "sft" else check_dpo)(obj, self.emit, self.ctx)
-        # A JSON escape (``\u002d``, ``\u003c``) hides text from the raw-byte pre-filters:
-        # such lines get the decoded scans too.
-        escaped = b"\\u" in data
+        # A JSON escape of an ASCII character (``\u002d``, ``\u003c``) hides text from the
+        # raw-byte pre-filters: such lines get the decoded scans too. Escapes of other
+        # characters (``\u00fc``) cannot spell a key or a special token.
+        escaped = b"\\u00" in data and _ASCII_ESCAPE.search(data) is not None
         if escaped or line_has_special_token(data):
             self._special_tokens(obj)
         if line_has_surrogate_escape(data):
