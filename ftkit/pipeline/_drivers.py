@@ -64,6 +64,44 @@ def _check_digest(state: FileState, sha256: str) -> None:
         )
 
 
+class _Steps:
+    """Walk a program's operations, handing each result (or error) back in.
+
+    Both drivers share it, so they differ only in how an operation is performed.
+    """
+
+    def __init__(self, program: Program, *, stop_when_started: bool) -> None:
+        self._program = program
+        self._stop_when_started = stop_when_started
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self.result: RunResult | None = None
+
+    def next_op(self) -> Op | None:
+        """The next operation to perform, or ``None`` once the program is over."""
+        while True:
+            try:
+                if self._error is not None:
+                    op = self._program.throw(self._error)
+                else:
+                    op = self._program.send(self._value)
+            except StopIteration as stop:
+                self.result = stop.value
+                return None
+            self._value, self._error = None, None
+            if not isinstance(op, Started):
+                return op
+            if self._stop_when_started:
+                self._program.close()
+                return None
+
+    def send(self, value: Any) -> None:
+        self._value = value
+
+    def throw(self, error: BaseException) -> None:
+        self._error = error
+
+
 def drive(
     program: Program,
     backend: Backend,
@@ -79,24 +117,13 @@ def drive(
         The program's result, or ``None`` when ``stop_when_started`` stopped it
         once its first job existed.
     """
-    value: Any = None
-    error: BaseException | None = None
-    while True:
+    steps = _Steps(program, stop_when_started=stop_when_started)
+    while (op := steps.next_op()) is not None:
         try:
-            op = program.throw(error) if error is not None else program.send(value)
-        except StopIteration as stop:
-            result: RunResult = stop.value
-            return result
-        value, error = None, None
-        if isinstance(op, Started):
-            if stop_when_started:
-                program.close()
-                return None
-            continue
-        try:
-            value = _perform(op, backend, retry, sleep, upload)
+            steps.send(_perform(op, backend, retry, sleep, upload))
         except Exception as exc:
-            error = exc
+            steps.throw(exc)
+    return steps.result
 
 
 def _perform(
@@ -143,24 +170,13 @@ async def drive_async(
     stop_when_started: bool = False,
 ) -> RunResult | None:
     """The awaitable twin of :func:`drive` (``sleep`` may be a coroutine function)."""
-    value: Any = None
-    error: BaseException | None = None
-    while True:
+    steps = _Steps(program, stop_when_started=stop_when_started)
+    while (op := steps.next_op()) is not None:
         try:
-            op = program.throw(error) if error is not None else program.send(value)
-        except StopIteration as stop:
-            result: RunResult = stop.value
-            return result
-        value, error = None, None
-        if isinstance(op, Started):
-            if stop_when_started:
-                program.close()
-                return None
-            continue
-        try:
-            value = await _aperform(op, backend, retry, sleep, upload)
+            steps.send(await _aperform(op, backend, retry, sleep, upload))
         except Exception as exc:
-            error = exc
+            steps.throw(exc)
+    return steps.result
 
 
 async def _aperform(

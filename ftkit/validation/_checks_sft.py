@@ -84,6 +84,14 @@ class MessageSummary:
     """``(path, name)`` of every tool or function call."""
 
 
+# Optional fields of a function definition: (key, type, how the message names it).
+_DEFINITION_FIELDS: tuple[tuple[str, type, str], ...] = (
+    ("description", str, "a string"),
+    ("parameters", dict, "a JSON Schema object"),
+    ("strict", bool, "true or false"),
+)
+
+
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -771,30 +779,15 @@ def _check_function_definition(function: Any, where: str, emit: Emit) -> str | N
         result = name
     else:
         result = name
-    description = function.get("description")
-    if description is not None and not isinstance(description, str):
-        emit(
-            "invalid_tool_definition",
-            f"{where}.description",
-            f"description must be a string, got {_type_name(description)}",
-            None,
-        )
-    parameters = function.get("parameters")
-    if parameters is not None and not isinstance(parameters, dict):
-        emit(
-            "invalid_tool_definition",
-            f"{where}.parameters",
-            f"parameters must be a JSON Schema object, got {_type_name(parameters)}",
-            None,
-        )
-    strict = function.get("strict")
-    if strict is not None and not isinstance(strict, bool):
-        emit(
-            "invalid_tool_definition",
-            f"{where}.strict",
-            f"strict must be true or false, got {_type_name(strict)}",
-            None,
-        )
+    for key, kind, wanted in _DEFINITION_FIELDS:
+        value = function.get(key)
+        if value is not None and not isinstance(value, kind):
+            emit(
+                "invalid_tool_definition",
+                f"{where}.{key}",
+                f"{key} must be {wanted}, got {_type_name(value)}",
+                None,
+            )
     return result
 
 

@@ -219,6 +219,10 @@ def test_calls_without_any_tools_declared() -> None:
             [{"type": "function", "function": {"name": "w", "strict": 1}}],
             "tools[0].function.strict",
         ),
+        (
+            [{"type": "function", "function": {"name": "w", "description": 3}}],
+            "tools[0].function.description",
+        ),
         ([{"type": "function", "function": {"name": "w", "desc": "x"}}], "tools[0].function.desc"),
     ],
 )
