@@ -152,6 +152,10 @@ class TokenCounter:
         count = self._hot.get(value)
         if count is not None:
             return count
+        return self._miss(value)
+
+    def _miss(self, value: str) -> int:
+        """:meth:`text` for a string that is not in the hot cache."""
         count = self._cold.pop(value, None)
         size = len(value)
         if count is not None:
@@ -210,12 +214,41 @@ class TokenCounter:
     # -- internals ----------------------------------------------------------------------------
 
     def _sft(self, messages: Any, tools: Any, functions: Any) -> ExampleTokens:
-        position = self._definitions(tools, functions)
+        position = 0 if tools is None and functions is None else self._definitions(tools, functions)
         trained = 0
         spans: list[tuple[int, int]] = []
         if isinstance(messages, list):
+            hot = self._hot
+            miss = self._miss
             for message in messages:
                 if not isinstance(message, dict):
+                    continue
+                # Fast path for nearly every message: string role and content, and at most a
+                # weight beside them (never text). Same sums as _message, fewer steps.
+                role = message.get("role")
+                content = message.get("content")
+                if (
+                    type(role) is str
+                    and type(content) is str
+                    and (
+                        len(message) == 2
+                        or (
+                            len(message) == 3
+                            and "weight" in message
+                            and type(message["weight"]) is not str
+                        )
+                    )
+                ):
+                    n = hot.get(role)
+                    if n is None:
+                        n = miss(role)
+                    target = hot.get(content)
+                    if target is None:
+                        target = miss(content)
+                    position += TOKENS_PER_MESSAGE + n + target
+                    if target and role == "assistant" and message.get("weight") != 0:
+                        trained += target
+                        spans.append((position, target))
                     continue
                 size, target = self._message(message, force_trained=False)
                 position += size

@@ -40,6 +40,7 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "tool": frozenset({"role", "content", "tool_call_id"}),
     "function": frozenset({"role", "content", "name"}),
 }
+_PLAIN_ROLES = frozenset({"system", "user", "assistant"})
 _SFT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
 _TOOL_CALL_KEYS = frozenset({"id", "type", "function"})
 _CALL_KEYS = frozenset({"name", "arguments"})
@@ -402,9 +403,45 @@ def check_messages(
         emit("empty_messages", path, "messages is empty", None)
         return None
     summary = MessageSummary()
+    roles = summary.roles
+    responses = summary.responses
     seen_ids: set[str] = set()
     pending: dict[str, str] = {}  # open tool-call id -> path of the call
     for index, message in enumerate(messages):
+        # Fast path for the shape of nearly every message: a known role and non-blank string
+        # content, plus a 0/1 weight on an assistant turn. It finds nothing to report, so it
+        # builds no paths; anything else takes the general path below.
+        if type(message) is dict and len(message) <= 3:
+            role = message.get("role")
+            content = message.get("content")
+            weight = message.get("weight", 1)
+            if (
+                type(content) is str
+                and type(role) is str
+                and role in _PLAIN_ROLES
+                and content
+                and not content.isspace()
+                and (
+                    len(message) == 2
+                    or (
+                        role == "assistant"
+                        and type(weight) is int
+                        and 0 <= weight <= 1
+                        and "weight" in message
+                    )
+                )
+            ):
+                if pending:
+                    _unanswered(pending, emit, role)
+                roles.append(role)
+                if role == "assistant":
+                    summary.assistants += 1
+                    if weight:
+                        summary.trained += 1
+                        responses.append(len(content))
+                elif index == 0 and role == "system":
+                    summary.system_prompt = content
+                continue
         where = f"{path}[{index}]"
         if not isinstance(message, dict):
             emit(

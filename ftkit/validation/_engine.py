@@ -78,11 +78,14 @@ Forked workers start in milliseconds and inherit the loaded tokenizer, so a few
 megabytes already pay for them."""
 SPAWN_PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 """The same where workers must be spawned (no fork): each imports ftkit and loads a tokenizer."""
-_CHUNK_MIN = 1024 * 1024
+_CHUNK_MIN = 512 * 1024
 _CHUNK_MAX = 64 * 1024 * 1024
 _CHUNKS_PER_WORKER = 8
 _SYSTEM_SHARE = 0.8
 """A system prompt used by this share of examples is "the" prompt; others are flagged."""
+_COUNT_BATCH = 8
+_COUNT_BATCH_BYTES = 1 << 20
+"""Examples wait for their token count until this many (or this many bytes) are decoded."""
 _LONG_FACTOR = 20
 _LONG_MIN_CHARS = 2000
 
@@ -151,8 +154,11 @@ class _Pass:
             self.tokens = TokenStats()
         self._line: int | None = None
         self._errors = 0
+        self._waiting: list[tuple[int, dict[str, Any]]] = []
+        self._waiting_bytes = 0
 
     def __getstate__(self) -> dict[str, Any]:
+        assert not self._waiting, "flush() before sending a pass"
         state = dict(self.__dict__)
         state["counter"] = None
         return state
@@ -277,23 +283,43 @@ class _Pass:
             if summary is not None:
                 self._add_summary(quality, number, summary)
         if self.counter is not None and self._errors == errors:
-            tokens = self.counter.count(obj)
-            assert self.tokens is not None
-            self.tokens.add(tokens)
+            waiting = self._waiting
+            waiting.append((number, obj))
+            self._waiting_bytes += len(data)
+            if len(waiting) >= _COUNT_BATCH or self._waiting_bytes >= _COUNT_BATCH_BYTES:
+                self.flush()
+
+    def flush(self) -> None:
+        """Count the tokens of the examples that wait for it (call at the end of a stream).
+
+        Examples are counted in small batches rather than one by one: the tokenizer's
+        tables then stay in the CPU caches between texts, which the checks of the
+        lines in between would otherwise evict.
+        """
+        counter = self.counter
+        waiting = self._waiting
+        if counter is None or not waiting:
+            return
+        stats = self.tokens
+        assert stats is not None
+        count = counter.count
+        for number, obj in waiting:
+            tokens = count(obj)
+            stats.add(tokens)
             if tokens.over_limit:
-                self.emit(
+                self.emit_at(
+                    number,
                     "example_too_long",
                     "",
-                    f"the example has {tokens.total:,} tokens, over the {self.counter.limit:,} "
+                    f"the example has {tokens.total:,} tokens, over the {counter.limit:,} "
                     f"limit of {self.options.model}; truncation from the end drops "
                     f"{tokens.trained_lost:,} of its {tokens.trained:,} trained tokens",
-                    None,
                 )
+        waiting.clear()
+        self._waiting_bytes = 0
 
     def _add_summary(self, quality: QualityStats, number: int, summary: MessageSummary) -> None:
-        roles = quality.roles
-        for role in summary.roles:
-            roles[role] += 1
+        quality.roles.update(summary.roles)
         quality.messages_per_example.add(len(summary.roles))
         quality.add_system_prompt(number, summary.system_prompt)
         for chars in summary.responses:
@@ -496,6 +522,7 @@ def scan(
                 result.feed_line(raw.number, raw.data)
                 if progress is not None and not raw.number % _PROGRESS_LINES:
                     progress(raw.offset + len(raw.data), sum(result.kind_counts.values()))
+            result.flush()
         if progress is not None:
             progress(size, sum(result.kind_counts.values()))
         name: str | None = str(source)
@@ -508,6 +535,7 @@ def scan(
         result = _Pass(options, counter)
         for number, item in enumerate(source, 1):
             result.feed_item(number, item)
+        result.flush()
     return _finish(
         result, name, size, count, options, file_issues, minimum_examples, model_findings
     )
@@ -582,12 +610,17 @@ _COUNTERS: dict[str, TokenCounter] = {}
 """Token counters of this process, by model (workers build one each, once)."""
 
 
-def _chunk_bounds(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
-    """Byte ranges of about ``size / parts`` bytes, each starting at a line start."""
+def _chunk_bounds(path: Path, size: int, parts: int, workers: int = 1) -> list[tuple[int, int]]:
+    """Byte ranges of about ``size / parts`` bytes, each starting at a line start.
+
+    The last ones shrink (to a ``2 * workers``-th of what remains, down to the minimum
+    size), so the workers run out of work at nearly the same time: a worker never
+    waits long for the one that took the last big chunk.
+    """
     target = min(_CHUNK_MAX, max(_CHUNK_MIN, size // max(1, parts)))
     bounds = [0]
     with open(path, "rb") as handle:
-        position = target
+        position = min(target, max(_CHUNK_MIN, size // (2 * workers)))
         while position < size:
             handle.seek(position - 1)
             handle.readline()  # to the end of the line holding byte position-1
@@ -595,7 +628,7 @@ def _chunk_bounds(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
             if start >= size:
                 break
             bounds.append(start)
-            position = start + target
+            position = start + min(target, max(_CHUNK_MIN, (size - start) // (2 * workers)))
     bounds.append(size)
     return list(itertools.pairwise(bounds))
 
@@ -615,6 +648,7 @@ def _scan_chunk(task: tuple[str, int, int, _Options]) -> _Pass:
     result = _Pass(options, counter)
     for raw in iter_lines(path, start=start, end=end, first_line=1, skip_blank=False):
         result.feed_line(raw.number, raw.data)
+    result.flush()
     return result
 
 
@@ -643,8 +677,9 @@ def _scan_parallel(
     small (several per worker) so that the last ones even out the finishing times;
     their results are merged in file order. ``progress`` hears of each finished chunk.
     """
-    chunks = _chunk_bounds(path, size, workers * _CHUNKS_PER_WORKER)
+    chunks = _chunk_bounds(path, size, workers * _CHUNKS_PER_WORKER, workers)
     tasks = [(str(path), start, end, options) for start, end in chunks]
+    lengths = [end - start for start, end in chunks]
     children = min(workers, len(tasks)) - 1
     logger.debug(
         "scanning %s in %d chunks with %d worker processes", path, len(tasks), max(children, 0)
@@ -677,8 +712,12 @@ def _scan_parallel(
             pending: dict[Future[_Pass], int] = {}
             following = 0
             while following < len(tasks) or pending:
-                # Keep two chunks in hand per worker, then take one for this process.
-                while following < len(tasks) and len(pending) < 2 * children:
+                # Keep two chunks in hand per worker, and at least twice the bytes of the
+                # chunk this process takes next (chunks shrink towards the end), then take it.
+                while following < len(tasks) and (
+                    len(pending) < 2 * children
+                    or sum(lengths[i] for i in pending.values()) < 2 * children * lengths[following]
+                ):
                     pending[pool.submit(_scan_chunk, tasks[following])] = following
                     following += 1
                 if following < len(tasks):

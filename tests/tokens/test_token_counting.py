@@ -464,3 +464,41 @@ def test_lone_surrogates_and_the_fast_length_agree_with_encode_ordinary() -> Non
         "a" * 5000,
     ]:
         assert counter.text(text) == len(encoding.encode_ordinary(text))
+
+
+def test_short_path_shapes_count_like_the_general_rule() -> None:
+    """Plain role/content messages (the fast path) and their neighbours follow one rule."""
+    from ftkit.tokens import TokenCounter, encoding_for_model
+
+    model = "gpt-4o-mini-2024-07-18"
+    counter = TokenCounter(model)
+    enc = encoding_for_model(model)
+
+    def total(*messages: dict[str, object]) -> int:
+        return counter.count({"messages": list(messages)}).total
+
+    plain = total({"role": "user", "content": "hi there"}, {"role": "assistant", "content": "ok"})
+    expected = 3 + 3 + 3  # two messages and the reply primer
+    expected += len(enc.encode("user")) + len(enc.encode("hi there"))
+    expected += len(enc.encode("assistant")) + len(enc.encode("ok"))
+    assert plain == expected
+    named = total(
+        {"role": "user", "content": "hi there", "name": "bob"},
+        {"role": "assistant", "content": "ok"},
+    )
+    assert named == plain + len(enc.encode("bob")) + 1
+    for weight in (0, 1):
+        weighted = total(
+            {"role": "user", "content": "hi there"},
+            {"role": "assistant", "content": "ok", "weight": weight},
+        )
+        assert weighted == plain
+    untrained = counter.count(
+        {
+            "messages": [
+                {"role": "user", "content": "hi there"},
+                {"role": "assistant", "content": "ok", "weight": 0},
+            ]
+        }
+    )
+    assert untrained.trained == 0

@@ -67,6 +67,10 @@ def test_a_final_tool_call_is_the_target_not_an_unanswered_call() -> None:
         (sft(user(), assistant(weight=2)), {("invalid_weight", "messages[1].weight")}),
         (sft(user(), assistant(weight=True)), {("invalid_weight", "messages[1].weight")}),
         (sft(user(), assistant(weight=0.5)), {("invalid_weight", "messages[1].weight")}),
+        # Shapes next to the common-case short path take the general one.
+        (sft(user(), assistant(weight=1.0)), {("invalid_weight", "messages[1].weight")}),
+        (sft(user(), assistant(weight="1")), {("invalid_weight", "messages[1].weight")}),
+        (sft({**user(), "name": "alice"}, assistant(weight=1)), set()),
         (sft({**user(), "weight": 1}, assistant()), {("weight_not_allowed", "messages[0].weight")}),
         (sft(user(), assistant(weight=0)), {("nothing_to_train", "messages")}),
         (sft(user(), assistant(), user("thanks")), {("ends_on_non_assistant", "messages[2]")}),
