@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from .._exceptions import UsageError
+from ._args import epochs
 
 __all__ = ["register"]
 
@@ -18,17 +19,6 @@ _EPILOG = """examples:
 
 Exit status: 0 estimated, 1 no line of the file is a valid record, 2 usage error.
 """
-
-
-def _epochs(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected 'auto' or an integer from 1 to 50, got {value!r}"
-        ) from None
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +39,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--epochs",
-        type=_epochs,
+        type=epochs,
         default="auto",
         help="epochs to train (default 'auto': the documented default rule)",
     )

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from .._exceptions import UsageError
+from ._args import whole_number
 
 __all__ = ["register"]
 
@@ -23,16 +24,6 @@ _EPILOG = """examples:
   ftkit eval test.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \
              --scorer json-fields
 """
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number
 
 
 def register(subparsers: Any) -> None:
@@ -67,16 +58,16 @@ def register(subparsers: Any) -> None:
         help="how replies are scored (default exact)",
     )
     parser.add_argument(
-        "--concurrency", type=_positive_int, default=4, help="requests in flight (default 4)"
+        "--concurrency", type=whole_number(1), default=4, help="requests in flight (default 4)"
     )
     parser.add_argument(
-        "--max-examples", type=_positive_int, default=None, help="evaluate only the first N"
+        "--max-examples", type=whole_number(1), default=None, help="evaluate only the first N"
     )
     parser.add_argument(
-        "--max-tokens", type=_positive_int, default=None, help="cap on each reply's tokens"
+        "--max-tokens", type=whole_number(1), default=None, help="cap on each reply's tokens"
     )
     parser.add_argument(
-        "--retries", type=_positive_int, default=None, help="attempts per request (default 5)"
+        "--retries", type=whole_number(1), default=None, help="attempts per request (default 5)"
     )
     parser.add_argument(
         "--out", metavar="DIR", help="results directory: replies log and report.json; resumable"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
+from ._args import whole_number
 
 __all__ = ["register"]
 
@@ -29,16 +30,6 @@ Exit status: 0 shown, 2 unknown run or stage.
 """
 
 _LIVE_PAGES = 50  # at most 5,000 events from the API
-
-
-def _count(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
-    return number
 
 
 def register(subparsers: Any) -> None:
@@ -65,7 +56,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--limit",
-        type=_count,
+        type=whole_number(0),
         default=50,
         metavar="N",
         help="show the last N events per stage (default 50; 0 shows all)",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
+from ._args import epochs, number
 
 __all__ = ["register"]
 
@@ -41,31 +42,14 @@ _EPILOG_RUN_ID = """examples:
 """
 
 
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    return number
-
-
-def _epochs(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or 1-50, got {value!r}") from None
-
-
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="base model, e.g. gpt-4.1-mini-2025-04-14")
     parser.add_argument("--sft", metavar="FILE", help="SFT training file (.jsonl)")
     parser.add_argument("--sft-validation", metavar="FILE", help="SFT validation file")
-    parser.add_argument("--epochs", type=_epochs, default="auto", help="SFT epochs (default auto)")
+    parser.add_argument("--epochs", type=epochs, default="auto", help="SFT epochs (default auto)")
     parser.add_argument("--dpo", metavar="FILE", help="DPO preference file; trains the SFT model")
     parser.add_argument("--dpo-validation", metavar="FILE", help="DPO validation file")
-    parser.add_argument("--beta", type=_positive_float, default=None, help="DPO beta in (0, 2]")
+    parser.add_argument("--beta", type=number, default=None, help="DPO beta in (0, 2]")
     parser.add_argument("--suffix", help="text in the fine-tuned model's name (1-64 chars)")
     parser.add_argument("--seed", type=int, default=None, help="training seed")
     parser.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
@@ -109,7 +93,7 @@ def register(subparsers: Any) -> None:
     _add_progress_flag(run)
     run.add_argument(
         "--max-cost",
-        type=_positive_float,
+        type=number,
         metavar="USD",
         help="refuse to start if the estimate is above this",
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
+from ._args import whole_number
 
 __all__ = ["register"]
 
@@ -24,23 +25,6 @@ _EPILOG = """examples:
 On a terminal a progress bar shows bytes and examples read (never in CI or a pipe;
 --no-progress turns it off). Exit status: 0 no errors, 1 errors found, 2 usage error.
 """
-
-
-def _count(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
-    return number
-
-
-def _workers(value: str) -> int:
-    number = _count(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return number
 
 
 def register(subparsers: Any) -> None:
@@ -78,14 +62,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     parser.add_argument(
         "--max-per-code",
-        type=_count,
+        type=whole_number(0),
         default=20,
         metavar="N",
         help="findings shown per code; the rest are counted (default 20)",
     )
     parser.add_argument(
         "--workers",
-        type=_workers,
+        type=whole_number(1),
         default=None,
         metavar="N",
         help="processes for large files (default: automatic; 1 stays in-process)",

@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import EXAMPLES, MODEL
 
 from ftkit.cli import main
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
-MODEL = "gpt-4.1-mini-2025-04-14"
 
 
 @pytest.fixture(autouse=True)

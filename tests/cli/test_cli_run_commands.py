@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODEL
+from cli_support import EXAMPLES, MODEL
 
 import ftkit
 from ftkit.cli import main

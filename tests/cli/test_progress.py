@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from cli_support import EXAMPLES
 
 from ftkit._progress import RunProgress, format_bytes, progress_bar, progress_wanted
 from ftkit.cli import main
