@@ -8,6 +8,7 @@ pay for the client, and a service can import ftkit at start-up for free.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
@@ -25,6 +26,10 @@ from ._exceptions import (
     WaitTimeout,
 )
 from ._version import __version__
+
+# A library logs and lets the application decide where logs go: without this,
+# Python's last-resort handler would print ftkit's warnings to stderr.
+logging.getLogger("ftkit").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from .cost import CostEstimate, estimate

@@ -165,11 +165,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
-    if debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # The library only logs; on a terminal its warnings (a resume hint after Ctrl-C, an
+    # unknown job status) are part of the conversation, so the CLI shows them.
+    handler = logging.StreamHandler(sys.stderr)
+    if debug:
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("ftkit: %(levelname)s: %(message)s"))
+    library = logging.getLogger("ftkit")
+    previous_level = library.level
+    library.addHandler(handler)
+    if debug:
+        library.setLevel(logging.DEBUG)
+    try:
+        return _dispatch(args, debug)
+    finally:
+        library.removeHandler(handler)
+        library.setLevel(previous_level)
+
+
+def _dispatch(args: argparse.Namespace, debug: bool) -> int:
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:

@@ -145,3 +145,27 @@ def test_entry_point_runs_as_a_program(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert "no such file" in missing.stderr and "hint:" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_library_warnings_reach_the_terminal_only_through_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    import ftkit._commands.runs as runs
+
+    def warn_then_succeed(args: object) -> int:
+        logging.getLogger("ftkit.pipeline").warning("stopped waiting; resume later")
+        logging.getLogger("ftkit.pipeline").info("not shown without --debug")
+        return 0
+
+    monkeypatch.setattr(runs, "_runs", warn_then_succeed)
+    assert main(["runs"]) == 0
+    err = capsys.readouterr().err
+    assert "ftkit: WARNING: stopped waiting; resume later" in err
+    assert "not shown" not in err
+    # Outside the CLI the library prints nothing: its NullHandler keeps Python's
+    # last-resort handler away (checked in a fresh interpreter, without pytest's handlers).
+    code = "import logging, ftkit; logging.getLogger('ftkit.pipeline').warning('library only')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == ""
