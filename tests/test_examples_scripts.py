@@ -81,7 +81,7 @@ def test_notebook_cells_run_in_order(tmp_path: Path) -> None:
         text=True,
         timeout=300,
         cwd=REPO,
-        env=_env(),
+        env={**_env(), "FTKIT_STATE_DIR": str(tmp_path / "state")},  # nothing into the repo
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("ft:gpt-4.1-mini-2025-04-14:fake:marv:")
