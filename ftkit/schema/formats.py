@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-__all__ = ["describe_foreign", "detect_kind"]
+__all__ = ["describe_foreign", "detect_kind", "json_type_name"]
 
 _DPO_KEYS = frozenset(
     {
@@ -95,3 +95,20 @@ def describe_foreign(obj: dict[str, Any], *, expected: Literal["sft", "dpo"] | N
         "dpo": _DPO_EXPECTED,
     }[expected]
     return f"neither an SFT nor a DPO record: it looks like {looks}. Expected: {wanted}"
+
+
+def json_type_name(value: Any) -> str:
+    """How messages name a parsed JSON value's type: ``"a number"``, ``"an array"``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

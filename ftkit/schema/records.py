@@ -16,7 +16,7 @@ from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, mo
 
 from .._exceptions import RecordError
 from ._base import StrictModel, first_error
-from .formats import describe_foreign, detect_kind
+from .formats import describe_foreign, detect_kind, json_type_name
 from .messages import (
     AssistantMessage,
     Message,
@@ -297,7 +297,7 @@ def record_error(
         return RecordError(f"invalid JSON: {err}", line=line_no, code="invalid_json")
     if not isinstance(obj, dict):
         return RecordError(
-            f"each line must be a JSON object, got {_json_type(obj)}",
+            f"each line must be a JSON object, got {json_type_name(obj)}",
             line=line_no,
             code="not_an_object",
         )
@@ -325,15 +325,3 @@ def _code_for(error_type: str) -> str:
     if error_type.endswith("_type") or error_type.startswith("literal"):
         return "wrong_type"
     return "invalid_record"
-
-
-def _json_type(obj: Any) -> str:
-    if obj is None:
-        return "null"
-    return {
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-    }.get(type(obj), type(obj).__name__)

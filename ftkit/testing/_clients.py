@@ -77,37 +77,40 @@ class ClientFactory:
         self._classes[name] = cls
         return cls
 
+    def _build(self, name: str, **kwargs: Any) -> Any:
+        """A ``name`` client (``OpenAI``, ``AsyncAzureOpenAI``, ...) on the fake's transport."""
+        asynchronous = name.startswith("Async")
+        transport = httpx2.MockTransport(self._handler)
+        http_client = (
+            httpx2.AsyncClient(transport=transport)
+            if asynchronous
+            else httpx2.Client(transport=transport)
+        )
+        if "Azure" in name:
+            kwargs.setdefault("azure_endpoint", IN_PROCESS_AZURE_ENDPOINT)
+        else:
+            kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
+        return self._virtual(name)(http_client=http_client, **kwargs)
+
     def sync(self, *, api_key: str, max_retries: int, **kwargs: Any) -> openai.OpenAI:
-        http_client = httpx2.Client(transport=httpx2.MockTransport(self._handler))
-        client: openai.OpenAI = self._virtual("OpenAI")(
-            api_key=api_key,
-            base_url=kwargs.pop("base_url", IN_PROCESS_BASE_URL),
-            http_client=http_client,
-            max_retries=max_retries,
-            **kwargs,
+        client: openai.OpenAI = self._build(
+            "OpenAI", api_key=api_key, max_retries=max_retries, **kwargs
         )
         return client
 
     def async_(self, *, api_key: str, max_retries: int, **kwargs: Any) -> openai.AsyncOpenAI:
-        http_client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handler))
-        client: openai.AsyncOpenAI = self._virtual("AsyncOpenAI")(
-            api_key=api_key,
-            base_url=kwargs.pop("base_url", IN_PROCESS_BASE_URL),
-            http_client=http_client,
-            max_retries=max_retries,
-            **kwargs,
+        client: openai.AsyncOpenAI = self._build(
+            "AsyncOpenAI", api_key=api_key, max_retries=max_retries, **kwargs
         )
         return client
 
     def azure(
         self, *, api_key: str, api_version: str, max_retries: int, **kwargs: Any
     ) -> openai.AzureOpenAI:
-        http_client = httpx2.Client(transport=httpx2.MockTransport(self._handler))
-        client: openai.AzureOpenAI = self._virtual("AzureOpenAI")(
+        client: openai.AzureOpenAI = self._build(
+            "AzureOpenAI",
             api_key=api_key,
             api_version=api_version,
-            azure_endpoint=kwargs.pop("azure_endpoint", IN_PROCESS_AZURE_ENDPOINT),
-            http_client=http_client,
             max_retries=max_retries,
             **kwargs,
         )
@@ -116,12 +119,10 @@ class ClientFactory:
     def async_azure(
         self, *, api_key: str, api_version: str, max_retries: int, **kwargs: Any
     ) -> openai.AsyncAzureOpenAI:
-        http_client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handler))
-        client: openai.AsyncAzureOpenAI = self._virtual("AsyncAzureOpenAI")(
+        client: openai.AsyncAzureOpenAI = self._build(
+            "AsyncAzureOpenAI",
             api_key=api_key,
             api_version=api_version,
-            azure_endpoint=kwargs.pop("azure_endpoint", IN_PROCESS_AZURE_ENDPOINT),
-            http_client=http_client,
             max_retries=max_retries,
             **kwargs,
         )

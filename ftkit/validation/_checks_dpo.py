@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..schema.formats import json_type_name as _type_name
 from ._checks_sft import (
     CheckContext,
     Emit,
     MessageSummary,
-    _type_name,
     check_images,
     check_messages,
     check_tools,

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..schema.formats import json_type_name as _type_name
+
 __all__ = [
     "CheckContext",
     "Emit",
@@ -91,22 +93,6 @@ _DEFINITION_FIELDS: tuple[tuple[str, type, str], ...] = (
     ("parameters", dict, "a JSON Schema object"),
     ("strict", bool, "true or false"),
 )
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _shown(value: Any) -> str:

@@ -15,26 +15,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from validate_support import VALIDATOR_ONLY
 
 from ftkit import RecordError
 from ftkit.schema import parse_record
 from ftkit.validation import CODES, Severity, ValidationReport, validate
 
-VALIDATOR_ONLY = {
-    "special_token",
-    "invalid_unicode",
-    "arguments_invalid_json",
-    "arguments_not_object",
-    "duplicate_tool_call_id",
-    "unknown_tool_call_id",
-    "nothing_to_train",
-    "invalid_tool_definition",
-    "dpo_non_text_output",
-    "invalid_dpo_output",
-    "invalid_image_url",
-    "too_many_images",
-    "images_not_supported",
-}
 FILE_LEVEL = {"mixed_kinds", "method_mismatch", "empty_file", "too_few_examples"}
 
 FUZZ = settings(

@@ -5,28 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from validate_support import VALIDATOR_ONLY
 
 from ftkit import RecordError
 from ftkit.jsonl import iter_lines
 from ftkit.schema import parse_record
 from ftkit.validation import Severity, ValidationReport, validate
 
-# Error codes the record models do not enforce (docs/validation.md lists them).
-VALIDATOR_ONLY = {
-    "special_token",
-    "invalid_unicode",
-    "arguments_invalid_json",
-    "arguments_not_object",
-    "duplicate_tool_call_id",
-    "unknown_tool_call_id",
-    "nothing_to_train",
-    "invalid_tool_definition",
-    "dpo_non_text_output",
-    "invalid_dpo_output",
-    "invalid_image_url",
-    "too_many_images",
-    "images_not_supported",
-}
 FILE_LEVEL = {"mixed_kinds", "method_mismatch"}
 
 

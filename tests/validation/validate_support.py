@@ -89,3 +89,21 @@ def write_jsonl(path: Any, records: list[Any]) -> Any:
     lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# Error codes the record models do not enforce (docs/validation.md lists them).
+VALIDATOR_ONLY = {
+    "special_token",
+    "invalid_unicode",
+    "arguments_invalid_json",
+    "arguments_not_object",
+    "duplicate_tool_call_id",
+    "unknown_tool_call_id",
+    "nothing_to_train",
+    "invalid_tool_definition",
+    "dpo_non_text_output",
+    "invalid_dpo_output",
+    "invalid_image_url",
+    "too_many_images",
+    "images_not_supported",
+}
