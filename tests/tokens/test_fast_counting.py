@@ -110,6 +110,25 @@ def test_a_tampered_wheel_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert _fast._build("r50k_base") is None  # not an encoding ftkit verified
 
 
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_known_bundles_hold_the_pinned_vocabularies(name: str, tmp_path: Path) -> None:
+    import hashlib
+
+    located = _fast._locate()
+    assert located is not None
+    compressed = (located / "data" / f"{name}.tiktoken.gz").read_bytes()
+    # The installed wheel is a known one, and what it decompresses to is tiktoken's pin.
+    assert hashlib.sha256(compressed).hexdigest() == _fast.KNOWN_BUNDLES[name]
+    contents = gzip.decompress(compressed)
+    assert hashlib.sha256(contents).hexdigest() == enc_mod._SPECS[name].sha256
+    # Another compression of the same vocabulary is not a known bundle: it is checked by contents.
+    recompressed = gzip.compress(contents, mtime=1)
+    assert hashlib.sha256(recompressed).hexdigest() != _fast.KNOWN_BUNDLES[name]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / f"{name}.tiktoken.gz").write_bytes(recompressed)
+    assert _fast._bundle_verified(tmp_path, name)
+
+
 def test_an_unverified_backend_or_wrong_counts_are_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
