@@ -6,7 +6,8 @@
 Workloads are generated with the shared ``make_dataset.py`` (found beside the
 repository checkout in ``shared/bench/``, or given with ``--make-dataset``).
 Each pass runs in a fresh child process, so the figures include interpreter
-start-up and loading the tokenizer, as a user would see them:
+start-up and loading the tokenizer, as a user would see them (with bytecode
+cached, as for an installed package):
 
 - ``validate+estimate``: ftkit's full streaming pass (every check, token
   counting, stats) followed by the cost estimate, on every core;
