@@ -137,7 +137,8 @@ def _tree_memory_kib(root: int) -> tuple[int, int]:
     return pss_total, rss_max
 
 
-_PYCACHE = tempfile.mkdtemp(prefix="ftkit-bench-pycache-")
+_pycache: str | None = None
+"""The bytecode cache folder of the passes (made by the parent, removed at its end)."""
 
 
 def _child_env() -> dict[str, str]:
@@ -147,9 +148,10 @@ def _child_env() -> dict[str, str]:
     would compile its modules from source first; a private cache folder keeps the
     figures about the work, the same for every pass.
     """
+    assert _pycache is not None, "main() makes the cache folder before any pass"
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = _PYCACHE
+    env["PYTHONPYCACHEPREFIX"] = _pycache
     return env
 
 
@@ -268,6 +270,12 @@ def main() -> int:
         return 0
     if not args.make_dataset.is_file():
         raise SystemExit(f"make_dataset.py not found at {args.make_dataset}; use --make-dataset")
+    global _pycache
+    with tempfile.TemporaryDirectory(prefix="ftkit-bench-pycache-") as _pycache:
+        return _compare(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="ftkit-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"cpus: {os.cpu_count()}  model: {args.model}  workloads in {folder}")
