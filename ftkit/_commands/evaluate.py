@@ -28,7 +28,7 @@ _EPILOG = """examples:
 
 def register(subparsers: Any) -> None:
     """Add the ``eval`` subcommand."""
-    from ..evaluation import SCORERS
+    from ..evaluation._scorers import SCORERS
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "eval",

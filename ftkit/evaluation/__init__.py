@@ -21,29 +21,62 @@ Importing this package does not import ``openai``.
 
 from __future__ import annotations
 
-from ._examples import EvalExample, TestSource, load_examples
-from ._prices import InferencePrices
-from ._report import (
-    EvalReport,
-    ExampleResult,
-    ModelReply,
-    ModelScore,
-    PairwiseResult,
-    mean_interval,
-)
-from ._runner import EvalProgress, ModelsArg, aevaluate, evaluate
-from ._scorers import (
-    SCORERS,
-    ExactMatch,
-    JsonFields,
-    JsonValid,
-    Scorer,
-    ToolCallData,
-    ToolCallMatch,
-    Turn,
-    resolve_scorer,
-)
-from ._store import REPLIES_FILE, REPORT_FILE, ReplyStore
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._examples import EvalExample, TestSource, load_examples
+    from ._prices import InferencePrices
+    from ._report import (
+        EvalReport,
+        ExampleResult,
+        ModelReply,
+        ModelScore,
+        PairwiseResult,
+        mean_interval,
+    )
+    from ._runner import EvalProgress, ModelsArg, aevaluate, evaluate
+    from ._scorers import (
+        SCORERS,
+        ExactMatch,
+        JsonFields,
+        JsonValid,
+        Scorer,
+        ToolCallData,
+        ToolCallMatch,
+        Turn,
+        resolve_scorer,
+    )
+    from ._store import REPLIES_FILE, REPORT_FILE, ReplyStore
+
+# Names load on first use: the command line builds its parser from the scorer names
+# alone, and the rest (records, pydantic, asyncio) would cost every command ~0.3 s.
+_HOMES = {
+    "_examples": ("EvalExample", "TestSource", "load_examples"),
+    "_prices": ("InferencePrices",),
+    "_report": (
+        "EvalReport",
+        "ExampleResult",
+        "ModelReply",
+        "ModelScore",
+        "PairwiseResult",
+        "mean_interval",
+    ),
+    "_runner": ("EvalProgress", "ModelsArg", "aevaluate", "evaluate"),
+    "_scorers": (
+        "SCORERS",
+        "ExactMatch",
+        "JsonFields",
+        "JsonValid",
+        "Scorer",
+        "ToolCallData",
+        "ToolCallMatch",
+        "Turn",
+        "resolve_scorer",
+    ),
+    "_store": ("REPLIES_FILE", "REPORT_FILE", "ReplyStore"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "REPLIES_FILE",
@@ -73,3 +106,12 @@ __all__ = [
     "mean_interval",
     "resolve_scorer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ftkit.evaluation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"ftkit.evaluation.{module}"), name)
+    globals()[name] = value
+    return value
