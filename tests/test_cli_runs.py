@@ -77,7 +77,7 @@ def test_run_refuses_bad_data_with_the_report(
         == 1
     )
     err = capsys.readouterr().err
-    assert "line 1" in err
+    assert "lines 1-12: error [unknown_format]" in err  # every line, shown once
     assert not (tmp_path / "runs").exists()
 
 

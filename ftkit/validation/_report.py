@@ -7,7 +7,7 @@ a notebook (``_repr_html_``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import DatasetInvalid
@@ -174,14 +174,17 @@ class ValidationReport:
     def __str__(self) -> str:
         out = [self.summary_line()]
         shown_codes: set[str] = set()
-        for issue in self.issues:
-            out.append(f"  {_located(issue)}")
+        for lines, issue in _grouped(self.issues):
+            out.append(f"  {_located(issue, lines)}")
             out.append(f"      fix: {issue.hint}")
             shown_codes.add(issue.code)
         for code in sorted(shown_codes):
             hidden = self.omitted(code)
             if hidden:
-                out.append(f"  ... and {hidden:,} more [{code}] (raise max_per_code to see them)")
+                out.append(
+                    f"  ... and {hidden:,} more [{code}] "
+                    "(raise max_per_code, or --max-per-code, to see them)"
+                )
         stats = self.stats
         if stats.get("roles"):
             roles = ", ".join(f"{role} {n:,}" for role, n in stats["roles"].items())
@@ -300,9 +303,44 @@ class ValidationReport:
         return plot_token_lengths(self, limit=limit)
 
 
-def _located(issue: Issue) -> str:
+def _grouped(issues: Sequence[Issue]) -> list[tuple[list[int], Issue]]:
+    """Findings that differ only in their line, as ``(lines, first finding)``, in order.
+
+    A file with one systematic mistake repeats the same finding on every line; the
+    text shows it once with its lines instead of a paragraph per line.
+    """
+    groups: dict[tuple[object, ...], tuple[list[int], Issue]] = {}
+    for index, issue in enumerate(issues):
+        key: tuple[object, ...] = (
+            (issue.code, issue.path, issue.message, issue.hint, issue.file)
+            if issue.line is not None
+            else (index,)
+        )
+        group = groups.setdefault(key, ([], issue))
+        if issue.line is not None:
+            group[0].append(issue.line)
+    return list(groups.values())
+
+
+def _line_ranges(lines: list[int]) -> str:
+    """``[1, 2, 3, 7, 9, 10]`` -> ``1-3, 7, 9-10``."""
+    spans: list[str] = []
+    start = previous = lines[0]
+    for line in [*lines[1:], None]:
+        if line is not None and previous <= line <= previous + 1:
+            previous = line
+            continue
+        spans.append(str(start) if start == previous else f"{start}-{previous}")
+        if line is not None:
+            start = previous = line
+    return ", ".join(spans)
+
+
+def _located(issue: Issue, lines: list[int] | None = None) -> str:
     where = []
-    if issue.line is not None:
+    if lines is not None and len(lines) > 1:
+        where.append(f"lines {_line_ranges(lines)}")
+    elif issue.line is not None:
         where.append(f"line {issue.line}")
     if issue.path:
         where.append(issue.path)

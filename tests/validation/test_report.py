@@ -95,6 +95,36 @@ def test_text_form_lists_findings_with_fixes() -> None:
     assert "... and 11 more [no_assistant_message]" in more
 
 
+def test_text_form_shows_a_repeated_finding_once_with_its_lines() -> None:
+    lonely = sft(user())
+    records = [lonely] * 3 + [sft(user(), assistant("ok"))] + [lonely] * 2 + [lonely]
+    text = str(validate(records))
+    repeated = [line for line in text.splitlines() if "[no_assistant_message]" in line]
+    assert len(repeated) == 1
+    assert repeated[0].startswith(
+        "  lines 1-3, 5-7, messages: error [no_assistant_message] "
+        "messages has no assistant message, so there is nothing to train"
+    )
+    assert text.count("fix: add the reply the model should learn") == 1
+    assert "  lines 2-3, 5-7: warning [duplicate_example] this example repeats line 1" in text
+    # Findings that differ in anything but the line stay apart.
+    weights = [sft(user(), assistant("a", weight=3)), sft(user(), assistant("b", weight=4))]
+    mixed = str(validate(weights))
+    for line, weight in ((1, 3), (2, 4)):
+        assert (
+            f"line {line}, messages[1].weight: error [invalid_weight] "
+            f"weight must be 0 or 1, got {weight}"
+        ) in mixed
+
+
+def test_line_ranges() -> None:
+    from ftkit.validation._report import _line_ranges
+
+    assert _line_ranges([1, 2, 3, 7, 9, 10]) == "1-3, 7, 9-10"
+    assert _line_ranges([4]) == "4"
+    assert _line_ranges([5, 5, 6]) == "5-6"
+
+
 def test_html_form_escapes_text() -> None:
     page = _report()._repr_html_()
     assert "<table>" in page and "invalid_weight" in page
