@@ -3,8 +3,8 @@
 
     python benchmarks/analyze.py [--mb 50] [--kinds mixed,sft,weighted,dpo] [--big-mb 1000]
 
-Workloads are generated with the shared ``make_dataset.py`` (found beside the
-repository checkout in ``shared/bench/``, or given with ``--make-dataset``).
+Workloads are generated with ``benchmarks/make_dataset.py`` (beside this script;
+another generator can be given with ``--make-dataset``).
 Each pass runs in a fresh child process, so the figures include interpreter
 start-up and loading the tokenizer, as a user would see them (with bytecode
 cached, as for an installed package):
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_MAKER = REPO.parent / "shared" / "bench" / "make_dataset.py"
+DEFAULT_MAKER = Path(__file__).resolve().with_name("make_dataset.py")
 PLAIN_KINDS = frozenset({"sft", "weighted", "dpo"})
 MODEL = "gpt-4o-mini-2024-07-18"
 

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# The shared folder sits beside the repository checkout.
-REAL_DATASETS = Path(
-    os.environ.get("FTKIT_REAL_DATASETS", REPO.parent / "shared" / "datasets" / "real")
-)
+# Third-party files vendored with their licences (tests/data/real/README.md names the sources).
+REAL_DATASETS = REPO / "tests" / "data" / "real"
 
 # Tests must never reach tiktoken's CDN: vocabularies come from a verified local source.
 os.environ["FTKIT_TIKTOKEN_DOWNLOAD"] = "0"
