@@ -107,7 +107,11 @@ class PollPolicy:
             ends. The last look happens at the deadline.
         acceptors: the waiting table, first match wins.
         sleep: ``sleep(seconds)``; may return an awaitable for the async driver.
-        clock: monotonic clock in seconds.
+            Defaults to ``time.sleep`` / ``asyncio.sleep``; a pipeline run on a
+            :class:`ftkit.testing.FakeFineTuningAPI` client uses the fake's
+            virtual clock instead when this is left unset.
+        clock: monotonic clock in seconds (default ``time.monotonic``, or
+            likewise the fake client's virtual clock).
     """
 
     interval: float = 5.0

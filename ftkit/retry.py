@@ -164,9 +164,10 @@ class RetryPolicy:
         retry: a tenacity retry strategy replacing :func:`is_retryable`.
         honour_retry_after: wait the server's requested delay when it gives one.
         sleep: ``sleep(seconds)``; may return an awaitable for :meth:`acall`.
-            Defaults to ``time.sleep`` / ``asyncio.sleep``.
+            Defaults to ``time.sleep`` / ``asyncio.sleep``; the pipeline and
+            evaluation use a fake client's virtual clock instead when left unset.
         clock: monotonic clock in seconds for the deadline. Defaults to
-            ``time.monotonic``.
+            ``time.monotonic`` (or, likewise, a fake client's virtual clock).
         on_retry: called with a :class:`RetryEvent` before each sleep (every
             retry is also logged on ``ftkit.retry`` at INFO).
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,22 @@ REAL_DATASETS = REPO / "tests" / "data" / "real"
 
 # Tests must never reach tiktoken's CDN: vocabularies come from a verified local source.
 os.environ["FTKIT_TIKTOKEN_DOWNLOAD"] = "0"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shutdown dates are compared with the fake's start day, not the machine's.
+
+    The model table's shutdown dates pass one by one (the last fine-tunable model
+    retires in 2027-01): without this, tests written against today's table would
+    start failing on a later calendar day. Tests of the date rule pass ``today=``
+    or patch ``utc_today`` themselves.
+    """
+    from ftkit.testing._clock import DEFAULT_START
+    from ftkit.validation import _models
+
+    day = datetime.fromtimestamp(DEFAULT_START, tz=timezone.utc).date()
+    monkeypatch.setattr(_models, "utc_today", lambda: day)
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,12 @@ def register(subparsers: Any) -> None:
         default=0.0,
         help="virtual seconds added by every API request (default 0)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for ids (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed for ids, for reproducible ids (default: a fresh random seed per server)",
+    )
     parser.add_argument(
         "--refuse-training",
         action="store_true",

@@ -217,11 +217,21 @@ def model_retirement(model: Any) -> str | None:
     return None
 
 
+def _backend_today(backend: object) -> _dt.date | None:
+    """The day of the backend's client when it runs on a fake's virtual clock."""
+    from .._virtual_time import client_today
+
+    return client_today(getattr(backend, "client", None))
+
+
 def _check_retired(model_id: str, model: Any, today: _dt.date | None) -> None:
     date = model_retirement(model)
     if date is None:
         return
-    today = today or _dt.datetime.now(_dt.timezone.utc).date()
+    if today is None:
+        from ..validation import _models  # one "today" for the validator, the plan and here
+
+        today = _models.utc_today()
     if date <= today.isoformat():
         raise training_unavailable_for_model(model_id, date)
 
@@ -246,7 +256,7 @@ def ensure_trainable(
         ftkit.APIError: the lookup failed (a 404 means the model does not exist here).
     """
     found = RetryPolicy.coerce(retry).call(backend.retrieve_model, model)
-    _check_retired(model, found, today)
+    _check_retired(model, found, today or _backend_today(backend))
 
 
 async def aensure_trainable(
@@ -258,4 +268,4 @@ async def aensure_trainable(
 ) -> None:
     """The awaitable twin of :func:`ensure_trainable`."""
     found = await RetryPolicy.coerce(retry).acall(backend.retrieve_model, model)
-    _check_retired(model, found, today)
+    _check_retired(model, found, today or _backend_today(backend))

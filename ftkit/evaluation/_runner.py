@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import APIError, TrainingUnavailable, UsageError
+from .._virtual_time import on_client_time
 from ..retry import RetryPolicy
 from ._chat import AsyncChatCaller, ChatAnswer, ChatCaller
 from ._examples import EvalExample, TestSource, load_examples
 from ._prices import InferencePrices, InferencePricesArg
 from ._report import EvalReport, ExampleResult, ModelReply, ModelScore, mean_interval, pairwise
-from ._scorers import ScorerArg, resolve_scorer, scorer_name
+from ._scorers import ScorerArg, fit_scorer, resolve_scorer, scorer_name
 from ._store import ReplyStore, StoredReply
 
 __all__ = ["EvalProgress", "ModelsArg", "aevaluate", "evaluate"]
@@ -203,6 +204,7 @@ def _prepare(
             "no test example to evaluate"
             + (f" ({skipped} record(s) have no turn the scorer can score)" if skipped else "")
         )
+    resolved = fit_scorer(resolved, [example.reference for example in examples])
     params: dict[str, Any] = {}
     if temperature is not None:
         params["temperature"] = temperature
@@ -335,6 +337,7 @@ def _report(prepared: _Prepared) -> EvalReport:
         prices_as_of=prepared.prices.as_of,
         results_dir=book.store.directory if book.store else None,
         asked=book.asked,
+        scorer_note=getattr(scorer, "note", None),
     )
     if book.store is not None:
         book.store.write_report(report.to_dict())
@@ -346,7 +349,7 @@ def evaluate(
     test_source: TestSource,
     *,
     client: Any = None,
-    scorer: ScorerArg = "exact",
+    scorer: ScorerArg = "auto",
     concurrency: int = 4,
     max_examples: int | None = None,
     retry: int | RetryPolicy | None = None,
@@ -369,11 +372,15 @@ def evaluate(
             (SFT, or DPO whose preferred output is the reference).
         client: an ``openai.OpenAI`` / ``openai.AzureOpenAI`` client (None: from the
             environment). It is used with ``max_retries=0``; ``retry`` decides.
-        scorer: ``"exact"``, ``"json"``, ``"json-fields"``, ``"tool-calls"``, a scorer
+        scorer: ``"auto"`` (chosen from the references: ``tool-calls``, ``json-fields``,
+            ``exact`` for short answers, ``token-f1`` for free text), ``"exact"``,
+            ``"json"``, ``"json-fields"``, ``"tool-calls"``, ``"token-f1"``, a scorer
             object, or any ``fn(reply, reference) -> float`` in [0, 1].
         concurrency: calls in flight at once (a thread pool of this size).
         max_examples: evaluate only the first N usable examples.
         retry: the per-call :class:`~ftkit.RetryPolicy` (or max attempts), as in the pipeline.
+            With a client of :class:`ftkit.testing.FakeFineTuningAPI` it sleeps on the
+            fake's virtual clock unless the policy has a ``sleep`` of its own.
         out: a results directory: replies are logged there as they arrive, the final
             report is written there, and a later call with the same ``out`` reuses
             every reply already received instead of asking again.
@@ -410,8 +417,9 @@ def evaluate(
     todo = book.todo()
     if todo:
         chat = ChatCaller(client)
+        policy = on_client_time(prepared.policy, client)
         try:
-            _run_threads(todo, chat, prepared.policy, concurrency, book)
+            _run_threads(todo, chat, policy, concurrency, book)
         finally:
             if book.store is not None:
                 book.store.close()
@@ -465,7 +473,7 @@ async def aevaluate(
     test_source: TestSource,
     *,
     client: Any = None,
-    scorer: ScorerArg = "exact",
+    scorer: ScorerArg = "auto",
     concurrency: int = 4,
     max_examples: int | None = None,
     retry: int | RetryPolicy | None = None,
@@ -478,7 +486,8 @@ async def aevaluate(
     """The awaitable twin of :func:`evaluate`, over an ``openai.AsyncOpenAI`` client.
 
     At most ``concurrency`` requests are in flight; each is retried with
-    ``retry`` (sleeping with ``asyncio.sleep`` unless the policy has a ``sleep``).
+    ``retry`` (sleeping with ``asyncio.sleep`` unless the policy has a ``sleep``, or
+    on the fake's virtual clock with a :class:`ftkit.testing.FakeFineTuningAPI` client).
     Arguments, result and errors are those of :func:`evaluate`.
     """
     prepared = _prepare(
@@ -498,8 +507,9 @@ async def aevaluate(
     todo = book.todo()
     if todo:
         chat = AsyncChatCaller(client)
+        policy = on_client_time(prepared.policy, client)
         try:
-            await _run_tasks(todo, chat, prepared.policy, concurrency, book)
+            await _run_tasks(todo, chat, policy, concurrency, book)
         finally:
             if book.store is not None:
                 book.store.close()

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -90,8 +91,10 @@ class FakeFineTuningAPI:
     Use it in-process through :meth:`client` / :meth:`async_client` /
     :meth:`azure_client` (an openai client whose transport is this object), or from
     another process through :meth:`serve` (a loopback HTTP server). Time is
-    virtual: jobs move when :attr:`clock` moves, e.g. when code under test polls
-    with ``sleep=fake.clock.sleep``.
+    virtual: jobs move when :attr:`clock` moves. The in-process clients carry the
+    clock, so ftkit's pipeline, polling, retries and evaluation sleep on it with no
+    wiring (``ftkit.FineTune(fake.client())...run()`` returns at once); other code
+    moves it with ``fake.clock.sleep`` or :meth:`advance`.
 
     Args:
         clock: the virtual clock (a new :class:`FakeClock` at 2026-11-02 by default).
@@ -101,7 +104,9 @@ class FakeFineTuningAPI:
         models: the base models served (default: :data:`DEFAULT_MODELS`).
         timings: how long job phases last in virtual seconds.
         limits: size and count limits (lower them to test refusals cheaply).
-        seed: seeds ids and random choices, so runs are reproducible.
+        seed: seeds ids and random choices. By default a fresh random seed per fake, so
+            two fakes (in two processes, say) never hand out the same file or job ids;
+            pass one for reproducible ids. Either way it is kept in :attr:`seed`.
         auto_advance: virtual seconds added to the clock by every API request, so a
             client that cannot move the clock (another process) still sees jobs progress.
         result_files_base64: serve result files base64-encoded, as some accounts
@@ -120,7 +125,7 @@ class FakeFineTuningAPI:
         models: Iterable[ModelInfo] | None = None,
         timings: Timings | None = None,
         limits: Limits | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         auto_advance: float = 0.0,
         result_files_base64: bool = False,
         require_auth: bool = True,
@@ -129,6 +134,8 @@ class FakeFineTuningAPI:
         if auto_advance < 0:
             raise ValueError("auto_advance must not be negative")
         self.clock = clock or FakeClock()
+        self.seed: int = secrets.randbits(64) if seed is None else seed
+        """The seed of this fake's ids and random choices (give it back to reproduce them)."""
         self.faults = FaultScript()
         self.auto_advance = auto_advance
         self.require_auth = require_auth
@@ -139,14 +146,14 @@ class FakeFineTuningAPI:
             models=tuple(DEFAULT_MODELS if models is None else models),
             timings=timings or Timings(),
             limits=limits or Limits(),
-            seed=seed,
+            seed=self.seed,
             result_files_base64=result_files_base64,
         )
         if chat is not None:
             self._state.chat.behaviour = chat
         self._lock = threading.RLock()
         self._requests: list[RecordedRequest] = []
-        self._clients = ClientFactory(self.handle, self.clock.sleep)
+        self._clients = ClientFactory(self.handle, self.clock)
 
     # ------------------------------------------------------------ ways in
     def handle(self, request: httpx2.Request) -> httpx2.Response:

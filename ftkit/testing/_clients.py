@@ -1,10 +1,13 @@
-"""openai clients wired to a fake in-process, whose retry back-off is virtual.
+"""openai clients wired to a fake in-process, and on the fake's virtual time.
 
 The openai client sleeps for real between its own retries (``Retry-After``, or
 about 0.5–8 s of back-off). These subclasses send that pause to the fake's
 clock instead, so a test that lets the SDK retry a 429 still runs instantly and
-can assert on the delay. They are created per fake (a class attribute carries
-its sleep) because ``client.with_options()`` rebuilds a client from its class.
+can assert on the delay. They also carry the clock itself (the class attribute
+named by :data:`ftkit._virtual_time.CLIENT_CLOCK_ATTRIBUTE`), so ftkit's own
+polling, retries and evaluation sleep on it when the caller chose no ``sleep``.
+They are created per fake, as class attributes, because ``client.with_options()``
+rebuilds a client from its class.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx2
+
+from .._virtual_time import CLIENT_CLOCK_ATTRIBUTE
+from ._clock import FakeClock
 
 if TYPE_CHECKING:
     import openai
@@ -26,15 +32,15 @@ IN_PROCESS_AZURE_ENDPOINT = "https://fake-resource.openai.azure.invalid"
 
 
 class ClientFactory:
-    """Builds openai clients whose transport is ``handler`` and whose retry sleep is ``sleep``."""
+    """Builds openai clients whose transport is ``handler`` and whose time is ``clock``."""
 
     def __init__(
         self,
         handler: Callable[[httpx2.Request], httpx2.Response],
-        sleep: Callable[[float], None],
+        clock: FakeClock,
     ) -> None:
         self._handler = handler
-        self._sleep = sleep
+        self._clock = clock
         self._classes: dict[str, type[Any]] = {}
 
     def _virtual(self, name: str) -> type[Any]:
@@ -44,7 +50,7 @@ class ClientFactory:
         import openai
 
         base: type[Any] = getattr(openai, name)
-        sleep = self._sleep
+        sleep = self._clock.sleep
         if name.startswith("Async"):
 
             async def _async_sleep_for_retry(
@@ -72,7 +78,8 @@ class ClientFactory:
 
             namespace = {"_sleep_for_retry": _sync_sleep_for_retry}
         namespace["__module__"] = __name__
-        namespace["__doc__"] = f"{name} bound to an in-process fake; retry sleeps are virtual."
+        namespace["__doc__"] = f"{name} bound to an in-process fake, on its virtual clock."
+        namespace[CLIENT_CLOCK_ATTRIBUTE] = self._clock
         cls = type(name, (base,), namespace)
         self._classes[name] = cls
         return cls

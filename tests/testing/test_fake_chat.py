@@ -109,7 +109,8 @@ def test_checkpoints_know_what_their_model_knows(fake: FakeFineTuningAPI) -> Non
 def test_the_error_rate_is_deterministic_and_changes_one_json_field() -> None:
     answers: list[list[str]] = []
     for _ in range(2):
-        fake = FakeFineTuningAPI(chat=ChatBehaviour(error_rate=0.5))
+        # One seed for both fakes: the same ids, so the same fine-tuned model name.
+        fake = FakeFineTuningAPI(chat=ChatBehaviour(error_rate=0.5), seed=0)
         model = train(fake, file_bytes("json_extraction_sft.jsonl"))
         client = fake.client(max_retries=0)
         answers.append(
