@@ -196,6 +196,25 @@ class RetryExhausted(APIError):
 class TrainingUnavailable(APIError):
     """The provider refuses to train: OpenAI's wind-down, a retired base model, a blocked org."""
 
+    @property
+    def hint(self) -> str:
+        """The next step, which depends on why training is refused (the CLI prints it)."""
+        if self.code in _MODEL_REFUSALS:
+            return (
+                "the base model is retired or not offered for fine-tuning: pick a current "
+                "model (docs/providers.md lists the shutdown dates; `ftkit validate FILE "
+                "--model MODEL` checks one before any upload)"
+            )
+        return (
+            "this provider no longer creates fine-tuning jobs for you: the same code runs "
+            "on Azure OpenAI with an openai.AzureOpenAI client (see docs/providers.md)"
+        )
+
+
+# Codes of a refusal about the base model, not the account: ftkit's own preflight
+# (``model_retired``) and the API's ``model_not_available``.
+_MODEL_REFUSALS = frozenset({"model_retired", "model_not_available"})
+
 
 class JobFailed(FtkitError):
     """A fine-tuning job ended ``failed`` or ``cancelled``.

@@ -9,7 +9,10 @@ for the awkward parts of real files live in one place:
 - blank (whitespace-only) lines keep their number and are skipped or
   surfaced, at the caller's choice;
 - bytes are never decoded here, so invalid UTF-8 is reported by the caller
-  with its line number instead of crashing the iteration.
+  with its line number instead of crashing the iteration;
+- a file that is not JSONL text at all (UTF-16, binary data, JSON spread over
+  several lines) is recognised once from its first bytes by :func:`sniff`, so
+  callers report one problem instead of one per line.
 
 Files are read in binary, line by line, so memory does not grow with the file.
 """
@@ -17,13 +20,23 @@ Files are read in binary, line by line, so memory does not grow with the file.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
 
-__all__ = ["BOM", "RawLine", "atomic_write", "atomic_write_bytes", "iter_lines", "utf8_error"]
+__all__ = [
+    "BOM",
+    "FileProblem",
+    "RawLine",
+    "atomic_write",
+    "atomic_write_bytes",
+    "iter_lines",
+    "sniff",
+    "utf8_error",
+]
 
 BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n\f\v"
@@ -97,6 +110,159 @@ def utf8_error(data: bytes) -> str | None:
             f"not valid UTF-8 (byte 0x{bad} at column {exc.start + 1}); re-save the file as UTF-8"
         )
     return None
+
+
+class FileProblem(NamedTuple):
+    """Why a whole file cannot be read as JSONL: one finding, not one per line."""
+
+    code: str
+    """``utf16_file``, ``binary_file`` or ``multiline_json`` (validation codes)."""
+    message: str
+    """What the file is, in plain words."""
+    line: int | None = None
+    """The line the problem starts on, when it has one."""
+
+
+SNIFF_BYTES = 64 * 1024
+"""How much of a file :func:`sniff` reads."""
+_TEXT_PROBE = 8000  # bytes searched for NUL (as git does to tell binary from text)
+_UTF16_PROBE = 4096
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"PK\x03\x04", "a zip archive (or an Office document)"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"RIFF", "a RIFF file (WebP, WAV, AVI)"),
+    (b"%PDF-", "a PDF document"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"(\xb5/\xfd", "a zstd archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an executable"),
+)
+
+
+def sniff(path: str | os.PathLike[str]) -> FileProblem | None:
+    """Recognise, from its first bytes, a file that is not JSONL text at all.
+
+    ``None`` for anything that may be JSONL, however broken its lines: those
+    are reported line by line. Otherwise the one problem of the whole file:
+
+    - ``utf16_file``: UTF-16 or UTF-32 text (with a byte-order mark, or ASCII
+      interleaved with NUL bytes);
+    - ``binary_file``: a compressed archive, an image or other binary data
+      (a known signature, or NUL bytes before the first valid line);
+    - ``multiline_json``: the first record is a JSON object or array spread
+      over several lines (pretty-printed JSON, or a ``.json`` array).
+
+    Reads at most :data:`SNIFF_BYTES`; costs microseconds on a JSONL file.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+        truncated = bool(handle.read(1))
+    if not head:
+        return None
+    encoding = _utf16(head)
+    if encoding is not None:
+        return FileProblem(
+            "utf16_file", f"the file is {encoding} text, not UTF-8: save it as UTF-8"
+        )
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return FileProblem("binary_file", f"the file is not text: it looks like {what}")
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return FileProblem("binary_file", "the file is not text: it looks like a bzip2 archive")
+    nul = head.find(b"\x00", 0, _TEXT_PROBE)
+    if nul >= 0:
+        # A stray NUL after a valid first line is that line's problem; before it, the file's.
+        begin = len(head) - len(head.lstrip(_WHITESPACE))
+        stop = head.find(b"\n", begin)
+        first = head[begin:stop].removeprefix(BOM)
+        if stop < 0 or nul < stop or not _is_json(first):
+            return FileProblem(
+                "binary_file",
+                f"the file is not text: it holds NUL bytes (the first at byte {nul:,}), "
+                "which JSONL text never does",
+            )
+    text = head.removeprefix(BOM).decode("utf-8", "replace")
+    start = len(text) - len(text.lstrip())
+    return _multiline(text, start, text.find("\n", start), truncated)
+
+
+def _utf16(head: bytes) -> str | None:
+    """``"UTF-16 (little-endian)"`` and the like, or ``None`` for other files."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if head.startswith(b"\xff\xfe"):
+        return "UTF-16 (little-endian)"
+    if head.startswith(b"\xfe\xff"):
+        return "UTF-16 (big-endian)"
+    # Without a byte-order mark: JSON is mostly ASCII, so one byte of each pair is NUL.
+    probe = head[: _UTF16_PROBE & ~1]
+    pairs = len(probe) // 2
+    if pairs < 2:
+        return None
+    even, odd = probe[0::2].count(0), probe[1::2].count(0)
+    if odd > 0.3 * pairs and even < 0.05 * pairs:
+        return "UTF-16 (little-endian)"
+    if even > 0.3 * pairs and odd < 0.05 * pairs:
+        return "UTF-16 (big-endian)"
+    return None
+
+
+def _is_json(text: bytes) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _multiline(text: str, start: int, end: int, truncated: bool) -> FileProblem | None:
+    """A ``multiline_json`` problem if the first record continues past its first line."""
+    line = text[start:end].rstrip() if end >= 0 else ""
+    if not line or line[0] not in "{[":
+        return None  # one line longer than the head, or not an object at all
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as exc:
+        if exc.pos < len(line):
+            return None  # broken within the line: reported as that line's invalid_json
+    except (ValueError, RecursionError):
+        return None
+    else:
+        return None  # a complete value on the first line: JSONL-shaped
+    first = text.count("\n", 0, start) + 1
+    what = "a JSON array" if line[0] == "[" else "JSON"
+    fix = "JSONL needs one record per line" + (", not an array" if line[0] == "[" else "")
+    try:
+        _, stop = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        # The value is still open where the head ends: it spans more lines than were read.
+        if truncated and exc.pos > text.rfind("\n"):
+            lines = text.count("\n", start)
+            return FileProblem(
+                "multiline_json",
+                f"the file is {what} spread over several lines (its first record starts on "
+                f"line {first} and takes more than {lines:,} lines): {fix}",
+                first,
+            )
+        return None  # a truncated record, then something else: reported line by line
+    except (ValueError, RecursionError):
+        return None
+    last = first + text.count("\n", start, stop)
+    span = (
+        f"lines {first}-{last}"
+        if line[0] == "["
+        else f"its first record takes lines {first}-{last}"
+    )
+    return FileProblem(
+        "multiline_json", f"the file is {what} spread over several lines ({span}): {fix}", first
+    )
 
 
 @contextlib.contextmanager

@@ -264,7 +264,8 @@ def training_unavailable_for_model(model: str, shutdown_date: str) -> TrainingUn
     """The refusal raised before a job on a base model past its shutdown date."""
     return TrainingUnavailable(
         f"base model {model!r} is retired (shutdown date {shutdown_date}); no new "
-        f"fine-tuning jobs can be created on it.\n{_AZURE_HINT}",
+        "fine-tuning jobs can be created on it. Pick a current base model: "
+        f"docs/providers.md lists each model's shutdown date.\n{_AZURE_HINT}",
         code="model_retired",
         param="model",
     )

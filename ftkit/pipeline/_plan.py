@@ -1,13 +1,15 @@
 """What a run would do, computed without the network: reports, estimates, jobs.
 
-``FineTune.plan()`` validates every file with the model's rules, estimates
-each stage's tokens and cost, and lists the jobs it would create. ``run()``
-refuses before any upload when the plan has errors or costs more than the
-caller allowed.
+``FineTune.plan()`` validates every stage's files exactly as
+``ftkit.validate(train, model=..., validation=val)`` does (the same passes and
+rules, overlap included), estimates each stage's tokens and cost, and lists
+the jobs it would create. ``run()`` refuses before any upload when the base
+model is retired, the plan has errors, or it costs more than the caller allowed.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +17,7 @@ from ..tokens import base_model as _base_model
 
 if TYPE_CHECKING:
     from ..cost import CostEstimate
-    from ..validation import ValidationReport
+    from ..validation import Issue, ValidationReport
     from ._config import PipelineConfig, StageConfig
 
 __all__ = ["Plan", "StagePlan", "make_plan"]
@@ -51,10 +53,19 @@ class StagePlan:
 
 @dataclass(frozen=True)
 class Plan:
-    """The whole run, before it starts."""
+    """The whole run, before it starts.
+
+    Attributes:
+        model: the base model (or ``ft:`` model) the first stage trains.
+        stages: each stage's reports, estimate and job.
+        retired_on: the base model's shutdown date when it has passed (the
+            reports then hold a ``model_retired`` error and ``run()`` raises
+            ``TrainingUnavailable``); ``None`` otherwise.
+    """
 
     model: str
     stages: list[StagePlan]
+    retired_on: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -74,11 +85,25 @@ class Plan:
         """Tokens all stages will bill (each example capped, times epochs)."""
         return sum(s.estimate.billed_tokens for s in self.stages if s.estimate)
 
+    def raise_for_refusal(self) -> None:
+        """Raise what the provider would answer to a job on a retired base model.
+
+        ``run()`` and ``start()`` call this first, before any request.
+
+        Raises:
+            TrainingUnavailable: the base model's shutdown date has passed.
+        """
+        if self.retired_on is not None:
+            from ..backend._errors import training_unavailable_for_model
+
+            raise training_unavailable_for_model(self.model, self.retired_on)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe summary (reports as their own ``to_dict``)."""
         return {
             "model": self.model,
             "ok": self.ok,
+            "retired_on": self.retired_on,
             "cost_usd": self.cost_usd,
             "billed_tokens": self.billed_tokens,
             "stages": [
@@ -96,22 +121,31 @@ class Plan:
             ],
         }
 
+    def _verdict(self) -> str:
+        if self.ok:
+            return "ready"
+        if self.retired_on is not None:
+            return f"BLOCKED: the base model was retired on {self.retired_on}"
+        return "BLOCKED by dataset errors"
+
     def __str__(self) -> str:
-        lines = [f"plan for {self.model}: {'ready' if self.ok else 'BLOCKED by dataset errors'}"]
+        # Every number here is the one to_dict() holds: all findings are counted (not
+        # only the kept samples), and each code is named with its count.
+        lines = [f"plan for {self.model}: {self._verdict()}"]
         for s in self.stages:
             est = s.estimate
             cost = "unknown" if est is None or est.cost_usd is None else f"${est.cost_usd:,.2f}"
             tokens = (
-                f"{est.examples} examples, {est.billed_tokens:,} billed tokens "
-                f"({est.epochs} epochs)"
+                f"{_plural(est.examples, 'example')}, "
+                f"{_plural(est.billed_tokens, 'billed token')} "
+                f"({_plural(est.epochs, 'epoch')})"
                 if est
-                else "no estimate"
+                else "no token estimate"
             )
             lines.append(f"  {s.name} on {s.base_model}: {tokens}, {cost}")
             for label, report in (("train", s.train), ("validation", s.validation)):
                 if report is not None:
-                    errors, warnings = len(report.errors), len(report.warnings)
-                    lines.append(f"    {label}: {errors} errors, {warnings} warnings")
+                    lines.extend(_report_lines(label, report))
         total = self.cost_usd
         lines.append(f"  total: {'unknown' if total is None else f'${total:,.2f}'}")
         return "\n".join(lines)
@@ -138,7 +172,7 @@ class Plan:
             )
         total = self.cost_usd
         summary = (
-            f"for {self.model}: {'ready' if self.ok else 'BLOCKED by dataset errors'}, total "
+            f"for {self.model}: {self._verdict()}, total "
             f"{'unknown' if total is None else f'${total:,.2f}'}"
         )
         table = html_table(
@@ -158,6 +192,43 @@ class Plan:
         return html_block("ftkit plan", summary, table)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 or word == 'info' else 's'}"
+
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _report_lines(label: str, report: ValidationReport) -> list[str]:
+    """One file of a stage: its counts, then each code with its count and first finding."""
+    name = f" {report.source}" if report.source else ""
+    lines = [
+        f"    {label}{name}: {_plural(report.examples, 'example')}; "
+        f"{_plural(report.error_count, 'error')}, {_plural(report.warning_count, 'warning')}, "
+        f"{_plural(report.info_count, 'info')}"
+    ]
+    from ..validation import CODES
+
+    codes = sorted(report.counts, key=lambda c: (_SEVERITY_ORDER[CODES[c].severity.value], c))
+    for code in codes:
+        head = f"      {CODES[code].severity.value} [{code}]"
+        lines.append(
+            _finding_line(head, report.counts[code], next(iter(report.by_code(code)), None))
+        )
+    return lines
+
+
+def _finding_line(head: str, count: int, first: Issue | None) -> str:
+    """``warning [code] line 4: message``; several: ``[code] 12 findings, first on line 4: ...``."""
+    if first is None:  # counted, none kept (max_per_code=0)
+        return f"{head} {_plural(count, 'finding')}"
+    if count == 1:
+        where = f" line {first.line}" if first.line is not None else ""
+        return f"{head}{where}: {first.message}"
+    where = f", first on line {first.line}" if first.line is not None else ""
+    return f"{head} {count:,} findings{where}: {first.message}"
+
+
 def _estimate_dict(est: CostEstimate | None) -> dict[str, Any] | None:
     if est is None:
         return None
@@ -174,23 +245,38 @@ def _estimate_dict(est: CostEstimate | None) -> dict[str, Any] | None:
     }
 
 
-def make_plan(config: PipelineConfig) -> Plan:
-    """Validate and estimate every stage of ``config`` (no network)."""
+def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:
+    """Validate and estimate every stage of ``config`` (no network).
+
+    Each stage's files go through ``ftkit.validate(train, validation=val)``'s
+    passes (:func:`ftkit.validation.validate_files`), so a plan accepts and
+    rejects exactly what ``ftkit validate`` and the service's file check do.
+
+    Args:
+        config: the pipeline to plan.
+        today: the day shutdown dates are compared with (UTC today by default; the
+            builder passes a fake's virtual day for a fake's client).
+    """
     from ..cost import CostEstimate
-    from ..validation import validate
+    from ..validation import validate_files
+    from ..validation._models import lookup_model, utc_today
 
     model = config.require_complete()
+    today = today or utc_today()  # one date for every stage and for the refusal
+    info = lookup_model(model)
+    retired_on = info.shutdown if info is not None and info.retired(today) else None
     stages: list[StagePlan] = []
     for stage in config.stages:
         after_sft = stage.method == "dpo" and config.sft is not None
         # Counting and prices follow the base snapshot, also for DPO on the SFT model.
         counting_model = _base_model(model)
         method = "dpo" if stage.method == "dpo" else "sft"
-        train = validate(stage.train, model=counting_model, method=method)
-        validation = (
-            validate(stage.validation, model=counting_model, method=method)
-            if stage.validation
-            else None
+        train, validation = validate_files(
+            stage.train,
+            model=counting_model,
+            method=method,
+            validation=stage.validation,
+            today=today,
         )
         estimate = None
         if train.tokens is not None:
@@ -211,7 +297,7 @@ def make_plan(config: PipelineConfig) -> Plan:
                 job=_job_preview(config, stage, after_sft),
             )
         )
-    return Plan(model=model, stages=stages)
+    return Plan(model=model, stages=stages, retired_on=retired_on)
 
 
 def _job_preview(config: PipelineConfig, stage: StageConfig, after_sft: bool) -> dict[str, Any]:

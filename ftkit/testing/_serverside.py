@@ -3,9 +3,11 @@
 Two seams, each one function, so the fake judges a file with ftkit's own
 rules and bills it with ftkit's own counts:
 
-- :func:`inspect_training_file` is the server-side file validation (ftkit's
-  validator): a bad file makes the job fail with the error code, message and
-  param the real service reports, instead of failing at upload;
+- :func:`inspect_training_file` is the server-side file validation: ftkit's
+  validator, through :func:`ftkit.validation.scan_file`, the same rules per
+  file role (training or validation file) that ``ftkit.validate`` and
+  ``FineTune.plan()`` apply. A bad file makes the job fail with the error
+  code, message and param the real service reports, instead of failing at upload;
 - :func:`count_example_tokens` is the token count behind ``trained_tokens``
   (ftkit's analyzer).
 
@@ -18,6 +20,8 @@ import functools
 import json
 import logging
 import math
+import os
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,7 +29,6 @@ from .._exceptions import FtkitError, RecordError
 from ._models_catalog import ModelInfo
 
 __all__ = [
-    "MIN_EXAMPLES",
     "FileReport",
     "auto_batch_size",
     "auto_epochs",
@@ -34,9 +37,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("ftkit.testing")
-
-MIN_EXAMPLES = 10
-"""OpenAI's documented minimum number of training examples (facts §3)."""
 
 MethodType = Literal["supervised", "dpo", "reinforcement"]
 
@@ -69,6 +69,7 @@ _MODEL_CODES = frozenset(
         "unknown_model",
         "model_not_fine_tunable",
         "method_not_supported",
+        "model_retired",
         "model_shutdown",
         "images_not_supported",
         "tokens_unavailable",
@@ -81,38 +82,39 @@ def inspect_training_file(
 ) -> FileReport:
     """Validate a training (or validation) file the way the service does before training.
 
-    SFT and DPO files go through :func:`ftkit.validation.validate`, ftkit's own
-    validator: its first error (by line) is what the job reports. Reinforcement
-    lines need ``messages`` and may carry grader keys. A training file needs
-    :data:`MIN_EXAMPLES` examples; images need a vision model.
+    SFT and DPO files go through :func:`ftkit.validation.scan_file` with the
+    file's role, reading the uploaded bytes as ``ftkit validate FILE`` reads a
+    file: its first error is what the job reports. Model findings are left to
+    the fake's own catalogue (checked at job creation). Reinforcement lines need
+    ``messages`` and may carry grader keys. Images need a vision model.
 
     Args:
         content: the raw bytes of the uploaded file.
         method: the job's method type.
         model: the base model being trained.
-        is_validation_file: relax the minimum count (validation files may be small).
+        is_validation_file: the job's validation file (no minimum count).
 
     Returns:
         A :class:`FileReport`; ``error_message`` is set when the job must fail.
     """
-    try:
-        lines = content.decode("utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        return FileReport(
-            0, 0, error_message=f"Invalid file format. The file is not UTF-8 ({exc})."
-        )
     if method == "reinforcement":
+        try:
+            lines = content.decode("utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            return FileReport(
+                0, 0, error_message=f"Invalid file format. The file is not UTF-8 ({exc})."
+            )
         return _inspect_reinforcement(lines, model, is_validation_file)
-    from ..validation import validate
+    result = _scan_bytes(
+        content, model=model.id, method=method, is_validation_file=is_validation_file
+    )
+    from ..validation import Severity
 
-    report = validate(lines, model=model.id, method="dpo" if method == "dpo" else "sft", workers=1)
-    examples = sum(1 for line in lines if line.strip())
-    for issue in report.errors:
-        if issue.code in _MODEL_CODES:
+    examples = result.examples
+    for issue in result.issues:
+        if issue.severity is not Severity.ERROR or issue.code in _MODEL_CODES:
             continue
         if issue.code == "too_few_examples":
-            if is_validation_file:
-                continue
             return FileReport(examples, 0, error_message=_too_few(examples))
         where = f"Line {issue.line}" if issue.line is not None else "File"
         if issue.path:
@@ -120,20 +122,65 @@ def inspect_training_file(
         return FileReport(
             examples, 0, error_message=f"Invalid file format. {where}: {issue.message}"
         )
+    lines = _text_lines(content)
     if not model.vision and b'"image_url"' in content:
         for line_no, line in enumerate(lines, start=1):
-            if line.strip() and _has_image(json.loads(line)):
+            if line.strip() and _has_image(_loads(line)):
                 return FileReport(examples, 0, error_message=_no_vision(line_no, model))
-    stats = report.tokens
+    stats = result.tokens
     if stats is not None and stats.examples:
         return FileReport(examples, stats.billed_tokens, stats.over_limit)
     # The validator could not count (a model it has no tokenizer for): count here.
     return _count_lines(lines, model, is_validation_file)
 
 
+def _scan_bytes(content: bytes, *, model: str, method: MethodType, is_validation_file: bool) -> Any:
+    """The validator's verdict on an uploaded file, read from disk like any JSONL file.
+
+    A temporary file (not a list of lines) so the bytes meet the very reader
+    ``ftkit validate`` uses: line endings, a BOM, encodings and all.
+    """
+    from ..validation import scan_file
+
+    handle, name = tempfile.mkstemp(prefix="ftkit-fake-", suffix=".jsonl")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        return scan_file(
+            name,
+            model=model,
+            method="dpo" if method == "dpo" else "sft",
+            validation_file=is_validation_file,
+            workers=1,
+            max_per_code=1,
+        )
+    finally:
+        os.unlink(name)
+
+
+def _text_lines(content: bytes) -> list[str]:
+    """The lines of a file the validator accepted, split as its reader splits them (on LF)."""
+    text = content.decode("utf-8-sig", errors="replace")
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def _loads(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+def _min_examples() -> int:
+    from ..validation import MIN_EXAMPLES
+
+    return MIN_EXAMPLES
+
+
 def _too_few(examples: int) -> str:
     return (
-        f"Training file has {examples} example(s), but must have at least {MIN_EXAMPLES} examples."
+        f"Training file has {examples} example(s), but must have at least "
+        f"{_min_examples()} examples."
     )
 
 
@@ -164,12 +211,13 @@ def _count_lines(lines: list[str], model: ModelInfo, is_validation_file: bool) -
         if not line.strip():
             continue
         examples += 1
-        count = count_example_tokens(json.loads(line), model=model.id)
+        example = _loads(line)
+        count = count_example_tokens(example if isinstance(example, dict) else {}, model=model.id)
         if count > model.max_example_tokens:
             truncated += 1
             count = model.max_example_tokens
         tokens += count
-    if not is_validation_file and examples < MIN_EXAMPLES:
+    if not is_validation_file and examples < _min_examples():
         return FileReport(examples, tokens, truncated, error_message=_too_few(examples))
     if examples == 0:
         return FileReport(0, 0, error_message="Invalid file format. The file has no examples.")

@@ -5,19 +5,40 @@
 fix. Every code is listed in :data:`CODES` and documented in
 ``docs/validation.md``. Give a model to also check it and count tokens and
 cost; give a validation file to also check it and its overlap with training.
+
+:func:`scan_file` is the one place that decides which rules a file gets from
+its role in a job (training or validation file); ``validate``, the pipeline's
+``plan()`` and the fake API's server-side file check all go through it, so
+they accept and reject the same files.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._engine import DEFAULT_MAX_PER_CODE, ScanResult, scan
+from .._exceptions import UsageError
+from ._engine import DEFAULT_MAX_PER_CODE, MIN_EXAMPLES, ScanResult, scan
 from ._issues import CODES, CodeInfo, Issue, Severity
 from ._report import ValidationReport
 
-__all__ = ["CODES", "CodeInfo", "Issue", "ScanResult", "Severity", "ValidationReport", "validate"]
+if TYPE_CHECKING:
+    from ..cost import CostEstimate
+
+__all__ = [
+    "CODES",
+    "MIN_EXAMPLES",
+    "CodeInfo",
+    "Issue",
+    "ScanResult",
+    "Severity",
+    "ValidationReport",
+    "scan_file",
+    "validate",
+    "validate_files",
+]
 
 Source = str | os.PathLike[str] | Iterable[Any]
 
@@ -32,6 +53,7 @@ def validate(
     max_per_code: int = DEFAULT_MAX_PER_CODE,
     workers: int | None = None,
     progress: Callable[[int, int], object] | None = None,
+    today: datetime.date | None = None,
 ) -> ValidationReport:
     """Validate a training file (and optionally its validation file) in one pass each.
 
@@ -51,6 +73,8 @@ def validate(
         workers: processes for large files; ``None`` decides, ``1`` stays in-process.
         progress: called now and then with (bytes read, examples seen) while a
             file is read (the training file, then the validation file).
+        today: the date the model's shutdown date is compared with (UTC today
+            by default); a model retired by then is a ``model_retired`` error.
 
     Returns:
         The report; ``report.ok`` is false when any error was found.
@@ -58,31 +82,106 @@ def validate(
     Raises:
         UsageError: a missing file, an unknown method, or invalid arguments.
     """
-    result = scan(
+    result, cost, checked = _check(
+        source, model, method, validation, epochs, max_per_code, workers, progress, today
+    )
+    return ValidationReport(result, cost=cost, validation=checked, max_per_code=max_per_code)
+
+
+def validate_files(
+    source: Source,
+    model: str | None = None,
+    method: str | None = None,
+    *,
+    validation: Source | None = None,
+    epochs: int | str | None = None,
+    max_per_code: int = DEFAULT_MAX_PER_CODE,
+    workers: int | None = None,
+    today: datetime.date | None = None,
+) -> tuple[ValidationReport, ValidationReport | None]:
+    """:func:`validate`, with the two files' reports apart: ``(training, validation)``.
+
+    The same passes and rules as ``validate(source, validation=...)`` (the
+    validation report holds the overlap findings); the training report's
+    ``ok`` covers its own file only. ``FineTune.plan()`` reports stages this way.
+    """
+    result, cost, checked = _check(
+        source, model, method, validation, epochs, max_per_code, workers, None, today
+    )
+    return ValidationReport(result, cost=cost, max_per_code=max_per_code), checked
+
+
+def scan_file(
+    source: Source,
+    *,
+    model: str | None = None,
+    method: str | None = None,
+    validation_file: bool = False,
+    max_per_code: int = DEFAULT_MAX_PER_CODE,
+    workers: int | None = None,
+    progress: Callable[[int, int], object] | None = None,
+    today: datetime.date | None = None,
+) -> ScanResult:
+    """Scan one file with the rules of its role in a fine-tuning job.
+
+    A training file must hold :data:`MIN_EXAMPLES` examples and carries the
+    model findings. A validation file has no minimum (OpenAI documents none;
+    a small held-out set is normal) and leaves the model findings to its
+    training file. Everything else is the same for both.
+
+    Args:
+        source: a JSONL path, or an iterable of dicts, records or JSON lines.
+        model: the model to train (model checks and token counts).
+        method: ``"sft"``/``"supervised"`` or ``"dpo"``; ``None`` detects it.
+        validation_file: the file is a job's ``validation_file``.
+        max_per_code: findings kept per code.
+        workers: processes for large files; ``None`` decides.
+        progress: called with (bytes read, examples seen) while the file is read.
+        today: the date a shutdown date is compared with (UTC today by default).
+
+    Raises:
+        UsageError: a missing file, an unknown method, or invalid arguments.
+    """
+    if today is not None and not isinstance(today, datetime.date):
+        raise UsageError(f"today must be a datetime.date, got {today!r}")
+    return scan(
         source,
         model=model,
         method=method,
         workers=workers,
         max_per_code=max_per_code,
+        minimum_examples=not validation_file,
+        model_findings=not validation_file,
         progress=progress,
+        today=today,
     )
+
+
+def _check(
+    source: Source,
+    model: str | None,
+    method: str | None,
+    validation: Source | None,
+    epochs: int | str | None,
+    max_per_code: int,
+    workers: int | None,
+    progress: Callable[[int, int], object] | None,
+    today: datetime.date | None,
+) -> tuple[ScanResult, CostEstimate | None, ValidationReport | None]:
+    options: dict[str, Any] = {
+        "model": model,
+        "workers": workers,
+        "max_per_code": max_per_code,
+        "progress": progress,
+        "today": today,
+    }
+    result = scan_file(source, method=method, **options)
     checked: ValidationReport | None = None
     if validation is not None:
-        val = scan(
-            validation,
-            model=model,
-            method=method or result.kind,
-            workers=workers,
-            max_per_code=max_per_code,
-            minimum_examples=False,
-            model_findings=False,
-            progress=progress,
-        )
+        val = scan_file(validation, method=method or result.kind, validation_file=True, **options)
         _overlap(result, val, max_per_code)
         checked = ValidationReport(val, max_per_code=max_per_code)
-    return ValidationReport(
-        result, cost=_cost(result, model, epochs), validation=checked, max_per_code=max_per_code
-    )
+    return result, _cost(result, model, epochs), checked
 
 
 def _overlap(train: ScanResult, val: ScanResult, max_per_code: int) -> None:

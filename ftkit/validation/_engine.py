@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import FtkitError, UsageError
-from ..jsonl import iter_lines, utf8_error
+from ..jsonl import iter_lines, sniff, utf8_error
 from ..schema.formats import describe_foreign, detect_kind
 from ._checks_dpo import check_dpo
 from ._checks_sft import CheckContext, MessageSummary, check_sft
-from ._issues import CODES, Issue, Severity
+from ._issues import CODES, Issue, Severity, issue_order
 from ._models import lookup_model
 from ._quality import (
     NO_SYSTEM,
@@ -54,6 +54,8 @@ from ._quality import (
 )
 
 if TYPE_CHECKING:
+    import datetime
+
     from ..cost import TokenStats
     from ..tokens.counting import TokenCounter
 
@@ -88,6 +90,13 @@ _COUNT_BATCH_BYTES = 1 << 20
 """Examples wait for their token count until this many (or this many bytes) are decoded."""
 _LONG_FACTOR = 20
 _LONG_MIN_CHARS = 2000
+_OPEN_MAX_LINES = 10_000
+_OPEN_MAX_BYTES = 8 * 1024 * 1024
+"""A record spread over more lines (or bytes) than this is reported line by line."""
+_ALIGN_MAX_BYTES = 1024 * 1024
+"""How far a chunk start moves forward to reach a line that opens a record."""
+_FILE_CODES = frozenset({"utf16_file", "binary_file", "multiline_json"})
+"""Codes :func:`~ftkit.jsonl.sniff` reports for a whole file."""
 
 _ERROR_CODES = frozenset(code for code, info in CODES.items() if info.severity is Severity.ERROR)
 _METHODS: dict[str, Kind] = {"sft": "sft", "supervised": "sft", "dpo": "dpo"}
@@ -99,6 +108,7 @@ def _reject_constant(name: str) -> Any:
 
 
 _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+_raw_decode = json.JSONDecoder(parse_constant=_reject_constant).raw_decode
 
 _Sample = tuple["int | None", str, str, "str | None"]  # line, path, message, hint
 
@@ -118,6 +128,24 @@ def _value_flood(data: bytes) -> int:
         return 0
     separators = data.count(b",") + data.count(b":")
     return separators if separators > _FLOOD_MAX_SEPARATORS else 0
+
+
+@dataclass
+class _Open:
+    """Lines that may be one JSON record spread over several lines (pretty-printed).
+
+    Opened by a line that starts a JSON value in column 0 and ends before the value
+    does; the lines are held, not reported, until they complete a value (one
+    ``multiline_json`` finding) or cannot (each is then read again as a line of its own).
+    """
+
+    start: int
+    message: str
+    """The first line's ``invalid_json`` message, reported if no record completes."""
+    lines: list[tuple[int, bytes]]
+    size: int
+    taken: int = 0
+    """Lines of the completed record (the rest followed it)."""
 
 
 @dataclass(frozen=True)
@@ -156,9 +184,10 @@ class _Pass:
         self._errors = 0
         self._waiting: list[tuple[int, dict[str, Any]]] = []
         self._waiting_bytes = 0
+        self._open: _Open | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        assert not self._waiting, "flush() before sending a pass"
+        assert not self._waiting and self._open is None, "end() before sending a pass"
         state = dict(self.__dict__)
         state["counter"] = None
         return state
@@ -182,8 +211,11 @@ class _Pass:
             bucket.append((line, path, message, hint))
 
     # -- input
-    def feed_line(self, number: int, data: bytes) -> None:
+    def feed_line(self, number: int, data: bytes, may_open: bool = True) -> None:
         """Check one physical line of a file (without its line ending)."""
+        if self._open is not None:
+            self._replay([(number, data, may_open)])
+            return
         self.lines = number
         self._line = number
         if not data.strip(_WHITESPACE):
@@ -209,7 +241,13 @@ class _Pass:
         try:
             obj = _decode(text)
         except json.JSONDecodeError as exc:
-            self.emit("invalid_json", "", f"invalid JSON at column {exc.colno}: {exc.msg}", None)
+            message = f"invalid JSON at column {exc.colno}: {exc.msg}"
+            if may_open and text[:1] in ("{", "[") and exc.pos >= len(text.rstrip()):
+                # A value opened in column 0 goes on past the line's end: maybe a record
+                # spread over several lines (an indented one is a fragment of something).
+                self._open = _Open(number, message, [(number, data)], len(data))
+                return
+            self.emit("invalid_json", "", message, None)
             return
         except RecursionError:
             self.emit("invalid_json", "", "the JSON is nested too deeply to read", None)
@@ -219,13 +257,95 @@ class _Pass:
             return
         self.feed_object(number, obj, data)
 
+    def end(self) -> None:
+        """Finish a stream: settle a record left open by the last lines, count waiting tokens."""
+        while self._open is not None:
+            self._replay(self._give_up())
+        self.flush()
+
+    def _replay(self, lines: list[tuple[int, bytes, bool]]) -> None:
+        """Feed lines while a multi-line candidate is open (iteratively, never recursing)."""
+        pending = lines[::-1]
+        while pending:
+            number, data, opens = pending.pop()
+            opened = self._open
+            if opened is None:
+                self.feed_line(number, data, opens)
+                continue
+            verdict = self._extend(opened, number, data)
+            if verdict == "open":
+                continue
+            if verdict == "record":  # lines after the record's end are read again
+                pending.extend((n, d, True) for n, d in reversed(opened.lines[opened.taken :]))
+                continue
+            # No record: report the first line, read the others again as lines of their own
+            # (after a candidate that only outgrew the caps, without opening new ones).
+            again = verdict != "capped"
+            pending.extend((n, d, again) for n, d, _ in reversed(self._give_up()))
+
+    def _give_up(self) -> list[tuple[int, bytes, bool]]:
+        opened = self._open
+        assert opened is not None
+        self._open = None
+        self.emit_at(opened.start, "invalid_json", "", opened.message)
+        return [(n, d, True) for n, d in opened.lines[1:]]
+
+    def _extend(
+        self, opened: _Open, number: int, data: bytes
+    ) -> Literal["open", "record", "none", "capped"]:
+        """Add a line to the open candidate and say what the lines now are.
+
+        ``open``: they may still become one record; ``record``: they hold one (reported,
+        the candidate is closed; lines past its end are ``opened.lines[opened.taken:]``);
+        ``none``/``capped``: they cannot, or grew past the caps (the candidate stays
+        open for :meth:`_give_up`).
+        """
+        opened.lines.append((number, data))
+        opened.size += len(data) + 1
+        self.lines = number
+        # Only the second line (which drops a truncated line at once) and lines in column 0
+        # that open or close a value can settle it: a pretty-printed record is decoded a
+        # few times, not once per line.
+        stripped = data.rstrip(_WHITESPACE)
+        in_column_0 = data[:1] not in (b" ", b"\t")
+        opens_or_closes = data[:1] in (b"{", b"[", b"}", b"]") or stripped[-1:] in (b"}", b"]")
+        deciding = len(opened.lines) == 2 or (in_column_0 and opens_or_closes)
+        capped = len(opened.lines) > _OPEN_MAX_LINES or opened.size > _OPEN_MAX_BYTES
+        if not deciding:
+            return "capped" if capped else "open"
+        try:
+            text = b"\n".join(line for _, line in opened.lines).decode("utf-8")
+            value, stop = _raw_decode(text)
+        except json.JSONDecodeError as exc:
+            if exc.pos < len(text.rstrip()):
+                return "none"
+            return "capped" if capped else "open"
+        except (ValueError, RecursionError):  # not UTF-8, NaN, nesting
+            return "none"
+        if text[stop:].split("\n", 1)[0].strip():
+            return "none"  # the value ends inside a line: not a record of whole lines
+        opened.taken = text.count("\n", 0, stop) + 1
+        self._open = None
+        self.emit_at(
+            opened.start,
+            "multiline_json",
+            "",
+            # No line number in the message: a worker's are relative to its chunk.
+            f"a JSON {'record' if isinstance(value, dict) else 'value'} starts here and "
+            f"is spread over {opened.taken:,} lines: JSONL needs one record per line",
+        )
+        return "record"
+
     def feed_item(self, number: int, item: Any) -> None:
         """Check one in-memory item: a dict, a record model, or a JSON line."""
         self.lines = number
         self._line = number
         if isinstance(item, (str, bytes)):
+            # Items are values, not lines of a file: none continues another.
             self.feed_line(
-                number, item.encode("utf-8", "surrogatepass") if isinstance(item, str) else item
+                number,
+                item.encode("utf-8", "surrogatepass") if isinstance(item, str) else item,
+                may_open=False,
             )
             return
         to_dict = getattr(item, "to_dict", None)
@@ -430,7 +550,8 @@ class ScanResult:
     examples: int
     """Records of the file's kind (what the provider counts as training examples)."""
     lines: int
-    """Physical lines (or items) read, blank ones included."""
+    """Physical lines (or items), blank ones included (counted, not checked, in a file
+    that is not JSONL text at all)."""
     blank_lines: int
     size_bytes: int | None
     counts: dict[str, int]
@@ -464,6 +585,7 @@ def scan(
     minimum_examples: bool = True,
     model_findings: bool = True,
     progress: Callable[[int, int], object] | None = None,
+    today: datetime.date | None = None,
 ) -> ScanResult:
     """Read a source once: structural checks, token counts and (optionally) quality checks.
 
@@ -482,6 +604,8 @@ def scan(
         model_findings: report model-level findings (unknown model, method,
             shutdown); off for a validation file, whose training file reports them.
         progress: called now and then with (bytes read, examples seen) of a file.
+        today: the date a shutdown date is compared with (UTC today by default):
+            a model retired by then is an error (``model_retired``).
 
     Raises:
         UsageError: a missing file, an unknown method, a bad ``workers`` or
@@ -502,7 +626,7 @@ def scan(
         if not isinstance(model, str) or not model.strip():
             raise UsageError("model must be a model name such as 'gpt-4.1-mini-2025-04-14'")
         model_issues: list[tuple[str, str]] = []
-        vision = _model_issues(model, model_issues)
+        vision = _model_issues(model, model_issues, today)
         counter = _make_counter(model, model_issues)
         if model_findings:
             file_issues += model_issues
@@ -514,7 +638,14 @@ def scan(
             raise UsageError(f"no such file: {path}")
         size = path.stat().st_size
         count = _workers(workers, size)
-        if count > 1:
+        problem = sniff(path)
+        if problem is not None:
+            # UTF-16, binary data, pretty-printed JSON: one finding, no line is checked.
+            count = 1
+            result = _Pass(options, counter)
+            result.emit_at(problem.line, problem.code, "", problem.message)
+            result.lines = _count_lines(path)
+        elif count > 1:
             result = _scan_parallel(path, size, options, counter, count, progress)
         else:
             result = _Pass(options, counter)
@@ -522,7 +653,7 @@ def scan(
                 result.feed_line(raw.number, raw.data)
                 if progress is not None and not raw.number % _PROGRESS_LINES:
                     progress(raw.offset + len(raw.data), sum(result.kind_counts.values()))
-            result.flush()
+            result.end()
         if progress is not None:
             progress(size, sum(result.kind_counts.values()))
         name: str | None = str(source)
@@ -535,10 +666,21 @@ def scan(
         result = _Pass(options, counter)
         for number, item in enumerate(source, 1):
             result.feed_item(number, item)
-        result.flush()
+        result.end()
     return _finish(
         result, name, size, count, options, file_issues, minimum_examples, model_findings
     )
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines of a file (a last line without ``\\n`` counts), read in blocks."""
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + int(last != b"\n")
 
 
 def _method(method: str | None) -> Kind | None:
@@ -553,7 +695,9 @@ def _method(method: str | None) -> Kind | None:
     return kind
 
 
-def _model_issues(model: str, out: list[tuple[str, str]]) -> bool | None:
+def _model_issues(
+    model: str, out: list[tuple[str, str]], today: datetime.date | None = None
+) -> bool | None:
     """Model-level findings; returns whether the model takes images (None: unknown)."""
     info = lookup_model(model)
     if info is None:
@@ -568,7 +712,16 @@ def _model_issues(model: str, out: list[tuple[str, str]]) -> bool | None:
     if not info.fine_tunable:
         out.append(("model_not_fine_tunable", f"{model!r} cannot be fine-tuned: {info.note}"))
         return None
-    if info.shutdown:
+    if info.retired(today):
+        # The provider refuses every new job from that day on: as an error, like ``run``.
+        out.append(
+            (
+                "model_retired",
+                f"{info.name} was shut down on {info.shutdown}: no new fine-tuning jobs "
+                "can be created on it or on its fine-tunes",
+            )
+        )
+    elif info.shutdown:
         out.append(
             (
                 "model_shutdown",
@@ -624,13 +777,33 @@ def _chunk_bounds(path: Path, size: int, parts: int, workers: int = 1) -> list[t
         while position < size:
             handle.seek(position - 1)
             handle.readline()  # to the end of the line holding byte position-1
-            start = handle.tell()
+            start = _record_start(handle, handle.tell(), size)
             if start >= size:
                 break
             bounds.append(start)
             position = start + min(target, max(_CHUNK_MIN, (size - start) // (2 * workers)))
     bounds.append(size)
     return list(itertools.pairwise(bounds))
+
+
+def _record_start(handle: Any, start: int, size: int) -> int:
+    """The first line start at or after ``start`` that opens a record (``{`` in column 0).
+
+    A chunk that starts inside a record pretty-printed over several lines would see
+    only its tail; moving to the next line that opens a record keeps the record in one
+    chunk. In a JSONL file that is the line at ``start`` itself (one byte is read).
+    """
+    position = start
+    while position < size and position - start < _ALIGN_MAX_BYTES:
+        handle.seek(position)
+        if handle.read(1) == b"{":
+            return position
+        handle.seek(position)
+        line = handle.readline()
+        if not line:
+            break
+        position += len(line)
+    return position if position < size and position - start < _ALIGN_MAX_BYTES else start
 
 
 def _scan_chunk(task: tuple[str, int, int, _Options]) -> _Pass:
@@ -648,7 +821,7 @@ def _scan_chunk(task: tuple[str, int, int, _Options]) -> _Pass:
     result = _Pass(options, counter)
     for raw in iter_lines(path, start=start, end=end, first_line=1, skip_blank=False):
         result.feed_line(raw.number, raw.data)
-    result.flush()
+    result.end()
     return result
 
 
@@ -782,7 +955,7 @@ def _finish(
                 f"{', '.join(sorted(m.upper() for m in info.methods))})",
             )
 
-    if result.lines - result.blank == 0:
+    if result.lines - result.blank == 0 and not _FILE_CODES.intersection(result.counts):
         emit(None, "empty_file", "", "the file has no examples" if name else "no items were given")
     elif minimum_examples and examples:
         if examples < MIN_EXAMPLES:
@@ -790,7 +963,8 @@ def _finish(
                 None,
                 "too_few_examples",
                 "",
-                f"{examples} example(s); the minimum for fine-tuning is {MIN_EXAMPLES}",
+                f"{examples} example{'' if examples == 1 else 's'}; the minimum for "
+                f"fine-tuning is {MIN_EXAMPLES}",
             )
         elif examples < RECOMMENDED_EXAMPLES:
             emit(
@@ -827,7 +1001,7 @@ def _finish(
         for code, bucket in result.samples.items()
         for line, path, message, hint in bucket
     ]
-    issues.sort(key=_issue_order)
+    issues.sort(key=issue_order)
     return ScanResult(
         source=name,
         kind=kind,
@@ -844,13 +1018,6 @@ def _finish(
         workers=workers,
         quality=quality,
     )
-
-
-def _issue_order(issue: Issue) -> tuple[int, int, int, str]:
-    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[issue.severity]
-    if issue.line is None:
-        return (0, rank, 0, issue.code)
-    return (1, issue.line, rank, issue.path)
 
 
 def _duplicates(result: _Pass, quality: QualityStats) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["CODES", "CodeInfo", "Issue", "Severity"]
+__all__ = ["CODES", "CodeInfo", "Issue", "Severity", "issue_order"]
 
 
 class Severity(str, enum.Enum):
@@ -112,6 +112,26 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         _E,
         "a line is not valid UTF-8",
         "re-save the file as UTF-8 (not UTF-16, Latin-1 or Windows-1252)",
+    ),
+    (
+        "utf16_file",
+        _E,
+        "the file is UTF-16 (or UTF-32) text, not UTF-8",
+        "re-save the file as UTF-8: in Python, write it with encoding='utf-8'; in PowerShell, "
+        "use Out-File -Encoding utf8 (its > and Out-File write UTF-16)",
+    ),
+    (
+        "binary_file",
+        _E,
+        "the file is not text: an archive, an image or other binary data",
+        "give the JSONL text file itself: decompress a .gz or .zip first, and check the path",
+    ),
+    (
+        "multiline_json",
+        _E,
+        "JSON spread over several lines instead of one record per line",
+        "write each record on one line: json.dumps(record) without indent, or "
+        "jq -c '.[]' data.json > data.jsonl for a JSON array",
     ),
     (
         "invalid_json",
@@ -447,6 +467,13 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "pick a model that supports the method",
     ),
     (
+        "model_retired",
+        _E,
+        "the model's shutdown date has passed",
+        "pick a current base model (docs/providers.md lists the shutdown dates): the "
+        "provider creates no new jobs on a retired one",
+    ),
+    (
         "model_shutdown",
         _I,
         "the model has an announced shutdown date",
@@ -502,3 +529,16 @@ CODES: Mapping[str, CodeInfo] = MappingProxyType(
     {code: CodeInfo(code, severity, title, hint) for code, severity, title, hint in _TABLE}
 )
 """Every code the validator can report, with its severity, title and default fix."""
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def issue_order(issue: Issue) -> tuple[int, int, str]:
+    """The order findings are shown in, in every form of a report.
+
+    Errors first, then warnings, then infos; within a severity, findings about the
+    whole file first, then by line, then by code. Sorting is stable, so findings of
+    one code on one line keep the order they were found in (their paths in record order).
+    """
+    return (_RANK[issue.severity], -1 if issue.line is None else issue.line, issue.code)

@@ -9,12 +9,18 @@ so the analyzer and the validator never disagree.
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 
 from ..tokens.encoding import base_model
 from ..tokens.limits import example_limit
 
-__all__ = ["MODELS", "ModelInfo", "lookup_model"]
+__all__ = ["MODELS", "ModelInfo", "lookup_model", "utc_today"]
+
+
+def utc_today() -> _dt.date:
+    """Today in UTC: the day a shutdown date is compared with, as the provider does."""
+    return _dt.datetime.now(_dt.timezone.utc).date()
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,19 @@ class ModelInfo:
     """False for models that exist but never took (chat) fine-tuning, or are retired."""
     note: str = ""
     """Why a model is not fine-tunable, for the message."""
+
+    def retired(self, today: _dt.date | None = None) -> bool:
+        """Whether the shutdown date has come: no new jobs on or after it.
+
+        Args:
+            today: the date to compare with (UTC today by default).
+        """
+        if self.shutdown is None:
+            return False
+        day = today or utc_today()
+        if isinstance(day, _dt.datetime):
+            day = day.date()
+        return self.shutdown <= day.isoformat()
 
     @property
     def limit(self) -> int | None:

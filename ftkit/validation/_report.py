@@ -2,7 +2,10 @@
 
 One object serves a script (``report.ok``, ``raise_for_errors()``), a CI job
 (``to_dict()``, JSON-safe with stable keys), a terminal (``str(report)``) and
-a notebook (``_repr_html_``).
+a notebook (``_repr_html_``). Every form lists the findings in one order
+(:func:`~ftkit.validation._issues.issue_order`: errors, then warnings, then
+infos; by line, then code), and the text and HTML forms show a finding repeated
+on many lines once, with its lines as ranges.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import DatasetInvalid
-from ._issues import Issue, Severity
+from ._issues import Issue, Severity, issue_order
 
 if TYPE_CHECKING:
     from ..cost import CostEstimate, TokenStats
@@ -28,7 +31,9 @@ class ValidationReport:
         kind: ``"sft"``, ``"dpo"``, or ``None`` when no record could be recognised.
         examples: records of the file's kind.
         lines: physical lines (or items) read.
-        issues: the findings kept, sorted by line (at most ``max_per_code`` per code).
+        issues: the findings kept (at most ``max_per_code`` per code): errors, then
+            warnings, then infos; within a severity, whole-file findings first, then
+            by line, then by code.
         counts: every finding counted per code, kept or not.
         stats: distributions: roles, messages per example, assistant response lengths.
         tokens: token stats of the valid examples, when a model was given.
@@ -53,7 +58,7 @@ class ValidationReport:
         self.size_bytes = result.size_bytes
         self.model = result.model
         self.method = result.method
-        self.issues: tuple[Issue, ...] = tuple(result.issues)
+        self.issues: tuple[Issue, ...] = tuple(sorted(result.issues, key=issue_order))
         self.counts: Mapping[str, int] = dict(result.counts)
         self.stats: Mapping[str, Any] = result.stats
         self.tokens: TokenStats | None = result.tokens
@@ -129,7 +134,7 @@ class ValidationReport:
                 first = report.errors[0] if report.errors else None
                 where = report.source or "the dataset"
                 parts.append(
-                    f"{where}: {report.error_count} error(s)"
+                    f"{where}: {_plural(report.error_count, 'error')}"
                     + (f", first: {first}" if first else "")
                 )
         raise DatasetInvalid("; ".join(parts), report=self)
@@ -166,7 +171,7 @@ class ValidationReport:
         kind = self.kind.upper() if self.kind else "unrecognised"
         name = self.source or "dataset"
         return (
-            f"{name}: {verdict} - {kind}, {self.examples:,} example(s); "
+            f"{name}: {verdict} - {kind}, {_plural(self.examples, 'example')}; "
             f"{_plural(self.error_count, 'error')}, {_plural(self.warning_count, 'warning')}, "
             f"{_plural(self.info_count, 'info')}"
         )
@@ -230,6 +235,7 @@ class ValidationReport:
             ("lines", self.lines),
             ("errors", self.error_count),
             ("warnings", self.warning_count),
+            ("infos", self.info_count),
         ]
         if self.tokens is not None and self.tokens.examples:
             t = self.tokens
@@ -254,8 +260,15 @@ class ValidationReport:
                 html_table(
                     ("line", "severity", "code", "path", "message", "fix"),
                     (
-                        (i.line, i.severity.value, i.code, i.path, i.message, i.hint)
-                        for i in self.issues
+                        (
+                            _line_ranges(lines) if len(lines) > 1 else i.line,
+                            i.severity.value,
+                            i.code,
+                            i.path,
+                            i.message,
+                            i.hint,
+                        )
+                        for lines, i in _grouped(self.issues)
                     ),
                 )
             )

@@ -25,7 +25,7 @@ def bad(tmp_path: Path) -> Path:
 
 def test_clean_file_exits_0(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(good)]) == 0
-    assert "OK - SFT, 60 example(s)" in capsys.readouterr().out
+    assert "OK - SFT, 60 examples" in capsys.readouterr().out
 
 
 def test_errors_exit_1(good: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:

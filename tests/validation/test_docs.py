@@ -42,6 +42,8 @@ def test_most_codes_have_a_runnable_example() -> None:
     # Only size-, environment- and two-file-dependent codes are described in prose.
     assert set(CODES) - set(_RUNNABLE) == {
         "invalid_utf8",
+        "utf16_file",
+        "binary_file",
         "line_too_complex",
         "method_mismatch",
         "uses_uploads_api",

@@ -41,8 +41,8 @@ def test_line_numbers_count_blank_lines_bom_and_crlf(tmp_path: Path) -> None:
     )
     report = validate(path)
     assert [(i.line, i.code) for i in report.issues if i.line] == [
+        (3, "wrong_type"),  # errors first
         (2, "blank_line"),
-        (3, "wrong_type"),
         (4, "duplicate_example"),
     ]
     assert report.lines == 4 and report.blank_lines == 1

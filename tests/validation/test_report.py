@@ -29,11 +29,31 @@ def test_verdict_and_partitions() -> None:
     assert all(i.severity is CODES[i.code].severity for i in report.issues)
 
 
-def test_issues_are_ordered_file_level_first_then_by_line() -> None:
-    lines = [i.line for i in _report().issues]
-    assert lines[0] is None
-    numbered = [n for n in lines if n is not None]
-    assert numbered == sorted(numbered)
+def test_issues_are_ordered_errors_warnings_infos_then_by_line_and_code() -> None:
+    items = [sft(user(f"{i}?"), assistant(str(i))) for i in range(12)]
+    items[3] = sft(user("a"), assistant("b", weight=3), user("c"))  # error + warning, line 4
+    items[7] = sft(user("x"), assistant("y" * 5000))  # info (long_response), line 8
+    items[9] = sft(user())  # error, line 10
+    items.append(items[0])  # warning (duplicate_example), line 13
+    report = validate(items)
+    order = [(i.severity.value, i.line, i.code) for i in report.issues]
+    assert order == [
+        ("error", 4, "invalid_weight"),
+        ("error", 10, "no_assistant_message"),
+        ("warning", None, "few_examples"),
+        ("warning", 4, "ends_on_non_assistant"),
+        ("warning", 13, "duplicate_example"),
+        ("info", 8, "long_response"),
+    ]
+    assert [(i["severity"], i["line"], i["code"]) for i in report.to_dict()["issues"]] == order
+    text = str(report)
+    assert [text.index(f"[{code}]") for _, _, code in order] == sorted(
+        text.index(f"[{code}]") for _, _, code in order
+    )
+    page = report._repr_html_()
+    assert [page.index(code) for _, _, code in order] == sorted(
+        page.index(code) for _, _, code in order
+    )
 
 
 def test_to_dict_is_json_safe_and_stable() -> None:
@@ -61,7 +81,7 @@ def test_to_dict_is_json_safe_and_stable() -> None:
         "cost",
         "validation",
     ]
-    assert data["issues"][0] == {
+    assert data["issues"][2] == {
         "code": "few_examples",
         "severity": "warning",
         "line": None,
@@ -83,8 +103,7 @@ def test_omitted_counts() -> None:
 def test_text_form_lists_findings_with_fixes() -> None:
     text = str(_report())
     assert (
-        text.splitlines()[0]
-        == "dataset: INVALID - SFT, 14 example(s); 2 errors, 2 warnings, 0 info"
+        text.splitlines()[0] == "dataset: INVALID - SFT, 14 examples; 2 errors, 2 warnings, 0 info"
     )
     assert (
         "line 14, messages[1].weight: error [invalid_weight] weight must be 0 or 1, got 3" in text
@@ -131,12 +150,35 @@ def test_html_form_escapes_text() -> None:
     assert "<b>x</b>" not in page
 
 
+def test_html_form_shows_a_repeated_finding_once_with_its_lines() -> None:
+    lonely = sft(user())
+    records = [lonely] * 3 + [sft(user(), assistant("ok"))] + [lonely] * 3
+    page = validate(records)._repr_html_()
+    assert page.count("no_assistant_message") == 1
+    assert ">1-3, 5-7</td>" in page
+    assert ">2-3, 5-7</td>" in page  # duplicate_example
+
+
+def test_counts_are_singular_for_one() -> None:
+    report = validate([sft(user())])
+    assert report.summary_line() == (
+        "dataset: INVALID - SFT, 1 example; 2 errors, 0 warnings, 0 info"
+    )
+    assert [i.message for i in report.by_code("too_few_examples")] == [
+        "1 example; the minimum for fine-tuning is 10"
+    ]
+    one = validate([sft(user(f"{i}"), assistant(str(i))) for i in range(11)] + [sft(user())])
+    assert "1 error, 1 warning, 0 info" in one.summary_line()
+    with pytest.raises(ftkit.DatasetInvalid, match="dataset: 1 error, first: line 12"):
+        one.raise_for_errors()
+
+
 def test_raise_for_errors() -> None:
     report = _report()
     with pytest.raises(ftkit.DatasetInvalid) as caught:
         report.raise_for_errors()
     assert caught.value.report is report
-    assert "2 error(s)" in str(caught.value) and "line 13" in str(caught.value)
+    assert "2 errors, first: line 13" in str(caught.value)
     good = validate([sft(user(f"{i}"), assistant("x" + str(i))) for i in range(60)])
     assert good.raise_for_errors() is good
 
