@@ -2,8 +2,8 @@
 
 Each subcommand lives in ``ftkit/_commands/<name>.py`` and exposes
 ``register(subparsers)``; this module only assembles them, turns errors into
-one clear sentence plus a hint on stderr (``--debug`` shows the traceback and
-debug logs instead) and maps them to exit codes:
+one clear sentence plus a hint on stderr (``--debug`` adds the traceback and
+debug logs, never changing the exit code) and maps them to exit codes:
 
 - 0: success;
 - 1: the work ran and found a problem (a dataset with errors, a failed or
@@ -19,14 +19,17 @@ import importlib
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
+from ._commands._args import flag_text
 from ._exceptions import (
     APIError,
     DatasetInvalid,
     FtkitError,
     JobFailed,
     RunConflict,
+    TrainingUnavailable,
     UsageError,
     WaitTimeout,
 )
@@ -53,11 +56,11 @@ _EPILOG = """examples:
   ftkit validate train.jsonl --model gpt-4.1-mini-2025-04-14
   ftkit estimate train.jsonl --model gpt-4.1-mini-2025-04-14 --json
   ftkit run --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --dpo prefs.jsonl
-  ftkit metrics RUN --plot loss.png
+  ftkit metrics ftr-20261126T101500-3f9a1c2e --plot loss.png
 
 exit codes: 0 ok, 1 problem found (invalid data, failed job, API error),
-2 usage error, 130 interrupted. Every command takes --json for machine-readable
-output on stdout and --debug for tracebacks. Reference: docs/cli.md;
+2 usage error, 130 interrupted; --debug adds tracebacks and keeps these codes. Every
+command takes --json for machine-readable output on stdout. Reference: docs/cli.md;
 validation codes: docs/validation.md.
 """
 
@@ -146,6 +149,8 @@ def hint_for(exc: BaseException) -> str:
         return "the job keeps running; wait again later"
     if isinstance(exc, RunConflict):
         return "`ftkit runs` lists runs and their status"
+    if isinstance(exc, TrainingUnavailable):
+        return exc.hint  # a refusal, not a connection problem
     if isinstance(exc, APIError):
         return "check the API key, the endpoint and the network; --debug shows the details"
     if isinstance(exc, UsageError):
@@ -190,9 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, debug: bool) -> int:
+    """Run the command; an error becomes one sentence, a hint and its exit code.
+
+    ``--debug`` adds the traceback before the sentence and never changes the exit code.
+    """
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:
+        _trace(debug)
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -202,27 +212,30 @@ def _dispatch(args: argparse.Namespace, debug: bool) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except UsageError as exc:
-        if debug:
-            raise
-        _say(str(exc), hint_for(exc))
+        _trace(debug)
+        # The API's messages name Python parameters; a terminal user types flags.
+        _say(flag_text(str(exc)), hint_for(exc))
         return EXIT_USAGE
     except FtkitError as exc:
-        if debug:
-            raise
+        _trace(debug)
         _say(f"{type(exc).__name__}: {exc}", hint_for(exc))
         return EXIT_PROBLEM
     except OSError as exc:
-        if debug:
-            raise
+        _trace(debug)
         where = f"{exc.filename}: " if exc.filename else ""
         _say(f"{where}{exc.strerror or exc}", hint_for(exc))
         return EXIT_USAGE if exc.filename else EXIT_PROBLEM
     except Exception as exc:  # a bug of ours: one line, and how to see the rest
-        if debug:
-            raise
+        _trace(debug)
         _say(f"unexpected {type(exc).__name__}: {exc}", hint_for(exc))
         return EXIT_PROBLEM
     return code
+
+
+def _trace(debug: bool) -> None:
+    """Under ``--debug``, the traceback of the exception being handled, on stderr."""
+    if debug:
+        traceback.print_exc(file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

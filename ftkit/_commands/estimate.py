@@ -1,14 +1,27 @@
-"""``ftkit estimate``: tokens and cost of a training file, before anything is uploaded."""
+"""``ftkit estimate``: tokens and cost of a training file, before anything is uploaded.
+
+Exit codes: 0 estimated, 1 the file holds no valid record (empty, or every line
+invalid), 2 on usage errors. ``-`` reads standard input.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import epochs
+from ._args import (
+    METHOD_METAVAR,
+    check_data_file,
+    data_source,
+    epochs,
+    flag_text,
+    method,
+    read_training_prices,
+)
 
 __all__ = ["register"]
 
@@ -16,8 +29,16 @@ _EPILOG = """examples:
   ftkit estimate train.jsonl --model gpt-4.1-mini-2025-04-14
   ftkit estimate prefs.jsonl --model gpt-4.1-mini-2025-04-14 --method dpo --epochs 2
   ftkit estimate train.jsonl --model my-model --prices prices.json --json
+  ftkit estimate train.jsonl --model gpt-4.1-mini --prices '{"gpt-4.1-mini-2025-04-14": 4}'
+  cat train.jsonl | ftkit estimate - --model gpt-4.1-mini-2025-04-14
 
-Exit status: 0 estimated, 1 no line of the file is a valid record, 2 usage error.
+--prices takes a FILE or inline JSON (a value starting with {): {"model": USD per 1M
+tokens}, or entries {"model": {"per_1m_tokens": USD, "base_model": "gpt-4.1-..."}}.
+A model ftkit does not know (my-model above) is estimable once priced: it is counted
+as its entry's base_model, or else as gpt-4.1-mini-2025-04-14 (o200k_base, 65,536
+tokens per example) with a warning.
+
+Exit status: 0 estimated, 1 the file holds no valid record, 2 usage error.
 """
 
 
@@ -33,7 +54,7 @@ def register(subparsers: Any) -> None:
         ),
         epilog=_EPILOG,
     )
-    parser.add_argument("file", help="the training file (.jsonl)")
+    parser.add_argument("file", metavar="FILE", help="the training file (.jsonl); - reads stdin")
     parser.add_argument(
         "--model", required=True, help="the model to train, e.g. gpt-4.1-mini-2025-04-14"
     )
@@ -45,15 +66,17 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--method",
-        choices=("supervised", "dpo"),
+        type=method,
+        metavar=METHOD_METAVAR,
         default=None,
-        help="training method (default: from the file's records)",
+        help="training method, sft (or supervised) or dpo (default: from the file's records)",
     )
     parser.add_argument(
         "--prices",
-        metavar="JSON",
+        metavar="FILE",
         default=None,
-        help='a JSON file of prices overriding the defaults: {"model": USD per 1M tokens}',
+        help='prices overriding the defaults, as a JSON file or inline JSON: {"model": USD '
+        "per 1M tokens}",
     )
     parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
     parser.set_defaults(func=_run)
@@ -62,26 +85,50 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ..cost.estimate import estimate
 
+    check_data_file(args.file)
+    prices = read_training_prices(args.prices)
+    source, label = data_source(args.file)
+    name = label or args.file
     try:
         result = estimate(
-            args.file,
+            source,
             model=args.model,
             epochs=args.epochs,
-            prices=args.prices,
+            prices=prices,
             method=args.method,
         )
-    except FileNotFoundError as exc:
-        raise UsageError(f"no such file: {exc.filename or args.file}") from None
+    except UsageError as exc:
+        if "cannot choose a tokenizer" not in str(exc):
+            raise
+        # A model ftkit does not know is estimable once priced (see --help).
+        more = (
+            "or give its price with --prices to estimate it anyway"
+            if prices is None
+            else "or add its price to --prices to estimate it anyway"
+        )
+        raise UsageError(f"{exc}, {more}") from exc
+    if result.cost_reason:
+        # The reason is advice for Python callers ("pass prices=..."): say it in flags.
+        result = dataclasses.replace(result, cost_reason=flag_text(result.cost_reason))
     if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(result)
+    if not result.examples:
+        # Nothing countable at all is a problem with the file, not a $0 run.
+        what = (
+            f"its {result.skipped:,} line(s) are not valid records and were not counted"
+            if result.skipped
+            else "it holds no record (it is empty or blank)"
+        )
+        print(f"ftkit: error: nothing to estimate in {name}: {what}", file=sys.stderr)
+        print(f"  hint: run `ftkit validate {args.file}` to see why", file=sys.stderr)
+        return 1
     if result.skipped:
         print(
             f"ftkit: warning: {result.skipped:,} line(s) were not counted because they are not "
             f"valid records; run 'ftkit validate {args.file}' to see why",
             file=sys.stderr,
         )
-    # Nothing countable at all is a problem with the file, not a $0 run.
-    return 1 if result.skipped and not result.examples else 0
+    return 0

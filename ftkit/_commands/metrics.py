@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
+from ._args import stage_name
 from .events import load_manifest, select_stages
 
 __all__ = ["register"]
@@ -44,7 +45,7 @@ def register(subparsers: Any) -> None:
         epilog=_EPILOG,
     )
     parser.add_argument("run", metavar="RUN", help="run id or manifest path")
-    parser.add_argument("--stage", help="only this stage (sft or dpo)")
+    parser.add_argument("--stage", type=stage_name, help="only this stage (sft or dpo)")
     parser.add_argument("--plot", metavar="PNG", help="write loss/accuracy curves to this file")
     parser.add_argument(
         "--all", action="store_true", help="print every row (default: about ten per stage)"

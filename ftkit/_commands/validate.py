@@ -1,19 +1,21 @@
 """``ftkit validate``: every problem of one or more training files, before anything is uploaded.
 
 Exit codes: 0 when no file has errors (warnings are fine), 1 when any file
-has errors, 2 on usage errors (a missing file, a bad flag).
+has errors, 2 on usage errors (a missing file, a bad flag). ``-`` reads
+standard input (its report is named ``<stdin>``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import whole_number
+from ._args import METHOD_METAVAR, check_data_file, data_source, method, whole_number
 
 __all__ = ["register"]
 
@@ -21,6 +23,7 @@ _EPILOG = """examples:
   ftkit validate train.jsonl
   ftkit validate train.jsonl --model gpt-4.1-mini-2025-04-14 --validation val.jsonl
   ftkit validate prefs.jsonl --method dpo --json | jq '.reports[0].counts'
+  cat train.jsonl | ftkit validate - --model gpt-4.1-mini-2025-04-14
 
 On a terminal a progress bar shows bytes and examples read (never in CI or a pipe;
 --no-progress turns it off). Exit status: 0 no errors, 1 errors found, 2 usage error.
@@ -40,7 +43,12 @@ def register(subparsers: Any) -> None:
         ),
         epilog=_EPILOG,
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="training file(s) (.jsonl)")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="training file(s) (.jsonl); - reads standard input",
+    )
     parser.add_argument(
         "--model",
         default=None,
@@ -49,9 +57,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--method",
-        choices=("sft", "dpo"),
+        type=method,
+        metavar=METHOD_METAVAR,
         default=None,
-        help="the training method (default: the kind of each file's first record)",
+        help="the training method, sft (or supervised) or dpo (default: the kind of each "
+        "file's first record)",
     )
     parser.add_argument(
         "--validation",
@@ -114,39 +124,46 @@ class _FileProgress:
 def _run(args: argparse.Namespace) -> int:
     from ..validation import validate
 
-    paths = [Path(name) for name in args.files]
+    names: list[str] = list(args.files)
+    if args.validation is not None and len(names) != 1:
+        raise UsageError("--validation needs exactly one training FILE")
+    if [*names, args.validation].count("-") > 1:
+        raise UsageError("standard input (-) can be read once; give the other data as files")
+    for name in names:
+        check_data_file(name)
     if args.validation is not None:
-        if len(paths) != 1:
-            raise UsageError("--validation needs exactly one training FILE")
-        paths_to_check = [*paths, Path(args.validation)]
-    else:
-        paths_to_check = paths
-    for path in paths_to_check:
-        if not path.is_file():
-            raise UsageError(f"no such file: {path}")
+        check_data_file(args.validation, "--validation")
 
     from .._progress import progress_wanted
 
     show = not args.no_progress and progress_wanted(sys.stderr)
     reports = []
-    for path in paths:
-        files = [path] + ([Path(args.validation)] if args.validation else [])
-        progress = _FileProgress(files) if show else None
+    for name in names:
+        source, label = data_source(name)
+        validation, validation_label = (
+            data_source(args.validation) if args.validation else (None, None)
+        )
+        # Streams (stdin, pipes) have no size to draw a bar against.
+        files = [Path(name)] + ([Path(args.validation)] if args.validation else [])
+        streamed = label is not None or validation_label is not None
+        progress = _FileProgress(files) if show and not streamed else None
         try:
-            reports.append(
-                validate(
-                    str(path),
-                    model=args.model,
-                    method=args.method,
-                    validation=args.validation,
-                    max_per_code=args.max_per_code,
-                    workers=args.workers,
-                    progress=progress,
-                )
+            report = validate(
+                source,
+                model=args.model,
+                method=args.method,
+                validation=validation,
+                max_per_code=args.max_per_code,
+                workers=args.workers,
+                progress=progress,
             )
         finally:
             if progress is not None:
                 progress.close()
+        _name(report, label)
+        if report.validation is not None:
+            _name(report.validation, validation_label)
+        reports.append(report)
     ok = all(report.ok for report in reports)
     if args.json:
         json.dump({"ok": ok, "reports": [r.to_dict() for r in reports]}, sys.stdout, indent=2)
@@ -154,3 +171,17 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print("\n\n".join(str(report) for report in reports))
     return 0 if ok else 1
+
+
+def _name(report: Any, label: str | None) -> None:
+    """Give a streamed source's report its name (the API names only paths)."""
+    if label is None:
+        return
+    report.source = label
+    # The API calls an empty stream "no items were given"; for stdin or a pipe it is a file.
+    report.issues = tuple(
+        dataclasses.replace(issue, message="the file has no examples")
+        if issue.code == "empty_file"
+        else issue
+        for issue in report.issues
+    )

@@ -9,14 +9,17 @@ counted and are reported as ``skipped``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable
 from typing import Any
 
 from .._exceptions import UsageError
+from ..tokens.encoding import base_model
+from ..tokens.limits import example_limit
 from .epochs import EpochsArg
-from .prices import PricesArg
+from .prices import PricesArg, counted_as, load_prices
 from .stats import CostEstimate, TokenStats
 
 __all__ = ["estimate"]
@@ -28,8 +31,8 @@ _PRICING_METHOD = {"sft": "supervised", "dpo": "dpo"}
 
 def estimate(
     source: str | os.PathLike[str] | Iterable[Any],
-    *,
     model: str,
+    *,
     epochs: EpochsArg = None,
     prices: PricesArg = None,
     method: str | None = None,
@@ -37,13 +40,18 @@ def estimate(
 ) -> CostEstimate:
     """Count a training file's tokens for ``model`` and price the run.
 
+    Called like :func:`ftkit.validate`: ``estimate("train.jsonl", "gpt-4.1-mini-2025-04-14")``
+    (``model=`` by name works too); the other options are keywords.
+
     Args:
         source: a JSONL path, or an iterable of record dicts, records or JSON lines.
         model: the model to train (``ft:`` names use their base model's tokenizer,
             per-example limit and price).
         epochs: ``None``/``"auto"`` for the documented default rule, or an int (1-50).
         prices: overrides of the dated price table: a :class:`~ftkit.cost.PriceTable`,
-            ``{model: USD per 1M training tokens}``, or a JSON file path.
+            ``{model: USD per 1M training tokens}``, or a JSON file path. A model ftkit
+            has no tokenizer for is estimable when these price it: it is counted as its
+            entry's ``base_model`` (see :func:`ftkit.cost.prices.counted_as`).
         method: ``"sft"``/``"supervised"`` or ``"dpo"``; ``None`` detects it from the file.
         workers: processes for a large file (``None`` chooses, ``1`` stays in-process).
 
@@ -58,10 +66,15 @@ def estimate(
     from ..tokens.counting import TokenCounter
     from ..validation._engine import scan
 
-    TokenCounter(model)  # fail here, loudly, on an unknown model or a missing vocabulary
+    # A model ftkit has no tokenizer for is estimable when the prices given price it.
+    table = load_prices(prices)
+    counting, assumed = counted_as(model, table)
+    if assumed:
+        logger.warning("%s", assumed)
+    TokenCounter(counting)  # fail here, loudly, on an unknown model or a missing vocabulary
     result = scan(
         source,
-        model=model,
+        model=counting,
         method=method,
         checks=False,
         workers=workers,
@@ -80,11 +93,16 @@ def estimate(
     kind = result.kind or "sft"
     if method in ("reinforcement", "rft"):
         raise UsageError("reinforcement fine-tuning is billed per hour; it has no token estimate")
-    return CostEstimate.from_stats(
+    found = CostEstimate.from_stats(
         stats,
         model=model,
         epochs=epochs,
-        prices=prices,
+        prices=table,
         method=_PRICING_METHOD[kind],
         skipped=skipped,
+    )
+    if counting == model:
+        return found
+    return dataclasses.replace(
+        found, base_model=base_model(counting), limit=example_limit(counting)
     )

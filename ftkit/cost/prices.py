@@ -9,6 +9,13 @@ entries override the defaults for those models only.
 
 A model the table does not know gets no price, with a reason: ftkit never
 guesses one.
+
+A model ftkit has no tokenizer for (a custom or provider model name) can still
+be estimated when the prices given price it: its examples are counted as its
+entry's ``base_model`` (``{"my-model": {"per_1m_tokens": 4.0, "base_model":
+"gpt-4.1-mini-2025-04-14"}}``), or as the snapshot an ``aliases`` entry names;
+given neither, as :data:`ASSUMED_BASE_MODEL`, with a warning (see
+:func:`counted_as`).
 """
 
 from __future__ import annotations
@@ -23,9 +30,21 @@ from types import MappingProxyType
 from typing import Any, Union
 
 from .._exceptions import UsageError
-from ..tokens.encoding import base_model
+from ..tokens.encoding import base_model, encoding_name_for_model
 
-__all__ = ["Price", "PriceLookup", "PriceTable", "PricesArg", "load_prices"]
+__all__ = [
+    "ASSUMED_BASE_MODEL",
+    "Price",
+    "PriceLookup",
+    "PriceTable",
+    "PricesArg",
+    "counted_as",
+    "load_prices",
+]
+
+ASSUMED_BASE_MODEL = "gpt-4.1-mini-2025-04-14"
+"""What a priced model unknown to ftkit is counted as when its entry names no ``base_model``:
+o200k_base (the encoding of every model OpenAI fine-tunes today) and a 65,536-token limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +55,8 @@ class Price:
     """USD per 1M training tokens (SFT and DPO), or ``None`` when not billed per token."""
     per_hour: float | None = None
     """USD per hour of training (reinforcement fine-tuning)."""
+    base_model: str | None = None
+    """For a model ftkit does not know: the known model whose tokenizer and limit it uses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +132,7 @@ class PriceTable:
                 name,
                 None,
                 f"no training price known for {name!r} (prices as of {self.as_of}); "
-                f"pass prices={{{name!r}: <{self.currency} per 1M tokens>}}",
+                f"pass prices={{{json.dumps(name)}: <{self.currency} per 1M tokens>}}",
             )
         if method in ("reinforcement", "rft") or price.per_1m_tokens is None:
             hourly = (
@@ -163,9 +184,13 @@ def load_prices(prices: PricesArg = None) -> PriceTable:
 
 
 def _price(model: object, value: Any) -> Price:
+    base = None
     if isinstance(value, Mapping):
         per_token = value.get("per_1m_tokens")
         per_hour = value.get("per_hour")
+        base = value.get("base_model")
+        if base is not None and (not isinstance(base, str) or not base.strip()):
+            raise UsageError(f"base_model of {model!r} must be a model name, got {base!r}")
     else:
         per_token, per_hour = value, None
     for number in (per_token, per_hour):
@@ -178,4 +203,49 @@ def _price(model: object, value: Any) -> Price:
     return Price(
         per_1m_tokens=None if per_token is None else float(per_token),
         per_hour=None if per_hour is None else float(per_hour),
+        base_model=base.strip() if base else None,
     )
+
+
+def counted_as(model: str, table: PriceTable) -> tuple[str, str | None]:
+    """The model whose tokenizer and per-example limit count ``model``'s examples.
+
+    A model ftkit can count tokens for counts as itself. One it cannot (a custom or
+    provider name) but ``table`` prices counts as its entry's ``base_model``, else as
+    the snapshot its alias names, else as :data:`ASSUMED_BASE_MODEL`; the second
+    value is then a warning saying what was assumed. A model neither known nor priced
+    is returned unchanged, for the tokenizer to refuse with its own message.
+
+    Raises:
+        UsageError: a ``base_model`` ftkit cannot count tokens for either.
+    """
+    if not isinstance(model, str) or not model.strip() or _countable(model):
+        return model, None
+    name = base_model(model)
+    entry = table.prices.get(name)
+    alias = table.aliases.get(name)
+    if entry is not None and entry.base_model is not None:
+        if not _countable(entry.base_model):
+            raise UsageError(
+                f"the base_model of {name!r} in the prices, {entry.base_model!r}, is not a "
+                "model ftkit can count tokens for; name one such as "
+                f"{ASSUMED_BASE_MODEL!r}"
+            )
+        return entry.base_model, None
+    if alias is not None and _countable(alias):
+        return alias, None
+    if entry is None:
+        return model, None
+    return ASSUMED_BASE_MODEL, (
+        f"ftkit does not know {name!r}: its tokens are counted as {ASSUMED_BASE_MODEL}'s "
+        '(o200k_base, 65,536 tokens per example); give its price entry a "base_model" '
+        "to count it as another model"
+    )
+
+
+def _countable(model: str) -> bool:
+    try:
+        encoding_name_for_model(model)
+    except UsageError:
+        return False
+    return True

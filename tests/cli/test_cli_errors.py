@@ -1,4 +1,4 @@
-"""Errors are one sentence and a hint, with the documented exit codes; --debug shows tracebacks."""
+"""Errors are one sentence and a hint, with the documented exit codes; --debug adds tracebacks."""
 
 from __future__ import annotations
 
@@ -56,13 +56,18 @@ def test_usage_error_is_one_sentence_and_a_hint(
     assert "Traceback" not in err
 
 
-def test_debug_before_or_after_the_command_shows_the_traceback(tmp_path: Path) -> None:
+def test_debug_before_or_after_the_command_shows_the_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for argv in (
         ["--debug", "status", "ftr-nope", "--state-dir", str(tmp_path)],
         ["status", "ftr-nope", "--state-dir", str(tmp_path), "--debug"],
     ):
-        with pytest.raises(ftkit.UsageError, match="ftr-nope"):
-            main(argv)
+        assert main(argv) == 2  # the exit code of the same error without --debug
+        err = capsys.readouterr().err
+        assert "Traceback (most recent call last)" in err
+        assert "UsageError: no run 'ftr-nope'" in err
+        assert "ftkit: error: no run 'ftr-nope'" in err
 
 
 def _patched(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
@@ -111,14 +116,17 @@ def test_errors_map_to_exit_codes_with_hints(
     err = capsys.readouterr().err
     assert said in err and hint in err
     assert "Traceback" not in err
-    with pytest.raises(type(exc)):
-        main(["runs", "--debug"])
+    # --debug adds the traceback and keeps the exit code (it used to re-raise: exit 1).
+    assert main(["runs", "--debug"]) == code
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and said in err
 
 
 def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     _patched(monkeypatch, KeyboardInterrupt())
     assert main(["runs"]) == 130
     assert "interrupted" in capsys.readouterr().err
+    assert main(["runs", "--debug"]) == 130
 
 
 def test_argparse_errors_exit_2() -> None:
