@@ -8,18 +8,31 @@ plain line redrawn with ``\\r``; rich is imported only then.
 :class:`RunProgress` turns a run's events into that display: per stage the
 job status, step/total, the latest loss and the estimated finish, and the
 run's messages as lines above the bar (or, without a bar, as plain lines
-about every tenth of a job, which is what logs and CI keep).
+about every tenth of a job, which is what logs and CI keep). When a stage
+ends its bar shows ``done`` (or how the job ended) and is left on screen once.
+
+Times are labelled: a bar's clock is ``elapsed``; on a fake API's virtual
+clock (``virtual_time=True``) the elapsed time and the ETA are the job's own
+times on that clock, and say ``virtual``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-__all__ = ["Bar", "RunProgress", "format_bytes", "progress_bar", "progress_wanted"]
+__all__ = [
+    "Bar",
+    "RunProgress",
+    "format_bytes",
+    "format_elapsed",
+    "progress_bar",
+    "progress_wanted",
+]
 
 _CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD")
 _REDRAW_SECONDS = 0.1
@@ -65,13 +78,29 @@ class Bar:
         self.completed = 0.0
         self.total: float | None = None
         self.info = ""
+        self.elapsed: float | None = None
+        """Seconds to show as elapsed; ``None`` shows the time since the bar started."""
+        self.virtual = False
+        """The elapsed time is on a virtual clock (labelled so)."""
 
-    def update(self, completed: float, *, total: float | None = None, info: str = "") -> None:
-        """Set the position (absolute, not an increment), the total and a short status text."""
+    def update(
+        self,
+        completed: float,
+        *,
+        total: float | None = None,
+        info: str = "",
+        elapsed: float | None = None,
+    ) -> None:
+        """Set the position (absolute, not an increment), the total and a short status text.
+
+        ``elapsed`` replaces the bar's own clock (for work timed by someone else).
+        """
         self.completed = completed
         if total is not None:
             self.total = total
         self.info = info
+        if elapsed is not None:
+            self.elapsed = elapsed
 
     def write(self, line: str) -> None:
         """Print a line (above the bar, when one is drawn)."""
@@ -87,19 +116,56 @@ class Bar:
         self.close()
 
 
+def format_elapsed(seconds: float) -> str:
+    """``3725`` → ``"1:02:05"`` (hours:minutes:seconds, like rich's elapsed column)."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def _clock_label(bar: Bar, seconds: float) -> str:
+    return f"elapsed {format_elapsed(seconds)}" + (" (virtual)" if bar.virtual else "")
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # not a real terminal
+        return shutil.get_terminal_size().columns
+
+
 class _LineBar(Bar):
-    """One line redrawn with ``\\r``: for a terminal without rich."""
+    """One line redrawn with ``\\r``: for a terminal without rich.
+
+    The line is redrawn only when its text changed, and cut to the terminal's
+    width (a wrapped line cannot be redrawn in place: it would repeat). On a
+    stream that is not a terminal (``FTKIT_PROGRESS=1`` into a log) nothing is
+    redrawn: the lines pass through and the final state is written once, at
+    :meth:`close`.
+    """
 
     def __init__(self, description: str, stream: TextIO, unit: str) -> None:
         super().__init__(description, stream)
         self._unit = unit
         self._drawn = 0.0
         self._width = 0
+        self._shown: str | None = None  # the text on screen, None once cleared
+        self._closed = False
+        try:
+            self._live = bool(stream.isatty())
+        except (AttributeError, ValueError):
+            self._live = False
 
-    def update(self, completed: float, *, total: float | None = None, info: str = "") -> None:
-        super().update(completed, total=total, info=info)
+    def update(
+        self,
+        completed: float,
+        *,
+        total: float | None = None,
+        info: str = "",
+        elapsed: float | None = None,
+    ) -> None:
+        super().update(completed, total=total, info=info, elapsed=elapsed)
         now = time.monotonic()
-        if now - self._drawn >= _REDRAW_SECONDS:
+        if self._live and now - self._drawn >= _REDRAW_SECONDS:
             self._drawn = now
             self._draw()
 
@@ -107,22 +173,38 @@ class _LineBar(Bar):
         show = format_bytes if self._unit == "B" else (lambda n: f"{n:,.0f}")
         where = show(self.completed) + (f"/{show(self.total)}" if self.total else "")
         percent = f" {100 * self.completed / self.total:3.0f}%" if self.total else ""
-        return f"{self.description} {where}{percent}" + (f"  {self.info}" if self.info else "")
+        # Only a time given by the caller is shown: the line stays the same for the same state.
+        clock = f"  {_clock_label(self, self.elapsed)}" if self.elapsed is not None else ""
+        return f"{self.description} {where}{percent}{clock}" + (
+            f"  {self.info}" if self.info else ""
+        )
 
     def _draw(self) -> None:
         text = self._text()
+        if self._live:
+            text = text[: max(10, _columns(self.stream) - 1)]
+        if text == self._shown:
+            return
         pad = max(0, self._width - len(text))
         self._width = len(text)
-        self.stream.write("\r" + text + " " * pad)
+        self._shown = text
+        self.stream.write(("\r" if self._live else "") + text + " " * pad)
         self.stream.flush()
 
     def write(self, line: str) -> None:
+        if self._closed or not self._live:
+            print(line, file=self.stream, flush=True)
+            return
         self.stream.write("\r" + " " * self._width + "\r")
         print(line, file=self.stream)
         self._width = 0
+        self._shown = None
         self._draw()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._draw()
         self.stream.write("\n")
         self.stream.flush()
@@ -137,32 +219,53 @@ class _RichBar(Bar):
             DownloadColumn,
             MofNCompleteColumn,
             Progress,
+            ProgressColumn,
             TextColumn,
-            TimeElapsedColumn,
         )
+        from rich.text import Text
+
+        bar = self
+
+        class ClockColumn(ProgressColumn):
+            """``elapsed 0:01:02``: the bar's own clock, or the time it was given."""
+
+            def render(self, task: Any) -> Text:
+                seconds = bar.elapsed if bar.elapsed is not None else (task.elapsed or 0.0)
+                return Text(_clock_label(bar, seconds), style="progress.elapsed")
 
         counter = DownloadColumn() if unit == "B" else MofNCompleteColumn()
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            # Descriptions such as "[sft] steps" are text, not rich markup.
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             counter,
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[info]}"),
+            ClockColumn(),
+            TextColumn("{task.fields[info]}", markup=False),
             console=Console(file=stream, highlight=False),
             transient=False,
         )
         self._task = self._progress.add_task(description, total=None, info="")
         self._progress.start()
+        self._closed = False
 
-    def update(self, completed: float, *, total: float | None = None, info: str = "") -> None:
-        super().update(completed, total=total, info=info)
+    def update(
+        self,
+        completed: float,
+        *,
+        total: float | None = None,
+        info: str = "",
+        elapsed: float | None = None,
+    ) -> None:
+        super().update(completed, total=total, info=info, elapsed=elapsed)
         self._progress.update(self._task, completed=completed, total=self.total, info=info)
 
     def write(self, line: str) -> None:
         self._progress.console.print(line, markup=False, highlight=False)
 
     def close(self) -> None:
-        self._progress.stop()
+        if not self._closed:
+            self._closed = True
+            self._progress.stop()
 
 
 def _installed(module: str) -> bool:
@@ -203,6 +306,9 @@ def _clock_text(seconds: float, reference: float) -> str:
     return time.strftime("%H:%M UTC" if same_day else "%Y-%m-%d %H:%M UTC", stamp)
 
 
+_ENDED = {"stage_succeeded": "done", "stage_failed": "failed"}
+
+
 class RunProgress:
     """An ``on_event`` callback that shows a run: messages, and per stage a bar of steps.
 
@@ -211,18 +317,28 @@ class RunProgress:
         enabled: draw bars (default: when ``stream`` is a terminal outside CI);
             without bars, step lines are printed about every tenth of a job.
         style: the bar implementation (see :func:`progress_bar`).
+        virtual_time: the run is on a fake API's virtual clock: the bar's elapsed
+            time is the job's time on that clock and every time says ``virtual``.
     """
 
     def __init__(
-        self, stream: TextIO, *, enabled: bool | None = None, style: str | None = None
+        self,
+        stream: TextIO,
+        *,
+        enabled: bool | None = None,
+        style: str | None = None,
+        virtual_time: bool = False,
     ) -> None:
         self.stream = stream
         self.enabled = progress_wanted(stream) if enabled is None else enabled
         self.style = style
+        self.virtual_time = virtual_time
         self._bars: dict[str, Bar] = {}
         self._status: dict[str, str] = {}
         self._finish: dict[str, int] = {}
         self._first_step: dict[str, tuple[int, int]] = {}
+        self._first_seen: dict[str, float] = {}
+        self._loss: dict[str, str] = {}
 
     def __call__(self, event: Any) -> None:
         stage = event.stage or ""
@@ -230,7 +346,11 @@ class RunProgress:
             self._status[stage] = event.status or ""
             if event.estimated_finish:
                 self._finish[stage] = int(event.estimated_finish)
+        if event.type == "run_succeeded":
+            return  # the command prints the result right after: saying it here repeats it
         job_event = event.job_event
+        if job_event is not None and getattr(job_event, "created_at", None) is not None:
+            self._first_seen.setdefault(stage, float(job_event.created_at))
         step = getattr(job_event, "step", None)
         if job_event is not None and step is not None:
             self._step(stage, job_event, int(step))
@@ -238,11 +358,15 @@ class RunProgress:
         if event.type == "job_event" and job_event is None:
             return
         prefix = f"[{stage}] " if stage else ""
-        self._write(f"  {prefix}{event.message}")
-        if event.type in ("stage_succeeded", "stage_failed"):
+        line = f"  {prefix}{event.message}"
+        if event.type in _ENDED:
             bar = self._bars.pop(stage, None)
             if bar is not None:
-                bar.close()
+                self._end(bar, event)
+                # The bar's final state stays above the stage's last word.
+                print(line, file=self.stream, flush=True)
+                return
+        self._write(line)
 
     def close(self) -> None:
         """Stop every bar still drawn (a run that stopped early)."""
@@ -265,6 +389,21 @@ class RunProgress:
         per_step = (at - first[1]) / (step - first[0])
         return float(at + (total - step) * per_step)
 
+    def _end(self, bar: Bar, event: Any) -> None:
+        """Leave the bar on its final state: ``done`` (at 100 %), or how the job ended."""
+        word = _ENDED[event.type]
+        if event.type == "stage_failed" and event.status:
+            word = str(event.status)
+        completed = bar.completed
+        if event.type == "stage_succeeded" and bar.total:
+            completed = bar.total
+        loss = self._loss.get(event.stage or "")
+        bar.update(completed, info=f"{word}, {loss}" if loss else word)
+        bar.close()
+
+    def _virtual(self, text: str) -> str:
+        return f"{text} (virtual)" if self.virtual_time else text
+
     def _step(self, stage: str, job_event: Any, step: int) -> None:
         total = job_event.total_steps
         eta = self.eta(stage, job_event)
@@ -274,9 +413,10 @@ class RunProgress:
         parts = [status if status and status not in _BEFORE_TRAINING else "running"]
         loss = getattr(job_event, "train_loss", None)
         if loss is not None:
-            parts.append(f"train_loss={loss:.4f}")
+            self._loss[stage] = f"train_loss={loss:.4f}"
+            parts.append(self._loss[stage])
         if eta is not None and step != total:
-            parts.append(f"ETA {_clock_text(eta, job_event.created_at)}")
+            parts.append(self._virtual(f"ETA {_clock_text(eta, job_event.created_at)}"))
         info = ", ".join(parts)
         if self.enabled:
             bar = self._bars.get(stage)
@@ -284,13 +424,18 @@ class RunProgress:
                 bar = self._bars[stage] = progress_bar(
                     f"[{stage}] steps", stream=self.stream, enabled=True, style=self.style
                 )
-            bar.update(step, total=total, info=info)
+                bar.virtual = self.virtual_time
+            # On a virtual clock the bar's own (real) clock says nothing: show the job's time.
+            elapsed = None
+            if self.virtual_time and stage in self._first_seen:
+                elapsed = float(job_event.created_at) - self._first_seen[stage]
+            bar.update(step, total=total, info=info, elapsed=elapsed)
             return
         # About ten lines per job, plus the last step.
         if total and step != total and step % max(1, total // 10):
             return
         shown = f"step {step}/{total}" if total else f"step {step}"
-        print(f"  [{stage}] {shown} ({info})", file=self.stream, flush=True)
+        print(f"  [{stage}] {shown}: {info}", file=self.stream, flush=True)
 
     def _write(self, line: str) -> None:
         bars = list(self._bars.values())

@@ -63,7 +63,7 @@ def test_plan_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     bad.write_text('{"question": "q", "answer": "a"}\n' * 12)
     assert main(["plan", "--model", MODEL, "--sft", str(bad)]) == 1
     assert main(["plan", "--model", MODEL, "--sft", str(tmp_path / "missing.jsonl")]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "--sft: no such file" in capsys.readouterr().err
     assert main(["plan", "--model", MODEL]) == 2
 
 

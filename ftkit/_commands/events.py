@@ -2,7 +2,8 @@
 
 By default the events come from the run's manifest, which keeps the last 200
 messages and the last 20 metrics events of each job as the run saw them: no
-key, no network, and it works for ``--fake`` runs whose fake is gone.
+key, no network, and it works for ``--fake`` runs whose fake is gone. Their
+times are the fake's virtual clock, and the listing says so.
 ``--live`` asks the API instead (the full list, with a client built from the
 environment), for a run driven elsewhere or to see events older than those kept.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import whole_number
+from ._args import stage_name, whole_number
 
 __all__ = ["register"]
 
@@ -46,7 +47,7 @@ def register(subparsers: Any) -> None:
         epilog=_EPILOG,
     )
     parser.add_argument("run", metavar="RUN", help="run id or manifest path")
-    parser.add_argument("--stage", help="only this stage (sft or dpo)")
+    parser.add_argument("--stage", type=stage_name, help="only this stage (sft or dpo)")
     parser.add_argument(
         "--type",
         dest="kind",
@@ -136,6 +137,7 @@ def _run(args: argparse.Namespace) -> int:
         payload = {
             "run_id": manifest.run_id,
             "source": "api" if args.live else "manifest",
+            "clock": "virtual" if manifest.virtual_time else "real",
             "events": out,
         }
         json.dump(payload, sys.stdout, indent=2)
@@ -144,7 +146,16 @@ def _run(args: argparse.Namespace) -> int:
     if not out:
         print(f"run {manifest.run_id}: no events recorded yet")
         return 0
+    if manifest.virtual_time:
+        # A fake's clock starts where it was told to (2026-11-02 by default): not the date today.
+        print(
+            f"run {manifest.run_id} ran on a fake API: its times are that fake's virtual clock",
+            file=sys.stderr,
+        )
+    suffix = " virtual" if manifest.virtual_time else ""
     for event in out:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event.get("created_at") or 0))
-        print(f"{stamp}  {event['stage']:<4} {event.get('level') or '':<5} {event['message']}")
+        print(
+            f"{stamp}{suffix}  {event['stage']:<4} {event.get('level') or '':<5} {event['message']}"
+        )
     return 0

@@ -7,13 +7,14 @@ clock: the whole SFT → DPO pipeline in seconds, with no key and no network.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import epochs, number
+from ._args import check_upload_file, epochs, number
 
 __all__ = ["register"]
 
@@ -131,6 +132,8 @@ def _builder(args: argparse.Namespace, client: Any) -> Any:
 
     if not args.sft and not args.dpo:
         raise UsageError("give --sft FILE and/or --dpo FILE")
+    for flag in ("--sft", "--sft-validation", "--dpo", "--dpo-validation"):
+        check_upload_file(getattr(args, flag[2:].replace("-", "_")), flag)
     ft = FineTune(client).model(args.model)
     if args.sft:
         ft = ft.sft(args.sft, validation=args.sft_validation, epochs=args.epochs)
@@ -159,10 +162,12 @@ def _fake_wiring(ft: Any, fake: Any) -> Any:
     )
 
 
-def _progress(stream: Any, args: argparse.Namespace) -> Any:
+def _progress(stream: Any, args: argparse.Namespace, *, virtual_time: bool = False) -> Any:
     from .._progress import RunProgress
 
-    return RunProgress(stream, enabled=False if args.no_progress else None)
+    return RunProgress(
+        stream, enabled=False if args.no_progress else None, virtual_time=virtual_time
+    )
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -195,7 +200,7 @@ def _run(args: argparse.Namespace) -> int:
                     print(report, file=sys.stderr)
         return 1
     stream = sys.stderr if args.json else sys.stdout
-    progress = _progress(stream, args)
+    progress = _progress(stream, args, virtual_time=fake is not None)
     try:
         result = ft.on_event(progress).run(max_cost_usd=args.max_cost)
     finally:
@@ -238,6 +243,12 @@ def _state_dir(args: argparse.Namespace) -> Path | None:
     return Path(args.state_dir) if args.state_dir else None
 
 
+_INTERRUPTED_HINT = (
+    "  no process is driving this run (it crashed, was killed or stopped); its job, if any, "
+    "keeps its state at the provider: `ftkit resume {run_id}` continues it"
+)
+
+
 def _status(args: argparse.Namespace) -> int:
     from ..pipeline import Run
 
@@ -247,11 +258,22 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _print_status(status: Any, as_json: bool) -> None:
+    """The status as the manifest records it, ``interrupted`` when its driver is gone."""
+    from ..pipeline._manifest import shown_status
+
+    recorded = status.status
+    if recorded in ("created", "running"):
+        from ..pipeline import Manifest
+
+        shown = shown_status(Manifest.load(status.manifest_path), status.manifest_path)
+        status = dataclasses.replace(status, status=shown)
     if as_json:
-        json.dump(status.to_dict(), sys.stdout, indent=2)
+        json.dump({**status.to_dict(), "recorded_status": recorded}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(status)
+        if status.status == "interrupted":
+            print(_INTERRUPTED_HINT.format(run_id=status.run_id), file=sys.stderr)
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -259,6 +281,7 @@ def _resume(args: argparse.Namespace) -> int:
 
     progress = _progress(sys.stderr if args.json else sys.stdout, args)
     run = Run.resume(args.run, state_dir=_state_dir(args), on_event=progress)
+    progress.virtual_time = run.manifest().virtual_time
     try:
         result = run.wait()
     finally:
@@ -276,20 +299,26 @@ def _cancel(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from ..pipeline import Manifest, default_state_dir
+    from ..pipeline._manifest import shown_status
 
     folder = (_state_dir(args) or default_state_dir()) / "runs"
     manifests = []
+    shown: dict[str, str] = {}
     for path in sorted(folder.glob("*.json"), reverse=True):
         try:
-            manifests.append(Manifest.load(path))
+            manifest = Manifest.load(path)
         except UsageError as exc:
             print(f"ftkit: warning: {exc}", file=sys.stderr)
+            continue
+        manifests.append(manifest)
+        shown[manifest.run_id] = shown_status(manifest, path)
     if args.json:
         json.dump(
             [
                 {
                     "run_id": m.run_id,
-                    "status": m.status,
+                    "status": shown[m.run_id],
+                    "recorded_status": m.status,
                     "model": m.model,
                     "stages": [s.name for s in m.stages],
                     "fine_tuned_model": m.stages[-1].fine_tuned_model if m.stages else None,
@@ -307,7 +336,12 @@ def _runs(args: argparse.Namespace) -> int:
         for m in manifests:
             final = m.stages[-1].fine_tuned_model or "-"
             print(
-                f"{m.run_id}  {m.status:<10} {m.model}  "
+                f"{m.run_id}  {shown[m.run_id]:<11} {m.model}  "
                 f"{'+'.join(s.name for s in m.stages)}  {final}"
+            )
+        if "interrupted" in shown.values():
+            print(
+                "interrupted: no process is driving the run; `ftkit resume RUN` continues it",
+                file=sys.stderr,
             )
     return 0

@@ -6,9 +6,18 @@ upload state), and per stage the job id and its last status. It is JSON,
 written atomically (temp file, fsync, rename) with mode 0600, and holds no
 secret: no API key, no Authorization header, no client object.
 
+A manifest is written before the first remote call that creates anything
+(it is the intent record that makes creation exactly-once), so a run refused
+before that point would leave one behind that records nothing:
+:func:`discard_if_unstarted` removes it, and only it — a manifest that names
+an uploaded file, a multi-part upload or a job is never deleted.
+
 A run is driven by one process at a time: :class:`RunLock` takes an
 exclusive, non-blocking lock beside the manifest, and a second driver gets
 :class:`~ftkit.RunConflict` instead of racing the first into duplicate jobs.
+The lock file names its holder (pid, host, start time), so
+:func:`driver_of` tells a run still driven from one whose process died
+(shown as ``interrupted`` by :func:`shown_status`).
 """
 
 from __future__ import annotations
@@ -17,13 +26,16 @@ import contextlib
 import json
 import os
 import secrets
+import socket
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._exceptions import RunConflict, UsageError
+from .._exceptions import DatasetError, RunConflict, TrainingUnavailable, UsageError
 from ..jsonl import atomic_write
 
 __all__ = [
@@ -32,8 +44,11 @@ __all__ = [
     "RunLock",
     "StageState",
     "default_state_dir",
+    "discard_if_unstarted",
+    "driver_of",
     "find_manifest",
     "new_run_id",
+    "shown_status",
 ]
 
 MANIFEST_VERSION = 1
@@ -95,7 +110,10 @@ class Manifest(_Lenient):
     """``openai`` or ``azure``: a run is resumed against the same kind of endpoint."""
     stages: list[StageState]
     status: str = "created"
-    """created → running → succeeded | failed | cancelled."""
+    """created → running → succeeded | failed | cancelled (``interrupted`` is only shown,
+    never stored: see :func:`shown_status`)."""
+    virtual_time: bool = False
+    """The run's client is on a fake API's virtual clock: its job and event times are virtual."""
 
     def save(self, path: Path) -> None:
         """Write atomically with mode 0600 (the manifest names files and jobs of the user)."""
@@ -121,6 +139,20 @@ class Manifest(_Lenient):
             if stage.name == name:
                 return stage
         raise KeyError(name)
+
+    def records_remote(self) -> bool:
+        """Whether the manifest names anything that exists at the provider.
+
+        An uploaded file, a multi-part upload in progress, or a job: a manifest
+        that records one is the only way back to it, so it is never discarded.
+        """
+        for stage in self.stages:
+            if stage.job_id is not None:
+                return True
+            for state in (stage.train, stage.validation):
+                if state is not None and (state.file_id is not None or state.upload):
+                    return True
+        return False
 
     @property
     def current(self) -> StageState | None:
@@ -163,12 +195,125 @@ def find_manifest(run: str | os.PathLike[str], state_dir: Path | None = None) ->
     )
 
 
+_ACTIVE = ("created", "running")
+#: Refusals no resume can fix: a run refused this way before anything remote is discarded.
+_REFUSALS = (UsageError, TrainingUnavailable, DatasetError, RunConflict)
+
+
+@contextlib.contextmanager
+def discard_if_unstarted(manifest_path: Path) -> Iterator[None]:
+    """Remove the manifest of a run just created if it is refused before anything remote.
+
+    For the first drive of a new run (``FineTune.run()`` / ``start()``): no client
+    or key, a retired base model, training refused, files changed. Only a manifest
+    that records nothing remote (:meth:`Manifest.records_remote`) is removed, under
+    the run's lock, so a retry, a resume or a crash sweep never loses a job or an
+    upload. Other failures (network, API errors, Ctrl-C) keep the manifest: the
+    run can be resumed.
+    """
+    try:
+        yield
+    except _REFUSALS:
+        with contextlib.suppress(OSError, RunConflict, UsageError):
+            _discard(manifest_path)
+        raise
+
+
+def _discard(manifest_path: Path) -> None:
+    lock = RunLock(manifest_path)
+    with lock:
+        manifest = Manifest.load(manifest_path)
+        if manifest.status not in _ACTIVE or manifest.records_remote():
+            return
+        manifest_path.unlink()
+    with contextlib.suppress(OSError):
+        lock.path.unlink()
+
+
+def _lock_record() -> str:
+    return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()})
+
+
+def _describe(record: str) -> str:
+    """``pid 123 on host-a since 2026-11-26 10:15 UTC`` from a lock file's text."""
+    try:
+        data = json.loads(record)
+        pid, host, started = int(data["pid"]), str(data["host"]), float(data["started_at"])
+    except (ValueError, KeyError, TypeError):
+        return record  # an older ftkit wrote "pid N"
+    since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+    return f"pid {pid} on {host} since {since}"
+
+
+def _dead_here(record: str) -> bool:
+    """The lock names a process of this host that no longer exists."""
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process there
+        return False
+    try:
+        data = json.loads(record)
+        pid, host = int(data["pid"]), str(data["host"])
+    except (ValueError, KeyError, TypeError):
+        return False
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, under another user
+        return False
+    return False
+
+
+def driver_of(manifest_path: Path) -> str | None:
+    """Who drives the run now (``pid 123 on host since …``), or ``None`` if no live process does.
+
+    The lock file names its last holder; a holder of this host whose process is
+    gone is dead at once, else the OS lock itself is asked (it dies with its
+    process, so a killed driver never looks alive; a recycled pid neither).
+    """
+    path = manifest_path.with_suffix(".lock")
+    try:
+        record = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not record or _dead_here(record):
+        return None  # released (the holder empties it), or its process died
+    try:
+        handle = open(path, "r+", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError:
+        return None
+    try:
+        try:
+            _lock_file(handle)
+        except OSError:
+            return _describe(record)
+        _unlock_file(handle)
+        return None
+    finally:
+        handle.close()
+
+
+def shown_status(manifest: Manifest, manifest_path: Path) -> str:
+    """The run's status as a person needs it: ``interrupted`` when no live process drives it.
+
+    A manifest says ``created`` or ``running`` until its driver records the end;
+    a driver that crashed, was killed or stopped by Ctrl-C never does. The stored
+    status is left as it is (resuming needs it).
+    """
+    if manifest.status in _ACTIVE and driver_of(manifest_path) is None:
+        return "interrupted"
+    return manifest.status
+
+
 class RunLock:
     """An exclusive, non-blocking lock held while a process drives a run.
 
     The lock is the OS's (``fcntl.flock``), so it dies with the process: a run
     whose driver was killed can be resumed at once, while a live driver blocks
-    a second one with :class:`~ftkit.RunConflict`.
+    a second one with :class:`~ftkit.RunConflict`. While held, the lock file
+    names the holder (JSON: ``pid``, ``host``, ``started_at``); it is emptied on
+    release.
     """
 
     def __init__(self, manifest_path: Path) -> None:
@@ -183,7 +328,7 @@ class RunLock:
             _lock_file(handle)
         except OSError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = _describe(handle.read().strip()) or "another process"
             handle.close()
             raise RunConflict(
                 f"run {self.path.stem} is being driven by {holder}; wait for it, or stop it "
@@ -191,7 +336,7 @@ class RunLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        handle.write(_lock_record())
         handle.flush()
         self._handle = handle
         return self
