@@ -124,6 +124,36 @@ def test_metrics_plot_of_rows_without_accuracy_and_of_a_run(tmp_path: Path) -> N
         plot_metrics(result, stages=["dpo"])
 
 
+def test_every_plot_shows_as_a_picture_in_a_notebook(tmp_path: Path) -> None:
+    """IPython renders each figure as a PNG, with no pyplot and the Agg backend.
+
+    A bare ``Figure`` made without ``pyplot`` shows in Jupyter as the text
+    ``<Figure size 700x360 with 1 Axes>``; ftkit's figures carry ``_repr_png_``.
+    """
+    formatters = pytest.importorskip("IPython.core.formatters")
+    import pickle
+
+    from ftkit.evaluation import EvalReport, ModelScore
+    from ftkit.plots import NOTEBOOK_DPI
+
+    report = validate(EXAMPLES / "sarcasm_sft.jsonl", model=MODEL)
+    est = ftkit.estimate(EXAMPLES / "sarcasm_sft.jsonl", model=MODEL)
+    score = ModelScore("base", MODEL, 10, 0.5, 0.3, 0.7, 0, 100, 50, None)
+    evaluation = EvalReport({"base": MODEL}, "exact", [], {"base": score}, [])
+    figures = [report.plot(), est.plot(), plot_metrics(_rows(5)), evaluation.plot()]
+    display = formatters.DisplayFormatter()
+    for fig in figures:
+        data, _ = display.format(fig)
+        assert data["image/png"].startswith(PNG), type(fig)
+        assert data["image/png"] == fig._repr_png_()  # the same bytes each time
+    # The notebook's picture is small: 700x360 inches/100 at NOTEBOOK_DPI.
+    width = int.from_bytes(figures[0]._repr_png_()[16:20], "big")
+    assert width == round(7.0 * NOTEBOOK_DPI)
+    # A figure still pickles and saves like any matplotlib figure.
+    again = pickle.loads(pickle.dumps(figures[0]))
+    _png(again, tmp_path / "again.png")
+
+
 def test_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"pip install 'ftkit\[plots\]'"):

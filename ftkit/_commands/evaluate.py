@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import whole_number
+from ._args import read_json_object, whole_number
 
 __all__ = ["register"]
 
@@ -21,7 +21,7 @@ _EPILOG = """examples:
   ftkit eval test.jsonl --model gpt-4.1-mini-2025-04-14 --model ft:gpt-4.1-mini-2025-04-14:org::abc
   ftkit eval test.jsonl --model base=gpt-4.1-mini-2025-04-14 --model tuned=ft:... \\
              --scorer json-fields --out eval-results
-  ftkit eval test.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \
+  ftkit eval test.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \\
              --scorer json-fields
 """
 
@@ -54,8 +54,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--scorer",
         choices=tuple(SCORERS),
-        default="exact",
-        help="how replies are scored (default exact)",
+        default="auto",
+        help=(
+            "how replies are scored (default auto: tool-calls, json-fields, exact for short "
+            "answers or token-f1 for free text, from the references; the report says which)"
+        ),
     )
     parser.add_argument(
         "--concurrency", type=whole_number(1), default=4, help="requests in flight (default 4)"
@@ -74,8 +77,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--prices",
-        metavar="JSON",
-        help='inference price overrides: {"model": {"input": USD/1M, "output": USD/1M}}',
+        metavar="FILE",
+        help='inference price overrides, a JSON file or inline JSON: {"model": {"input": '
+        'USD/1M, "output": USD/1M}}',
     )
     parser.add_argument("--plot", metavar="PNG", help="save a bar chart of the mean scores")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -105,19 +109,6 @@ def _models(values: list[str]) -> dict[str, str]:
             raise UsageError(f"--model {label!r} is given twice")
         models[label] = model
     return models
-
-
-def _prices(path: str | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read prices from {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: a prices file must hold a JSON object")
-    return data
 
 
 def _printer(stream: Any) -> Any:
@@ -197,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
         retry=retry,
         out=args.out,
         progress=False if args.quiet else _printer(sys.stderr),
-        prices=_prices(args.prices),
+        prices=read_json_object(args.prices, "--prices"),
     )
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2, ensure_ascii=False)

@@ -11,8 +11,7 @@ they arrive, so an interrupted evaluation resumes without asking again::
     report = ftkit.evaluate(
         {"base": "gpt-4.1-mini-2025-04-14", "fine-tuned": result.fine_tuned_model},
         "test.jsonl",
-        scorer="json-fields",
-        out="eval-results",
+        out="eval-results",  # scorer="auto": chosen from the references
     )
     print(report)
 
@@ -38,13 +37,16 @@ if TYPE_CHECKING:
     from ._runner import EvalProgress, ModelsArg, aevaluate, evaluate
     from ._scorers import (
         SCORERS,
+        AutoScorer,
         ExactMatch,
         JsonFields,
         JsonValid,
         Scorer,
+        TokenF1,
         ToolCallData,
         ToolCallMatch,
         Turn,
+        choose_scorer,
         resolve_scorer,
     )
     from ._store import REPLIES_FILE, REPORT_FILE, ReplyStore
@@ -65,13 +67,16 @@ _HOMES = {
     "_runner": ("EvalProgress", "ModelsArg", "aevaluate", "evaluate"),
     "_scorers": (
         "SCORERS",
+        "AutoScorer",
         "ExactMatch",
         "JsonFields",
         "JsonValid",
         "Scorer",
+        "TokenF1",
         "ToolCallData",
         "ToolCallMatch",
         "Turn",
+        "choose_scorer",
         "resolve_scorer",
     ),
     "_store": ("REPLIES_FILE", "REPORT_FILE", "ReplyStore"),
@@ -82,6 +87,7 @@ __all__ = [
     "REPLIES_FILE",
     "REPORT_FILE",
     "SCORERS",
+    "AutoScorer",
     "EvalExample",
     "EvalProgress",
     "EvalReport",
@@ -97,10 +103,12 @@ __all__ = [
     "ReplyStore",
     "Scorer",
     "TestSource",
+    "TokenF1",
     "ToolCallData",
     "ToolCallMatch",
     "Turn",
     "aevaluate",
+    "choose_scorer",
     "evaluate",
     "load_examples",
     "mean_interval",

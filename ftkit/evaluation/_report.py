@@ -226,6 +226,9 @@ class EvalReport:
     results_dir: Path | None = None
     asked: int = field(default=0)
     """API calls that produced a reply in this run (reused replies excluded)."""
+    scorer_note: str | None = None
+    """What ``scorer="auto"`` chose and why, or a warning that the scorer does not fit
+    the references (``exact`` on free text scores about 0 for every model)."""
 
     @property
     def total_cost_usd(self) -> float | None:
@@ -259,6 +262,7 @@ class EvalReport:
         return {
             "models": dict(self.models),
             "scorer": self.scorer,
+            "scorer_note": self.scorer_note,
             "summary": {label: s.to_dict() for label, s in self.scores.items()},
             "pairwise": [p.to_dict() for p in self.pairs],
             "skipped": self.skipped,
@@ -273,6 +277,8 @@ class EvalReport:
             f"evaluation: {len(self.examples)} example(s), scorer {self.scorer}"
             + (f", {self.skipped} skipped" if self.skipped else "")
         ]
+        if self.scorer_note:
+            lines.append(f"  {self.scorer_note}")
         rows = [("model", "mean", "95% CI", "n", "errors", "tokens in/out", "cost")]
         for label, s in self.scores.items():
             name = label if label == s.model else f"{label} ({s.model})"
@@ -302,7 +308,19 @@ class EvalReport:
             lines.append(f"  prices as of {self.prices_as_of}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        # The examples stay out: a notebook saves this text beside the table.
+        means = {
+            label: None if s.mean is None else round(s.mean, 3) for label, s in self.scores.items()
+        }
+        return (
+            f"EvalReport(scorer={self.scorer!r}, examples={len(self.examples)}, "
+            f"models={dict(self.models)!r}, means={means!r})"
+        )
+
     def _repr_html_(self) -> str:
+        from html import escape
+
         from .._html import html_block, html_table
 
         rows = [
@@ -334,6 +352,9 @@ class EvalReport:
         summary = f"{len(self.examples)} examples, scorer {self.scorer}"
         if self.prices_as_of:
             summary += f", prices as of {self.prices_as_of}"
+        if self.scorer_note:
+            # Its own line, as written: the summary would set the scorer's name as code.
+            parts.insert(0, f"<div>{escape(self.scorer_note)}</div>")
         return html_block("ftkit evaluation", summary, *parts)
 
     def plot(self, ax: Any = None) -> Any:
@@ -342,7 +363,7 @@ class EvalReport:
         Args:
             ax: a matplotlib ``Axes`` to draw on; by default a new
                 :class:`matplotlib.figure.Figure` is made (without ``pyplot``, so no
-                global figure state is touched).
+                global figure state is touched) that a notebook shows as a picture.
 
         Returns:
             The ``Figure`` drawn on (``ax.figure`` when ``ax`` is given).
@@ -351,10 +372,9 @@ class EvalReport:
             UsageError: matplotlib is not installed (``pip install 'ftkit[plots]'``).
         """
         if ax is None:
-            from .._optional import require
+            from ..plots import _figure
 
-            figure_module = require("matplotlib.figure", extra="plots", feature="EvalReport.plot()")
-            figure = figure_module.Figure(figsize=(1.6 + 1.4 * len(self.scores), 3.2))
+            figure = _figure("EvalReport.plot()", figsize=(1.6 + 1.4 * len(self.scores), 3.2))
             ax = figure.add_subplot()
         labels = list(self.scores)
         summaries = list(self.scores.values())

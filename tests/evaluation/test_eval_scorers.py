@@ -105,7 +105,7 @@ def test_turns_read_api_messages_and_round_trip() -> None:
 
 
 def test_scorers_resolve_by_name_with_their_target() -> None:
-    assert set(SCORERS) == {"exact", "json", "json-fields", "tool-calls"}
+    assert set(SCORERS) == {"auto", "exact", "json", "json-fields", "tool-calls", "token-f1"}
     assert resolve_scorer("tool-calls").target == "tool_call"
     assert resolve_scorer("json-fields").target == "final"
     with pytest.raises(ftkit.UsageError, match="unknown scorer 'fuzzy'"):
