@@ -12,13 +12,13 @@ import os
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 from ._exceptions import RecordError, UsageError
-from .jsonl import atomic_write, iter_lines, utf8_error
+from .jsonl import atomic_write, iter_lines, sniff, utf8_error
 from .schema import DPORecord, RecordKind, SFTRecord, parse_record
 
-__all__ = ["Dataset", "read_jsonl"]
+__all__ = ["Dataset", "DatasetSplit", "read_jsonl"]
 
 AnyRecord = SFTRecord | DPORecord
 ErrorHandler = Callable[[RecordError], None]
@@ -43,12 +43,25 @@ def read_jsonl(
             receives every error (lenient mode) and the bad line is skipped.
 
     Raises:
-        RecordError: a malformed line (strict mode), naming line and JSON path.
+        RecordError: a malformed line (strict mode), naming line and JSON path. A
+            file that is not JSONL text at all (``utf16_file``, ``binary_file``,
+            ``multiline_json``) is one error before any record, raised or (lenient
+            mode) handed to ``on_error`` once.
         UsageError: the file does not exist or is a directory.
     """
     source = Path(path)
     if not source.is_file():
         raise UsageError(f"no such file: {source}")
+    unreadable = sniff(source)
+    if unreadable is not None:
+        # One error for the whole file, located where it starts (no line can be read).
+        error = RecordError(
+            unreadable.message, line=unreadable.line or 1, code=unreadable.code, source=str(source)
+        )
+        if on_error is None:
+            raise error
+        on_error(error)
+        return
     expected = kind
     for raw in iter_lines(source):
         try:
@@ -66,6 +79,15 @@ def read_jsonl(
         if expected is None:
             expected = record.kind
         yield record
+
+
+class DatasetSplit(NamedTuple):
+    """The two parts of a split: ``.train`` and ``.test``, also unpackable as ``train, test``."""
+
+    train: Dataset
+    """The records to train on."""
+    test: Dataset
+    """The held-out records."""
 
 
 class Dataset(Sequence[AnyRecord]):
@@ -132,8 +154,11 @@ class Dataset(Sequence[AnyRecord]):
 
     def split(
         self, test_size: float | int = 0.1, *, seed: int = 0, shuffle: bool = True
-    ) -> tuple[Dataset, Dataset]:
+    ) -> DatasetSplit:
         """Split into ``(train, test)`` deterministically.
+
+        The result is a :class:`DatasetSplit`: unpack it (``train, test = ...``)
+        or name its parts (``parts.train``, ``parts.test``).
 
         Args:
             test_size: a fraction in (0, 1) of the records, or a count.
@@ -164,7 +189,17 @@ class Dataset(Sequence[AnyRecord]):
         test_set = set(test_idx)
         train = [self._records[i] for i in range(n) if i not in test_set]
         test = [self._records[i] for i in test_idx]
-        return Dataset(train), Dataset(test)
+        return DatasetSplit(Dataset(train), Dataset(test))
+
+    def train_test_split(
+        self, test_size: float | int = 0.1, *, seed: int = 0, shuffle: bool = True
+    ) -> DatasetSplit:
+        """:meth:`split` under the name Hugging Face ``datasets`` users reach for.
+
+        Returns ``DatasetSplit(train, test)`` with ``.train`` and ``.test``; the
+        arguments and the (deterministic) result are :meth:`split`'s.
+        """
+        return self.split(test_size, seed=seed, shuffle=shuffle)
 
     def duplicates(self) -> list[tuple[int, int]]:
         """Exact duplicates as ``(index, index_of_first_occurrence)`` pairs."""

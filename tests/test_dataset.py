@@ -42,6 +42,26 @@ def test_split_by_count_and_without_shuffle() -> None:
     assert len(train) == 7
 
 
+def test_split_parts_are_named_and_unpackable() -> None:
+    ds = Dataset(make(20))
+    parts = ds.split(test_size=0.25, seed=3)
+    assert isinstance(parts, ftkit.dataset.DatasetSplit)
+    train, test = parts
+    assert (parts.train, parts.test) == (train, test)
+    assert parts[0] == train and len(parts.test) == 5
+
+
+def test_train_test_split_is_split_under_the_datasets_name() -> None:
+    ds = Dataset(make(30))
+    parts = ds.train_test_split(test_size=0.2, seed=11)
+    assert parts == ds.split(test_size=0.2, seed=11)
+    assert (len(parts.train), len(parts.test)) == (24, 6)
+    train, test = ds.train_test_split(test_size=4, shuffle=False)
+    assert list(test) == list(ds[26:]) and len(train) == 26
+    with pytest.raises(ftkit.UsageError):
+        ds.train_test_split(test_size=1.0)
+
+
 @pytest.mark.parametrize("size", [0.0, 1.0, 0, 10, -1, True])
 def test_split_refuses_empty_sides(size: float) -> None:
     with pytest.raises(ftkit.UsageError):

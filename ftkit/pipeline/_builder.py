@@ -10,24 +10,43 @@ base configuration can be shared and specialised safely::
 Arguments are checked when given; ``plan()`` needs no network; ``start()``
 and ``run()`` refuse before any upload when the data has errors or the
 estimate is over ``max_cost_usd``.
+
+``sft()``/``dpo()`` take a JSONL path, a :class:`~ftkit.Dataset`, or any
+iterable of records or dicts. In-memory data is read once, when given, and
+written to a content-addressed file (:func:`data_file`), so a builder only
+ever holds paths: it stays an immutable value, a one-shot generator is never
+read twice, and uploads (found again by content hash) and resumes work as
+they do for files.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import json
 import os
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from .._exceptions import DatasetInvalid, RunConflict, UsageError
+from .._virtual_time import client_clock, client_today
+from ..jsonl import atomic_write
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
 from ._clients import provider_of
 from ._config import PipelineConfig, StageConfig, check_metadata, file_digest
-from ._manifest import FileState, Manifest, StageState, find_manifest, new_run_id
+from ._manifest import (
+    FileState,
+    Manifest,
+    StageState,
+    discard_if_unstarted,
+    find_manifest,
+    new_run_id,
+)
 from ._plan import Plan, make_plan
 from ._result import RunResult
 from ._run import AsyncRun, EventCallback, Run, Settings
@@ -36,6 +55,87 @@ __all__ = ["AsyncFineTune", "FineTune"]
 
 _B = TypeVar("_B", bound="_Builder[Any]")
 _R = TypeVar("_R", Run, AsyncRun)
+
+#: What ``sft()``/``dpo()`` accept as training or validation data.
+DataArg = str | os.PathLike[str] | Iterable[Any]
+
+_KIND_OF_METHOD = {"supervised": "sft", "dpo": "dpo"}
+
+
+def data_dir() -> Path:
+    """Where in-memory training data is written.
+
+    ``$FTKIT_DATA_DIR`` if set, else ``ftkit-data-<uid>`` in the system's temporary
+    folder (one per user: the folder is private, mode 0700).
+    """
+    configured = os.environ.get("FTKIT_DATA_DIR")
+    if configured:
+        return Path(configured)
+    owner = f"-{os.getuid()}" if hasattr(os, "getuid") else ""
+    return Path(tempfile.gettempdir()) / f"ftkit-data{owner}"
+
+
+def data_file(role: str, data: DataArg, *, method: str) -> str | os.PathLike[str]:
+    """A path for ``data``: a path as given, in-memory data as a content-addressed JSONL file.
+
+    Records are written with ``to_json()`` and dicts as JSON, one per line in
+    the given order, to ``data_dir()/<sha256 of the bytes>.jsonl`` (mode 0600,
+    atomically): the same data always gives the same path, so a rebuilt
+    builder has the same fingerprint and resumes its run, and the upload is
+    found again by its content hash. Line ``n`` of the file is item ``n - 1``.
+
+    Raises:
+        UsageError: empty data, an item that is neither a record nor a dict, or
+            records of the other method (DPO records given to ``sft()``).
+    """
+    from ..dataset import Dataset
+    from ..schema import DPORecord, SFTRecord
+
+    if isinstance(data, (str, os.PathLike)):
+        return data
+    if isinstance(data, (bytes, bytearray, Mapping)) or not isinstance(data, Iterable):
+        raise UsageError(
+            f"{role} data must be a .jsonl path, a ftkit.Dataset or an iterable of records "
+            f"or dicts, got {type(data).__name__}"
+        )
+    want = _KIND_OF_METHOD[method]
+    lines: list[str] = []
+    for index, item in enumerate(data):  # the one pass over a possibly one-shot iterator
+        if isinstance(item, (SFTRecord, DPORecord)):
+            if item.kind != want:
+                raise UsageError(
+                    f"{role} item {index} is a {item.kind.upper()} record but this is the "
+                    f"{want.upper()} stage; pass it to .{item.kind}() instead"
+                )
+            lines.append(item.to_json())
+        elif isinstance(item, Mapping):
+            try:
+                lines.append(json.dumps(dict(item), ensure_ascii=False, separators=(",", ":")))
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"{role} item {index} is not JSON: {exc}") from None
+        else:
+            raise UsageError(
+                f"{role} item {index} is a {type(item).__name__}, not a record or a dict"
+            )
+    if not lines:
+        what = "dataset" if isinstance(data, Dataset) else "data"
+        raise UsageError(f"the {role} {what} is empty; give it at least one example")
+    payload = "".join(line + "\n" for line in lines)
+    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    target = data_dir() / f"{digest}.jsonl"
+    if not _holds(target, payload):
+        directory = target.parent
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with atomic_write(target, mode=0o600) as handle:
+            handle.write(payload)
+    return target
+
+
+def _holds(path: Path, payload: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == payload
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 class _Builder(Generic[_R]):
@@ -85,23 +185,28 @@ class _Builder(Generic[_R]):
 
     def sft(
         self: _B,
-        train: str | os.PathLike[str],
+        train: DataArg,
         *,
-        validation: str | os.PathLike[str] | None = None,
+        validation: DataArg | None = None,
         epochs: int | str = "auto",
         batch_size: int | str = "auto",
         learning_rate_multiplier: float | str = "auto",
     ) -> _B:
         """Add (or replace) the supervised stage.
 
+        Args:
+            train: a JSONL path, a :class:`~ftkit.Dataset`, or an iterable of
+                :class:`~ftkit.SFTRecord` / dicts (read once, now; see :func:`data_file`).
+            validation: held-out examples, in any of the same forms.
+
         Raises:
-            UsageError: a missing file, or a hyperparameter outside the API's range
-                (epochs 1–50, batch_size 1–256, learning_rate_multiplier > 0).
+            UsageError: a missing file, empty data, or a hyperparameter outside the
+                API's range (epochs 1–50, batch_size 1–256, learning_rate_multiplier > 0).
         """
         stage = StageConfig.build(
             "supervised",
-            train,
-            validation=validation,
+            data_file("training", train, method="supervised"),
+            validation=_optional_data(validation, "supervised"),
             epochs=epochs,
             batch_size=batch_size,
             learning_rate_multiplier=learning_rate_multiplier,
@@ -110,9 +215,9 @@ class _Builder(Generic[_R]):
 
     def dpo(
         self: _B,
-        train: str | os.PathLike[str],
+        train: DataArg,
         *,
-        validation: str | os.PathLike[str] | None = None,
+        validation: DataArg | None = None,
         beta: float | str = "auto",
         epochs: int | str = "auto",
         batch_size: int | str = "auto",
@@ -120,14 +225,19 @@ class _Builder(Generic[_R]):
     ) -> _B:
         """Add (or replace) the DPO stage; after an SFT stage it trains the SFT model.
 
+        Args:
+            train: a JSONL path, a :class:`~ftkit.Dataset`, or an iterable of
+                :class:`~ftkit.DPORecord` / dicts (read once, now; see :func:`data_file`).
+            validation: held-out pairs, in any of the same forms.
+
         Raises:
-            UsageError: a missing file, beta outside (0, 2], or another
+            UsageError: a missing file, empty data, beta outside (0, 2], or another
                 hyperparameter outside the API's range.
         """
         stage = StageConfig.build(
             "dpo",
-            train,
-            validation=validation,
+            data_file("training", train, method="dpo"),
+            validation=_optional_data(validation, "dpo"),
             epochs=epochs,
             batch_size=batch_size,
             learning_rate_multiplier=learning_rate_multiplier,
@@ -211,10 +321,12 @@ class _Builder(Generic[_R]):
         Raises:
             UsageError: the configuration is incomplete.
         """
-        return make_plan(self._config)
+        # On a fake's client the day is the fake's (shutdown dates follow its calendar).
+        return make_plan(self._config, today=client_today(self._client))
 
     def _prepare(self, max_cost_usd: float | None) -> Path:
         plan = self.plan()
+        plan.raise_for_refusal()  # a retired base model: TrainingUnavailable, like the API
         if not plan.ok:
             bad = next(
                 r
@@ -280,6 +392,7 @@ class _Builder(Generic[_R]):
             metadata=dict(config.metadata),
             provider=provider_of(self._client),
             stages=stages,
+            virtual_time=client_clock(self._client) is not None,
         )
         path = self._settings.runs_dir() / f"{run_id}.json"
         manifest.save(path)
@@ -302,6 +415,10 @@ class _Builder(Generic[_R]):
         return path
 
 
+def _optional_data(data: DataArg | None, method: str) -> str | os.PathLike[str] | None:
+    return None if data is None else data_file("validation", data, method=method)
+
+
 class FineTune(_Builder[Run]):
     """Describe a fine-tuning run, then ``plan()``, ``run()`` or ``start()`` it.
 
@@ -319,13 +436,15 @@ class FineTune(_Builder[Run]):
         """
         path = self._prepare(max_cost_usd)
         run = Run(path, self._client, self._settings)
-        run._drive(stop_when_started=True)
+        with discard_if_unstarted(path):
+            run._drive(stop_when_started=True)
         return run
 
     def run(self, *, max_cost_usd: float | None = None) -> RunResult:
         """Train every stage and wait for the end (``start().wait()``)."""
         path = self._prepare(max_cost_usd)
-        return Run(path, self._client, self._settings).wait()
+        with discard_if_unstarted(path):
+            return Run(path, self._client, self._settings).wait()
 
     def resume(self, run: str | os.PathLike[str]) -> Run:
         """A handle on an earlier run of *this* configuration (refused if it differs)."""
@@ -339,13 +458,15 @@ class AsyncFineTune(_Builder[AsyncRun]):
         """See :meth:`FineTune.start`."""
         path = await asyncio.to_thread(self._prepare, max_cost_usd)
         run = AsyncRun(path, self._client, self._settings)
-        await run._drive(stop_when_started=True)
+        with discard_if_unstarted(path):
+            await run._drive(stop_when_started=True)
         return run
 
     async def run(self, *, max_cost_usd: float | None = None) -> RunResult:
         """See :meth:`FineTune.run`."""
         path = await asyncio.to_thread(self._prepare, max_cost_usd)
-        return await AsyncRun(path, self._client, self._settings).wait()
+        with discard_if_unstarted(path):
+            return await AsyncRun(path, self._client, self._settings).wait()
 
     def resume(self, run: str | os.PathLike[str]) -> AsyncRun:
         """See :meth:`FineTune.resume`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,18 +42,77 @@ class StageResult:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # Short on purpose: a REPL shows the outcome, not the result file's rows.
+        return (
+            f"StageResult(name={self.name!r}, status={self.status!r}, job_id={self.job_id!r}, "
+            f"fine_tuned_model={self.fine_tuned_model!r}, metrics=<{self._metrics_text()}>, "
+            f"checkpoints=<{len(self.checkpoints)}>)"
+        )
+
+    def _metrics_text(self) -> str:
+        """The metrics in a few words: ``90 steps, last train_loss 0.1234``."""
+        if not self.metrics:
+            return "no metrics"
+        last_step = _last(self.metrics, "step")
+        steps = int(last_step) if last_step is not None else len(self.metrics)
+        text = f"{steps} step{'' if steps == 1 else 's'}"
+        for key in ("train_loss", "valid_loss"):
+            value = _last(self.metrics, key)
+            if value is not None:
+                text += f", last {key} {value:.4g}"
+        return text
+
 
 @dataclass(frozen=True)
 class RunResult:
-    """A finished run: ``fine_tuned_model`` is the last stage's model."""
+    """A finished run: ``fine_tuned_model`` is the last stage's model.
+
+    Attributes:
+        run_id: the run's id (``ftr-...``), to resume or inspect it.
+        fine_tuned_model: the last stage's model.
+        stages: each stage's :class:`StageResult`, in training order.
+        manifest_path: the run's manifest file.
+        client: the client the run was driven with (set by ``Run.wait()``);
+            :meth:`evaluate` and :meth:`aevaluate` call the models through it.
+            Never shown in ``repr`` and not part of equality.
+    """
 
     run_id: str
     fine_tuned_model: str | None
     stages: list[StageResult]
     manifest_path: Path | None = None
+    client: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        stages = "; ".join(f"{s.name} {s.status}, {s._metrics_text()}" for s in self.stages)
+        return (
+            f"RunResult(run_id={self.run_id!r}, fine_tuned_model={self.fine_tuned_model!r}, "
+            f"stages=<{stages}>)"
+        )
+
+    def with_client(self, client: Any) -> RunResult:
+        """The same result, calling models through ``client`` in :meth:`evaluate`."""
+        return dataclasses.replace(self, client=client)
+
+    def stage(self, name: str) -> StageResult:
+        """The stage called ``name`` (``"sft"`` or ``"dpo"``).
+
+        Raises:
+            UsageError: the run has no such stage (the message names those it has).
+        """
+        for s in self.stages:
+            if s.name == name:
+                return s
+        from .._exceptions import UsageError
+
+        present = ", ".join(repr(s.name) for s in self.stages) or "none"
+        raise UsageError(f"run {self.run_id} has no stage {name!r}; its stages: {present}")
 
     @classmethod
-    def from_manifest(cls, manifest: Manifest, path: Path | None = None) -> RunResult:
+    def from_manifest(
+        cls, manifest: Manifest, path: Path | None = None, *, client: Any = None
+    ) -> RunResult:
         """Build the result from a manifest (the manifest is the source of truth)."""
         stages = [
             StageResult(
@@ -71,7 +131,11 @@ class RunResult:
         ]
         final = stages[-1].fine_tuned_model if stages else None
         return cls(
-            run_id=manifest.run_id, fine_tuned_model=final, stages=stages, manifest_path=path
+            run_id=manifest.run_id,
+            fine_tuned_model=final,
+            stages=stages,
+            manifest_path=path,
+            client=client,
         )
 
     def __str__(self) -> str:
@@ -156,15 +220,42 @@ class RunResult:
 
         Args:
             test_source: held-out examples (a JSONL path, a Dataset, records).
-            client: the openai client to call the models with (None: the environment's).
+            client: the openai client to call the models with; ``None`` uses the
+                run's own client (the one ``FineTune(client)`` or ``Run.resume(...,
+                client)`` drove it with), else the environment's.
             **options: passed to :func:`ftkit.evaluate` (``scorer``, ``concurrency``,
                 ``max_examples``, ``retry``, ``out``, ``progress``, ``prices``...).
 
         Raises:
-            UsageError: the run has no fine-tuned model yet.
+            UsageError: the run has no fine-tuned model yet, or its client is async
+                (``await result.aevaluate(...)``, or pass ``client=``).
         """
-        from .._exceptions import UsageError
         from ..evaluation import evaluate
+
+        models = self._models_to_compare()
+        return evaluate(models, test_source, client=self._client_for(client, False), **options)
+
+    async def aevaluate(
+        self, test_source: Any, *, client: Any = None, **options: Any
+    ) -> EvalReport:
+        """The awaitable twin of :meth:`evaluate`, over an ``openai.AsyncOpenAI`` client.
+
+        ``client=None`` uses the run's client when it is async (an
+        :class:`~ftkit.AsyncFineTune` run), else the environment's.
+
+        Raises:
+            UsageError: as :meth:`evaluate`; or the run's client is synchronous
+                (call :meth:`evaluate`, or pass an async ``client=``).
+        """
+        from ..evaluation import aevaluate
+
+        models = self._models_to_compare()
+        return await aevaluate(
+            models, test_source, client=self._client_for(client, True), **options
+        )
+
+    def _models_to_compare(self) -> dict[str, str]:
+        from .._exceptions import UsageError
 
         trained = [s for s in self.stages if s.fine_tuned_model]
         if not self.fine_tuned_model or not trained or not self.stages[0].base_model:
@@ -174,7 +265,45 @@ class RunResult:
             models["fine-tuned"] = self.fine_tuned_model
         else:
             models.update({s.name: str(s.fine_tuned_model) for s in trained})
-        return evaluate(models, test_source, client=client, **options)
+        return models
+
+    def _client_for(self, given: Any, asynchronous: bool) -> Any:
+        """The client to evaluate with: the one given, else the run's (if it fits), else None."""
+        if given is not None or not _can_chat(self.client):
+            return given  # a run driven through a bare backend evaluates as before
+        from .._exceptions import UsageError
+
+        run_is_async = _is_async_client(self.client)
+        if run_is_async == asynchronous:
+            return self.client
+        if asynchronous:
+            raise UsageError(
+                f"run {self.run_id} was driven with a synchronous client; call "
+                "result.evaluate(...), or pass an async client: "
+                "result.aevaluate(..., client=openai.AsyncOpenAI())"
+            )
+        raise UsageError(
+            f"run {self.run_id} was driven with an async client; use "
+            "await result.aevaluate(...), or pass client=openai.OpenAI()"
+        )
+
+
+def _can_chat(client: Any) -> bool:
+    completions = getattr(getattr(client, "chat", None), "completions", None)
+    return callable(getattr(completions, "create", None))
+
+
+def _is_async_client(client: Any) -> bool:
+    """Whether ``client`` is an async openai client (without importing openai for others)."""
+    import sys
+
+    openai = sys.modules.get("openai")
+    if openai is not None and isinstance(client, openai.AsyncOpenAI):
+        return True
+    import inspect
+
+    chat = getattr(getattr(client, "chat", None), "completions", None)
+    return inspect.iscoroutinefunction(getattr(chat, "create", None))
 
 
 def _last(rows: list[dict[str, Any]], key: str) -> float | None:

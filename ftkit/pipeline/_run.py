@@ -9,6 +9,7 @@ or after Ctrl-C behaves the same.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import APIError, JobFailed, RetryExhausted, RunConflict
+from .._virtual_time import on_client_time
 from ..backend import AsyncBackend, Backend
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
@@ -64,6 +66,19 @@ class Settings:
             callbacks=(on_event,) if on_event else (),
             state_dir=Path(state_dir) if state_dir is not None else None,
         )
+
+    def on_client_time(self, client: Any) -> Settings:
+        """These settings with ``client``'s virtual clock where no sleep or clock was chosen.
+
+        A client of :class:`ftkit.testing.FakeFineTuningAPI` carries its fake's clock, so
+        a run on it polls and backs off on virtual time with no wiring; any other
+        client leaves the settings as they are.
+        """
+        retry = on_client_time(self.retry, client)
+        poll = on_client_time(self.poll, client)
+        if retry is self.retry and poll is self.poll:
+            return self
+        return dataclasses.replace(self, retry=retry, poll=poll)
 
     def runs_dir(self) -> Path:
         from ._manifest import default_state_dir
@@ -212,7 +227,7 @@ class _RunBase:
     def __init__(self, manifest_path: Path, client: Any, settings: Settings) -> None:
         self._path = Path(manifest_path)
         self._client = client
-        self._settings = settings
+        self._settings = settings.on_client_time(client)
         self.id = self.manifest().run_id
 
     @property
@@ -312,7 +327,7 @@ class Run(_RunBase):
         """
         result = self._drive(stop_when_started=False)
         assert result is not None
-        return result
+        return result.with_client(self._client)
 
     def _drive(self, *, stop_when_started: bool) -> RunResult | None:
         with RunLock(self._path):
@@ -379,7 +394,7 @@ class AsyncRun(_RunBase):
         """Drive the run to its end (see :meth:`Run.wait`)."""
         result = await self._drive(stop_when_started=False)
         assert result is not None
-        return result
+        return result.with_client(self._client)
 
     async def _drive(self, *, stop_when_started: bool) -> RunResult | None:
         with RunLock(self._path):
