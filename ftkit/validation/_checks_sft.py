@@ -16,6 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema.formats import json_type_name as _type_name
+from ..tokens._images import (
+    MAX_IMAGE_BYTES,
+    TRAINING_FORMATS,
+    TRAINING_MODES,
+    InvalidImageData,
+    inspect_data_url,
+)
 
 __all__ = [
     "CheckContext",
@@ -58,7 +65,7 @@ MAX_IMAGES = 10
 MAX_FUNCTIONS = 128
 
 _RFT_HINT = (
-    "this looks like a reinforcement fine-tuning (RFT) prompt: it has only system/user turns. "
+    "it looks like a reinforcement fine-tuning (RFT) prompt: it has only system/user turns. "
     "SFT needs the reference reply as an assistant message; RFT files cannot train with SFT or DPO"
 )
 
@@ -131,6 +138,14 @@ def _check_content(content: Any, role: str, path: str, emit: Emit, summary: Mess
             None,
         )
         return -1
+    if not content:
+        emit(
+            "invalid_content",
+            path,
+            "content is an empty list; the API takes a string or at least one part",
+            None,
+        )
+        return 0
     length = 0
     for index, part in enumerate(content):
         where = f"{path}[{index}]"
@@ -172,6 +187,13 @@ def _check_content(content: Any, role: str, path: str, emit: Emit, summary: Mess
                 )
             elif role == "tool":
                 emit("invalid_content", where, "tool results may only hold text parts", None)
+            elif role == "system" or role == "developer":
+                emit(
+                    "image_in_system",
+                    where,
+                    f"images are not allowed in {role} messages, only in user messages",
+                    None,
+                )
             _check_image(part, where, emit)
         else:
             shown = "no type" if kind is None else f"type {kind!r}"
@@ -220,6 +242,8 @@ def _check_image(part: dict[str, Any], where: str, emit: Emit) -> None:
                 "a data URL must be data:image/jpeg, png or webp with ;base64, data",
                 None,
             )
+        else:
+            _check_image_data(url, f"{where}.image_url.url", emit)
     elif not url.startswith("https://") or len(url) <= len("https://"):
         shown = url[:40] + ("..." if len(url) > 40 else "")
         emit(
@@ -234,6 +258,38 @@ def _check_image(part: dict[str, Any], where: str, emit: Emit) -> None:
             "invalid_image_detail",
             f"{where}.image_url.detail",
             f"detail must be low, high or auto, got {_shown(detail)}",
+            None,
+        )
+
+
+def _check_image_data(url: str, where: str, emit: Emit) -> None:
+    """An embedded image against the vision limits; remote https images cannot be read."""
+    try:
+        header = inspect_data_url(url)
+    except InvalidImageData as exc:
+        emit("invalid_image_data", where, str(exc), None)
+        return
+    name = header.format.upper()
+    if header.format not in TRAINING_FORMATS:
+        emit(
+            "invalid_image_data",
+            where,
+            f"the data is a {name} image; vision fine-tuning takes JPEG, PNG or WEBP",
+            "convert the image to PNG or JPEG",
+        )
+    if header.nbytes > MAX_IMAGE_BYTES:
+        emit(
+            "image_too_large",
+            where,
+            f"the image is {header.nbytes / 2**20:.1f} MiB ({header.nbytes:,} bytes, "
+            f"{header.width}x{header.height}); the limit is 10 MB per image",
+            None,
+        )
+    if header.mode is not None and header.mode not in TRAINING_MODES:
+        emit(
+            "image_mode_not_rgb",
+            where,
+            f"the {name} image is in {header.mode} mode; vision fine-tuning takes RGB or RGBA",
             None,
         )
 
@@ -307,7 +363,19 @@ def _check_tool_calls(
 ) -> list[str]:
     """Check an assistant's ``tool_calls``; return the ids it opens."""
     if not isinstance(calls, list):
-        emit("wrong_type", path, f"tool_calls must be an array, got {_type_name(calls)}", None)
+        fix = (
+            "wrap the call in a list: [{...}]"
+            if isinstance(calls, dict)
+            else "write the calls as a JSON array, not a string holding JSON"
+            if isinstance(calls, str)
+            else None
+        )
+        emit(
+            "wrong_type",
+            path,
+            f"tool_calls must be an array of calls, got {_type_name(calls)}",
+            fix,
+        )
         return []
     opened: list[str] = []
     for index, call in enumerate(calls):
@@ -367,6 +435,7 @@ def check_messages(
     *,
     declared: set[str] | None = None,
     check_declared: bool = True,
+    refusal_warning: bool = False,
 ) -> MessageSummary | None:
     """Check a ``messages`` array: every message, and the pairing of tool calls.
 
@@ -377,6 +446,8 @@ def check_messages(
         declared: names of the tools/functions the record declares (for
             ``undeclared_tool``), ``None`` when it declares none.
         check_declared: whether calls must name declared tools.
+        refusal_warning: report ``refusal_not_trained`` on assistant messages with a
+            ``refusal`` (SFT messages; DPO outputs report refusals as their own finding).
 
     Returns:
         What was learned about the conversation, or ``None`` if ``messages``
@@ -393,6 +464,7 @@ def check_messages(
     responses = summary.responses
     seen_ids: set[str] = set()
     pending: dict[str, str] = {}  # open tool-call id -> path of the call
+    unreadable_calls = False  # tool_calls that are not an array: their ids are unknown
     for index, message in enumerate(messages):
         # Fast path for the shape of nearly every message: a known role and non-blank string
         # content, plus a 0/1 weight on an assistant turn. It finds nothing to report, so it
@@ -481,6 +553,8 @@ def check_messages(
                 f"name must be a string, got {_type_name(name)}",
                 None,
             )
+        elif name is not None and not _FUNCTION_NAME.fullmatch(name):
+            emit("invalid_name", f"{where}.name", _name_problem(name), None)
 
         if pending and role != "tool":
             _unanswered(pending, emit, role)
@@ -496,7 +570,7 @@ def check_messages(
                     emit(
                         "invalid_weight",
                         f"{where}.weight",
-                        f"weight must be 0 or 1, got {_shown(weight)}",
+                        _weight_problem(weight),
                         None,
                     )
                 elif weight == 0:
@@ -509,7 +583,10 @@ def check_messages(
                     calls, f"{where}.tool_calls", emit, summary, seen_ids
                 ):
                     pending[call_id] = f"{where}.tool_calls"
-                has_call = isinstance(calls, list) and bool(calls)
+                # tool_calls of the wrong type were meant as calls: no missing_content, and
+                # the tool results that answer them are not "unknown" (one finding, not three).
+                has_call = bool(calls) if isinstance(calls, list) else True
+                unreadable_calls = unreadable_calls or not isinstance(calls, list)
             function_call = message.get("function_call")
             if function_call is not None:
                 emit(
@@ -530,6 +607,14 @@ def check_messages(
                     f"refusal must be a string, got {_type_name(refusal)}",
                     None,
                 )
+            elif refusal is not None and refusal_warning:
+                emit(
+                    "refusal_not_trained",
+                    f"{where}.refusal",
+                    "refusal is not a training target: its text is neither trained nor "
+                    "counted in the tokens",
+                    None,
+                )
         elif role == "tool":
             answer_id = message.get("tool_call_id")
             if answer_id is None:
@@ -548,7 +633,7 @@ def check_messages(
                 )
             elif answer_id in pending:
                 del pending[answer_id]
-            else:
+            elif not unreadable_calls:
                 emit(
                     "unknown_tool_call_id",
                     f"{where}.tool_call_id",
@@ -606,9 +691,17 @@ def check_messages(
                 emit(
                     "empty_content",
                     f"{where}.content",
-                    f"the {role} message is empty"
-                    if not content
-                    else f"the {role} message holds only whitespace",
+                    (
+                        f"the {role} message is empty"
+                        if not content
+                        else f"the {role} message holds only whitespace"
+                    )
+                    + (
+                        ": a trained empty reply teaches the model to answer with nothing "
+                        "(the format allows it)"
+                        if trained_turn
+                        else ""
+                    ),
                     None,
                 )
         if trained_turn and length >= 0 and message.get("content") is not None:
@@ -638,11 +731,35 @@ def check_messages(
     return summary
 
 
+def _name_problem(name: str) -> str:
+    """Why a message ``name`` fails the API's pattern, in plain words."""
+    if not name:
+        return "name is empty; omit it or give 1-64 letters, digits, _ or -"
+    if len(name) > 64:
+        return f"name is {len(name)} characters long; the API takes at most 64"
+    bad = sorted({c for c in name if not _FUNCTION_NAME.fullmatch(c)})
+    shown = ", ".join("a space" if c == " " else repr(c) for c in bad[:5])
+    return (
+        f"name {name[:70]!r} has {shown}; the API takes only letters, digits, _ and - "
+        "(pattern ^[a-zA-Z0-9_-]{1,64}$)"
+    )
+
+
+def _weight_problem(weight: Any) -> str:
+    """The ``invalid_weight`` message; a float such as 1.0 is told what to write instead."""
+    if isinstance(weight, float) and weight in (0, 1):
+        return f"weight must be 0 or 1 written as an integer, not {weight!r}: write {int(weight)}"
+    return f"weight must be 0 or 1, got {_shown(weight)}"
+
+
 def _is_empty(content: Any) -> bool:
-    """No text and no image: an empty string, whitespace, an empty list, empty text parts."""
+    """No text and no image: an empty string, whitespace, empty text parts.
+
+    An empty list is not "empty text" but invalid content (the API wants at least one part).
+    """
     if isinstance(content, str):
         return not content.strip()
-    if isinstance(content, list):
+    if isinstance(content, list) and content:
         return all(
             isinstance(part, dict)
             and part.get("type") == "text"
@@ -821,9 +938,15 @@ def check_sft(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
     """Check one SFT record; return its summary when ``messages`` could be read."""
     unknown = [key for key in record if key not in _SFT_KEYS]
     declared = check_tools(record, "", emit)
-    summary = check_messages(record.get("messages"), "messages", emit, declared=declared)
+    summary = check_messages(
+        record.get("messages"), "messages", emit, declared=declared, refusal_warning=True
+    )
+    # A prompt with keys beside messages (the fields RFT graders read) is an RFT record; a
+    # prompt without them is an SFT example that lacks its reply (the file may still be a set
+    # of RFT prompts: the engine says so when no example of the file has an assistant reply).
     looks_rft = (
-        summary is not None
+        bool(unknown)
+        and summary is not None
         and not summary.assistants
         and set(summary.roles) <= {"system", "developer", "user"}
     )
@@ -844,7 +967,9 @@ def check_sft(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
         emit(
             "no_assistant_message",
             "messages",
-            f"{message}; {_RFT_HINT}" if looks_rft else message,
+            f"{message}; with its extra keys ({', '.join(map(str, unknown[:3]))}) {_RFT_HINT}"
+            if looks_rft
+            else message,
             None,
         )
     elif not summary.trained:

@@ -85,3 +85,12 @@ def test_remote_or_unreadable_images_use_the_documented_assumption() -> None:
     assert image_tokens("data:image/png;base64,!!!notbase64", None) == assumed
     assert image_tokens(_data_url("image/png", b"not an image at all"), "auto") == assumed
     assert image_tokens(None, "auto") == assumed
+
+
+def test_a_jpeg_frame_header_past_the_first_64_kib_still_gives_the_size() -> None:
+    # Large EXIF/ICC segments push the SOF marker far in; the marker walk finds it.
+    big_app = b"\xff\xe2" + struct.pack(">H", 65535) + b"\x00" * 65533
+    payload = b"\xff\xd8" + big_app * 2 + _jpeg(2048, 4096)[2:]
+    url = _data_url("image/jpeg", payload)
+    assert image_size_from_data_url(url) == (2048, 4096)
+    assert image_tokens(url, "high") == 1105

@@ -104,6 +104,9 @@ VALIDATOR_ONLY = {
     "dpo_non_text_output",
     "invalid_dpo_output",
     "invalid_image_url",
+    "invalid_image_data",
+    "image_too_large",
+    "image_in_system",
     "too_many_images",
     "images_not_supported",
 }
