@@ -4,7 +4,8 @@ Everything above this module (the record reader, the validator, the
 analyzer) sees a file as a stream of :class:`RawLine` values, so the rules
 for the awkward parts of real files live in one place:
 
-- a UTF-8 byte-order mark on the first line is dropped;
+- a UTF-8 byte-order mark on the first line is dropped (:func:`sniff_file` says
+  whether there was one, so the validator can warn once per file);
 - ``\\r\\n`` endings are accepted, and a missing final newline is fine;
 - blank (whitespace-only) lines keep their number and are skipped or
   surfaced, at the caller's choice;
@@ -22,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,10 +33,12 @@ __all__ = [
     "BOM",
     "FileProblem",
     "RawLine",
+    "Sniffed",
     "atomic_write",
     "atomic_write_bytes",
     "iter_lines",
     "sniff",
+    "sniff_file",
     "utf8_error",
 ]
 
@@ -146,6 +150,25 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+class Sniffed(NamedTuple):
+    """What the first bytes of a file say about it as a whole."""
+
+    problem: FileProblem | None
+    """Why the file cannot be read as JSONL at all (see :func:`sniff`), or ``None``."""
+    bom: bool
+    """Whether the file starts with a UTF-8 byte-order mark (readable, but a risk elsewhere)."""
+
+
+def sniff_file(path: str | os.PathLike[str]) -> Sniffed:
+    """:func:`sniff`, and whether the file starts with a UTF-8 byte-order mark, in one read."""
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+        truncated = bool(handle.read(1))
+    found = _sniff_head(head, truncated)
+    problem = _with_record_count(path, found) if isinstance(found, _Spread) else found
+    return Sniffed(problem, head.startswith(BOM))
+
+
 def sniff(path: str | os.PathLike[str]) -> FileProblem | None:
     """Recognise, from its first bytes, a file that is not JSONL text at all.
 
@@ -159,11 +182,14 @@ def sniff(path: str | os.PathLike[str]) -> FileProblem | None:
     - ``multiline_json``: the first record is a JSON object or array spread
       over several lines (pretty-printed JSON, or a ``.json`` array).
 
-    Reads at most :data:`SNIFF_BYTES`; costs microseconds on a JSONL file.
+    Reads at most :data:`SNIFF_BYTES`; costs microseconds on a JSONL file (a file of
+    JSON spread over lines, up to :data:`COUNT_MAX_BYTES`, is read whole once more to
+    count its records).
     """
-    with open(path, "rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-        truncated = bool(handle.read(1))
+    return sniff_file(path).problem
+
+
+def _sniff_head(head: bytes, truncated: bool) -> FileProblem | _Spread | None:
     if not head:
         return None
     encoding = _utf16(head)
@@ -222,8 +248,21 @@ def _is_json(text: bytes) -> bool:
     return True
 
 
-def _multiline(text: str, start: int, end: int, truncated: bool) -> FileProblem | None:
-    """A ``multiline_json`` problem if the first record continues past its first line."""
+class _Spread(NamedTuple):
+    """The first record of a file that holds JSON spread over several lines."""
+
+    first: int
+    """The line the record starts on."""
+    last: int | None
+    """The line it ends on; ``None`` when it goes on past the bytes read."""
+    lines_read: int
+    """Lines read by then (the record takes more than this when ``last`` is ``None``)."""
+    array: bool
+    """Whether the file is one JSON array (of records) rather than records one after another."""
+
+
+def _multiline(text: str, start: int, end: int, truncated: bool) -> _Spread | None:
+    """The file's first record, if it continues past its first line."""
     line = text[start:end].rstrip() if end >= 0 else ""
     if not line or line[0] not in "{[":
         return None  # one line longer than the head, or not an object at all
@@ -237,32 +276,85 @@ def _multiline(text: str, start: int, end: int, truncated: bool) -> FileProblem 
     else:
         return None  # a complete value on the first line: JSONL-shaped
     first = text.count("\n", 0, start) + 1
-    what = "a JSON array" if line[0] == "[" else "JSON"
-    fix = "JSONL needs one record per line" + (", not an array" if line[0] == "[" else "")
+    array = line[0] == "["
     try:
         _, stop = json.JSONDecoder().raw_decode(text, start)
     except json.JSONDecodeError as exc:
         # The value is still open where the head ends: it spans more lines than were read.
         if truncated and exc.pos > text.rfind("\n"):
-            lines = text.count("\n", start)
-            return FileProblem(
-                "multiline_json",
-                f"the file is {what} spread over several lines (its first record starts on "
-                f"line {first} and takes more than {lines:,} lines): {fix}",
-                first,
-            )
+            return _Spread(first, None, text.count("\n", start), array)
         return None  # a truncated record, then something else: reported line by line
     except (ValueError, RecursionError):
         return None
     last = first + text.count("\n", start, stop)
-    span = (
-        f"lines {first}-{last}"
-        if line[0] == "["
-        else f"its first record takes lines {first}-{last}"
+    return _Spread(first, last, last - first + 1, array)
+
+
+COUNT_MAX_BYTES = 64 * 1024 * 1024
+"""Files of JSON spread over lines up to this size are read whole to count their records."""
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _skip_space(text: str, position: int) -> int:
+    match = _SPACE.match(text, position)
+    return match.end() if match is not None else position
+
+
+def _count_records(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """``(records, lines)`` of a file of JSON spread over lines, or ``None`` if unknown.
+
+    Records are the file's top-level values, or the items of its one top-level array.
+    ``None`` for a file over :data:`COUNT_MAX_BYTES` or one that is not JSON to the end.
+    """
+    if os.path.getsize(path) > COUNT_MAX_BYTES:
+        return None
+    with open(path, "rb") as handle:
+        text = handle.read().removeprefix(BOM).decode("utf-8", "replace")
+    lines = text.count("\n") + (not text.endswith("\n"))
+    decode = json.JSONDecoder().raw_decode
+    position = _skip_space(text, 0)
+    count = 0
+    try:
+        while position < len(text):
+            value, position = decode(text, position)
+            count += len(value) if isinstance(value, list) else 1
+            position = _skip_space(text, position)
+    except (ValueError, RecursionError):
+        return None
+    return count, lines
+
+
+def _with_record_count(path: str | os.PathLike[str], spread: _Spread) -> FileProblem:
+    """The ``multiline_json`` finding: where the first record is, and how many there are."""
+    counted = _count_records(path)
+    if spread.array:
+        what = "a JSON array"
+        if counted is not None:
+            records, lines = counted
+            what += f" of {records:,} record{'' if records == 1 else 's'}"
+            where = f"lines {spread.first}-{lines}"
+        elif spread.last is not None:
+            where = f"lines {spread.first}-{spread.last}"
+        else:
+            where = f"more than {spread.lines_read:,} lines from line {spread.first}"
+        message = (
+            f"the file is {what} spread over {where}: write one JSON object per line, not an array"
+        )
+        return FileProblem("multiline_json", message, spread.first)
+    if spread.last is not None:
+        where = f"its first record spans lines {spread.first}-{spread.last}"
+    else:
+        where = (
+            f"its first record starts on line {spread.first} and takes more than "
+            f"{spread.lines_read:,} lines"
+        )
+    if counted is not None:
+        records, lines = counted
+        where += f"; it holds {records:,} record{'' if records == 1 else 's'} in {lines:,} lines"
+    message = (
+        f"the file is JSON spread over several lines ({where}): write one JSON object per line"
     )
-    return FileProblem(
-        "multiline_json", f"the file is {what} spread over several lines ({span}): {fix}", first
-    )
+    return FileProblem("multiline_json", message, spread.first)
 
 
 @contextlib.contextmanager

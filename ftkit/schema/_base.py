@@ -47,7 +47,9 @@ class StrictModel(BaseModel):
 
 def _is_branch_marker(item: int | str) -> bool:
     # Pydantic names the branches of a plain union (``str | list[...]``) by their type.
-    return isinstance(item, str) and (item == "str" or item.startswith(("list[", "tagged-union[")))
+    return isinstance(item, str) and (
+        item == "str" or item.startswith(("list[", "tagged-union[", "function-after["))
+    )
 
 
 def render_path(loc: Sequence[int | str]) -> str:
@@ -89,9 +91,10 @@ def first_error(exc: ValidationError) -> tuple[str, str, str]:
     ``content`` (string or parts) failed at the top, say that instead.
     """
     errors = exc.errors(include_url=False)
-    best = max(errors, key=lambda e: len(e["loc"]))
+    # At equal depth, a rule's own message (a value error) says more than a type mismatch.
+    best = max(errors, key=lambda e: (len(e["loc"]), e["type"] == "value_error"))
     loc = best["loc"]
-    if loc and _is_branch_marker(loc[-1]):
+    if loc and _is_branch_marker(loc[-1]) and best["type"] != "value_error":
         path = render_path(loc)
         field = path.rsplit(".", 1)[-1] or "value"
         got = type(best.get("input")).__name__

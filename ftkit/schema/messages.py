@@ -10,9 +10,10 @@ ending on a user turn) belong to the validator, not to these types.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ._base import StrictModel
 
@@ -59,10 +60,33 @@ class ImagePart(StrictModel):
 ContentPart = Annotated[Union[TextPart, ImagePart], Field(discriminator="type")]  # noqa: UP007
 """A content part, discriminated on ``type``."""
 
-Content = Union[str, list[ContentPart]]  # noqa: UP007
+
+def _at_least_one_part(parts: list[Any]) -> list[Any]:
+    if not parts:
+        raise ValueError("content is an empty list; the API takes a string or at least one part")
+    return parts
 
 
-class _ContextMessage(StrictModel):
+Content = Union[str, Annotated[list[ContentPart], AfterValidator(_at_least_one_part)]]  # noqa: UP007
+"""A string, or at least one part (the API's ``minItems: 1``)."""
+
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class _Named(StrictModel):
+    """A message whose optional ``name`` must match the API's ``^[a-zA-Z0-9_-]{1,64}$``."""
+
+    @field_validator("name", check_fields=False)
+    @classmethod
+    def _name_pattern(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _NAME.fullmatch(value):
+            raise ValueError(
+                f"name {value[:70]!r} must be 1-64 letters, digits, _ or - (no spaces or dots)"
+            )
+        return value
+
+
+class _ContextMessage(_Named):
     """A turn the model reads but never learns to write: it may not carry a ``weight``."""
 
     @model_validator(mode="before")
@@ -128,7 +152,7 @@ class ToolCall(StrictModel):
     function: FunctionCall
 
 
-class AssistantMessage(StrictModel):
+class AssistantMessage(_Named):
     """An assistant turn: the text the model learns to produce, or a tool call.
 
     ``content`` may be absent or null only when ``tool_calls`` or the legacy
@@ -150,6 +174,10 @@ class AssistantMessage(StrictModel):
     def _weight_is_zero_or_one(cls, value: Any) -> Any:
         if value is None:
             return value
+        if isinstance(value, float) and value in (0, 1):
+            raise ValueError(
+                f"weight must be 0 or 1 written as an integer, not {value!r}: write {int(value)}"
+            )
         if isinstance(value, bool) or not isinstance(value, int) or value not in (0, 1):
             raise ValueError(f"weight must be 0 or 1, got {value!r}")
         return value
@@ -181,7 +209,7 @@ class ToolMessage(_ContextMessage):
     """The result of a tool call, answering the call with the same id."""
 
     role: Literal["tool"] = "tool"
-    content: Union[str, list[TextPart]]  # noqa: UP007
+    content: Union[str, Annotated[list[TextPart], AfterValidator(_at_least_one_part)]]  # noqa: UP007
     tool_call_id: str
 
 

@@ -8,14 +8,17 @@ The rules (also in ``docs/cost.md``):
   values are all plain strings this is the cookbook's ``num_tokens_from_messages``,
   token for token;
 - ``weight`` is never counted; ``None``, numbers and booleans are not text;
+- an assistant's ``refusal`` is not counted at all: it is not a training target
+  (the validator warns, ``refusal_not_trained``), so it is neither trained nor billed
+  here (``docs/cost.md``);
 - text parts are encoded; image parts follow :mod:`ftkit.tokens._images`;
 - ``tool_calls`` / ``function_call``: each function's name and arguments are
   encoded (arguments that are not a string are serialised first);
 - ``tools`` / ``functions`` definitions use the cookbook's formula with the
   per-family constants (gpt-4o values for every o200k model, gpt-3.5/gpt-4
   values for cl100k models);
-- trained tokens: the text an assistant turn produces (content, refusal, tool
-  calls) when its weight is not 0 (SFT), or both outputs (DPO);
+- trained tokens: the text an assistant turn produces (content, tool calls) when
+  its weight is not 0 (SFT), or both outputs (DPO);
 - billed tokens are capped at the model's per-example limit; the service
   truncates from the end, so the trained tokens past the limit are "lost".
 
@@ -312,6 +315,8 @@ class TokenCounter:
         trained = force_trained or (role == "assistant" and message.get("weight") != 0)
         for key, value in message.items():
             if isinstance(value, str):
+                if key == "refusal":
+                    continue  # not a training target (see the module docstring)
                 n = hot.get(value)
                 if n is None:
                     n = text(value)

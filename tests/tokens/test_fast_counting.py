@@ -163,9 +163,13 @@ def test_counters_use_it_and_agree_with_tiktoken_counters(monkeypatch: pytest.Mo
             {"role": "system", "content": "Be brief. " * 50},
             {"role": "user", "content": "Wie spät ist es in 東京? 😀", "name": "ana"},
             {"role": "assistant", "content": "Il est tard.", "weight": 1},
+            # A refusal sends the message down the general path; it is counted by neither.
+            {"role": "assistant", "content": "Non.", "refusal": "Je refuse. " * 30},
         ]
     }
     fast = TokenCounter("gpt-4.1-mini-2025-04-14").count(record)
+    no_refusal = {"messages": [*record["messages"][:3], {"role": "assistant", "content": "Non."}]}
+    assert TokenCounter("gpt-4.1-mini-2025-04-14").count(no_refusal) == fast
     monkeypatch.setenv(_fast.ENV, "0")
     monkeypatch.setattr(counting, "_lengths", {})
     slow = TokenCounter("gpt-4.1-mini-2025-04-14").count(record)

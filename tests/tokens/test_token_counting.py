@@ -212,6 +212,32 @@ def test_weight_is_never_counted_and_weight_zero_is_not_trained() -> None:
     assert plain.trained == counter.text("Five, obviously.") + counter.text("Four.")
 
 
+@pytest.mark.parametrize("weight", [None, 0, 1])
+def test_a_refusal_is_neither_trained_nor_counted(weight: int | None) -> None:
+    """refusal is not a training target: the general path (a refusal makes the message take
+    it) must give what the short path gives for the same message without one."""
+    counter = TokenCounter("gpt-4o-mini-2024-07-18")
+    reply: dict[str, Any] = {"role": "assistant", "content": "I can't help with that."}
+    if weight is not None:
+        reply["weight"] = weight
+    plain = {"messages": [{"role": "user", "content": "Pick a lock?"}, reply]}
+    refused = {"messages": [plain["messages"][0], {**reply, "refusal": "Sorry, no." * 20}]}
+    assert counter.count(refused) == counter.count(plain)
+    assert counter.count(plain).trained == (0 if weight == 0 else counter.text(reply["content"]))
+    # With nothing but a refusal, the turn trains nothing (and costs only its overhead).
+    only = {"messages": [plain["messages"][0], {"role": "assistant", "refusal": "No."}]}
+    assert counter.count(only).trained == 0
+    assert counter.count(only).total == counter.count(plain).total - counter.text(reply["content"])
+
+
+def test_the_estimate_drops_refusals() -> None:
+    plain = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    refused = {"messages": [plain["messages"][0], {**plain["messages"][1], "refusal": "x" * 500}]}
+    model = "gpt-4o-mini-2024-07-18"
+    with_refusal = ftkit.estimate([refused] * 10, model=model)
+    assert with_refusal.billed_tokens == ftkit.estimate([plain] * 10, model=model).billed_tokens
+
+
 def test_name_costs_one_extra_token() -> None:
     counter = TokenCounter("gpt-4o-mini-2024-07-18")
     named = {

@@ -58,9 +58,9 @@ def test_a_final_tool_call_is_the_target_not_an_unanswered_call() -> None:
         ),
         (sft(user(), assistant("")), {("empty_content", "messages[1].content")}),
         (sft(user(), assistant("  ")), {("empty_content", "messages[1].content")}),
-        (
+        (  # the spec's minItems: 1 (an error), not empty text (a warning)
             sft(user(), {"role": "assistant", "content": []}),
-            {("empty_content", "messages[1].content")},
+            {("invalid_content", "messages[1].content")},
         ),
         (sft(user(), assistant(reasoning="x")), {("unknown_key", "messages[1].reasoning")}),
         (sft(user(), assistant(), extra=1), {("unknown_key", "extra")}),
@@ -91,13 +91,18 @@ def test_structure_rules(record: dict, expected: set[tuple[str, str]]) -> None: 
     assert found(record) == expected
 
 
-def test_no_assistant_message_explains_rft_files() -> None:
+def test_no_assistant_message_says_that_first_and_rft_only_with_rft_keys() -> None:
     from validate_support import check
 
+    # A prompt alone in an SFT file is a missing reply, not an RFT record.
     report = check(sft(user("Which is derived from fibroblasts?")))
     (issue,) = report.by_code("no_assistant_message")
-    assert "reinforcement fine-tuning" in issue.message
+    assert issue.message == "messages has no assistant message, so there is nothing to train"
     assert issue.line == 1 and issue.path == "messages"
+    # With keys beside messages (what RFT graders read) it is named as RFT, after the fact.
+    (issue,) = check(sft(user("Q?"), reference_answer="C")).by_code("no_assistant_message")
+    assert issue.message.startswith("messages has no assistant message")
+    assert "extra keys (reference_answer)" in issue.message and "(RFT)" in issue.message
 
 
 def test_rft_extra_keys_get_an_rft_hint() -> None:
@@ -153,7 +158,7 @@ def test_every_problem_of_a_line_is_reported() -> None:
         ),
         (
             {"role": "assistant", "tool_calls": "x"},
-            {("wrong_type", "messages[1].tool_calls"), ("missing_content", "messages[1].content")},
+            {("wrong_type", "messages[1].tool_calls")},  # one cause, one finding
         ),
     ],
 )
@@ -263,7 +268,10 @@ def _image(url: str = "https://example.com/a.png", **extra: object) -> dict:  # 
     ("content", "expected"),
     [
         ([_image()], set()),
-        ([_image("data:image/png;base64,iVBORw0KGgo=")], set()),
+        (  # a PNG signature and nothing else: no IHDR, no size (tests/validation/test_images.py)
+            [_image("data:image/png;base64,iVBORw0KGgo=")],
+            {("invalid_image_data", "messages[0].content[0].image_url.url")},
+        ),
         (
             [_image("http://example.com/a.png")],
             {("invalid_image_url", "messages[0].content[0].image_url.url")},

@@ -42,6 +42,7 @@ def test_line_numbers_count_blank_lines_bom_and_crlf(tmp_path: Path) -> None:
     report = validate(path)
     assert [(i.line, i.code) for i in report.issues if i.line] == [
         (3, "wrong_type"),  # errors first
+        (1, "utf8_bom"),  # accepted, with one warning for the file
         (2, "blank_line"),
         (4, "duplicate_example"),
     ]

@@ -52,8 +52,8 @@ def test_a_pretty_printed_file_is_one_finding(tmp_path: Path) -> None:
     path = _write(tmp_path / "pretty.jsonl", text)
     message = _only(path, "multiline_json")
     assert message == (
-        "the file is JSON spread over several lines (its first record takes lines 1-12): "
-        "JSONL needs one record per line"
+        "the file is JSON spread over several lines (its first record spans lines 1-12; it "
+        "holds 30 records in 360 lines): write one JSON object per line"
     )
     report = validate(path)
     assert report.issues[0].line == 1
@@ -62,10 +62,13 @@ def test_a_pretty_printed_file_is_one_finding(tmp_path: Path) -> None:
 
 def test_a_json_array_file_is_one_finding(tmp_path: Path) -> None:
     path = _write(tmp_path / "data.json", json.dumps(_records(30), indent=2))
-    assert _only(path, "multiline_json").endswith("one record per line, not an array")
-    # An array larger than what sniff reads is recognised too.
+    assert _only(path, "multiline_json") == (
+        "the file is a JSON array of 30 records spread over lines 1-362: write one JSON "
+        "object per line, not an array"
+    )
+    # An array larger than what sniff reads is recognised (and counted) too.
     big = _write(tmp_path / "big.json", json.dumps(_records(5000), indent=2))
-    assert "takes more than" in _only(big, "multiline_json")
+    assert "a JSON array of 5,000 records" in _only(big, "multiline_json")
 
 
 @pytest.mark.parametrize(
@@ -142,7 +145,7 @@ def test_a_pretty_printed_record_further_down_is_one_finding(tmp_path: Path) -> 
     (finding,) = report.by_code("multiline_json")
     assert finding.line == 21
     assert finding.message == (
-        "a JSON record starts here and is spread over 12 lines: JSONL needs one record per line"
+        "a JSON record spans lines 21-32 (12 lines): write one JSON object per line"
     )
     assert report.examples == 40 and report.lines == 52
 
@@ -155,7 +158,7 @@ def test_a_record_closed_on_an_indented_line_ends_where_the_next_one_starts(
     text = _jsonl(_records(11)) + spread + _jsonl(_records(11, "R"))
     report = validate(_write(tmp_path / "t.jsonl", text))
     assert [(i.line, i.code) for i in report.errors] == [(12, "multiline_json")]
-    assert "spread over 4 lines" in report.errors[0].message
+    assert "spans lines 12-15 (4 lines)" in report.errors[0].message
     assert report.examples == 22
 
 
