@@ -2,6 +2,7 @@
 """Speed and memory of ftkit's analysis pass against the cookbook's naive approach.
 
     python benchmarks/analyze.py [--mb 50] [--kinds mixed,sft,weighted,dpo] [--big-mb 1000]
+                                 [--near-duplicates 0.8|off]
 
 Workloads are generated with ``benchmarks/make_dataset.py`` (beside this script;
 another generator can be given with ``--make-dataset``).
@@ -50,7 +51,11 @@ def _child_ftkit(path: str, model: str, checks: bool) -> dict[str, Any]:
     from ftkit.cost import CostEstimate
     from ftkit.validation._engine import scan
 
-    result = scan(path, model=model, checks=checks)
+    near = os.environ.get("FTKIT_BENCH_NEAR_DUPLICATES", "default")
+    options: dict[str, Any] = {}
+    if checks and near != "default":
+        options["near_duplicates"] = None if near == "off" else float(near)
+    result = scan(path, model=model, checks=checks, **options)
     assert result.tokens is not None
     estimate = CostEstimate.from_stats(result.tokens, model=model, method="supervised")
     return {
@@ -258,6 +263,13 @@ def main() -> int:
     )
     parser.add_argument("--model", default=MODEL)
     parser.add_argument(
+        "--near-duplicates",
+        default="default",
+        metavar="T|off",
+        help="near-duplicate search of the validate pass: a threshold such as 0.8, or off "
+        "(default: the validator's default)",
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         default=None,
@@ -268,6 +280,8 @@ def main() -> int:
     if args.child:
         _run_child(*args.child)
         return 0
+    # The passes run in children: the option travels in their environment.
+    os.environ["FTKIT_BENCH_NEAR_DUPLICATES"] = args.near_duplicates
     if not args.make_dataset.is_file():
         raise SystemExit(f"make_dataset.py not found at {args.make_dataset}; use --make-dataset")
     global _pycache
@@ -278,7 +292,10 @@ def main() -> int:
 def _compare(args: argparse.Namespace) -> int:
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="ftkit-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"cpus: {os.cpu_count()}  model: {args.model}  workloads in {folder}")
+    print(
+        f"cpus: {os.cpu_count()}  model: {args.model}  near-duplicates: {args.near_duplicates}"
+        f"  workloads in {folder}"
+    )
     header = (
         f"{'workload':<18}{'pass':<20}{'MB/s':>8}{'seconds':>9}{'CPU s':>8}{'PSS MB':>8}"
         f"{'RSS/proc':>9}{'tokens':>13}{'vs naive':>10}"

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_metrics", "plot_token_lengths"]
+__all__ = ["plot_labels", "plot_metrics", "plot_token_lengths"]
 
 _LIMIT_COLOUR = "#b00020"
 # A limit this many times beyond the longest example is written, not drawn: drawing it
@@ -147,6 +147,70 @@ def plot_token_lengths(
     ax.set_xlabel("tokens per example")
     ax.set_ylabel("examples")
     ax.set_title(label or "tokens per example")
+    return fig
+
+
+def plot_labels(source: Any, *, title: str | None = None) -> Figure:
+    """Bar chart of the label distribution of classification-like data, most frequent first.
+
+    Args:
+        source: a :class:`~ftkit.ValidationReport` whose final answers are labels
+            (``report.stats["labels"]``, see ``label_imbalance`` in docs/validation.md),
+            or a mapping of label to count.
+        title: the plot's title (default: what was plotted).
+
+    Returns:
+        The figure; shares above 80 % and below 1 % (the ``label_imbalance``
+        thresholds) are drawn in the warning colour.
+
+    Raises:
+        UsageError: the report's answers are not labels, or the mapping is empty.
+        MissingExtra: matplotlib is not installed.
+    """
+    from .validation import ValidationReport
+
+    if isinstance(source, ValidationReport):
+        labels = source.stats.get("labels")
+        if not labels:
+            raise UsageError(
+                "this report has no label distribution: its final answers do not look like "
+                "classification labels (see label_imbalance in docs/validation.md)"
+            )
+        counts: Mapping[str, int] = labels["counts"]
+        total = int(labels["examples"])
+        label = title or f"labels of {source.source or 'dataset'}"
+    elif isinstance(source, Mapping) and source:
+        counts = {str(k): int(v) for k, v in source.items()}
+        total = sum(counts.values())
+        label = title or "labels"
+    else:
+        raise UsageError(
+            "plot_labels() takes a ValidationReport or a non-empty mapping of label to count, "
+            f"got {type(source).__name__}"
+        )
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    names = [text if len(text) <= 24 else text[:21] + "..." for text, _ in ranked]
+    values = [count for _, count in ranked]
+    colours = [
+        _LIMIT_COLOUR if total and not 0.01 <= count / total <= 0.8 else "#4c72b0"
+        for count in values
+    ]
+    fig = _figure("ftkit.plots.plot_labels", figsize=(7.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    positions = list(range(len(values)))
+    ax.bar(positions, values, color=colours, edgecolor="white")
+    ax.set_xticks(positions, names, rotation=30 if len(names) > 4 else 0, ha="right")
+    for position, count in zip(positions, values, strict=True):
+        share = 100 * count / total if total else 0.0
+        ax.annotate(
+            f"{share:.0f}%" if share >= 1 else f"{share:.1f}%",
+            (position, count),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_ylabel("examples")
+    ax.set_title(label)
     return fig
 
 

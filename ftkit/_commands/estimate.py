@@ -84,6 +84,7 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ..cost.estimate import estimate
+    from ..cost.stats import skip_reasons_text
 
     check_data_file(args.file)
     prices = read_training_prices(args.prices)
@@ -115,10 +116,12 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(result)
+    why = skip_reasons_text(result.skipped, result.skipped_reasons)
+    why = f" ({why})" if why else ""
     if not result.examples:
         # Nothing countable at all is a problem with the file, not a $0 run.
         what = (
-            f"its {result.skipped:,} line(s) are not valid records and were not counted"
+            f"its {result.skipped:,} line(s) are not valid records and were not counted{why}"
             if result.skipped
             else "it holds no record (it is empty or blank)"
         )
@@ -128,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     if result.skipped:
         print(
             f"ftkit: warning: {result.skipped:,} line(s) were not counted because they are not "
-            f"valid records; run 'ftkit validate {args.file}' to see why",
+            f"valid records{why}; run 'ftkit validate {args.file}' to see each one",
             file=sys.stderr,
         )
     return 0

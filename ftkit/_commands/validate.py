@@ -25,6 +25,10 @@ _EPILOG = """examples:
   ftkit validate prefs.jsonl --method dpo --json | jq '.reports[0].counts'
   cat train.jsonl | ftkit validate - --model gpt-4.1-mini-2025-04-14
 
+--system-prompt FILE holds the system prompt your application sends at inference
+(one final line break is ignored; an empty file: it sends none): examples trained
+without it or with another are reported (system_prompt_mismatch).
+
 On a terminal a progress bar shows bytes and examples read (never in CI or a pipe;
 --no-progress turns it off). Exit status: 0 no errors, 1 errors found, 2 usage error.
 """
@@ -68,6 +72,21 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         default=None,
         help="a validation file for the (single) training file: checked too, with overlap",
+    )
+    parser.add_argument(
+        "--system-prompt",
+        metavar="FILE",
+        default=None,
+        help="a file holding the system prompt used at inference: examples trained without "
+        "it or with another are reported (an empty file: inference sends none)",
+    )
+    parser.add_argument(
+        "--near-duplicates",
+        type=_near_duplicates,
+        default="auto",
+        metavar="T|off",
+        help="report examples whose estimated text similarity is at least T, from 0.5 to 1; "
+        "off skips the search (default: 0.8 for files up to 32 MiB, none for larger ones)",
     )
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     parser.add_argument(
@@ -133,6 +152,7 @@ def _run(args: argparse.Namespace) -> int:
         check_data_file(name)
     if args.validation is not None:
         check_data_file(args.validation, "--validation")
+    prompt = _system_prompt(args.system_prompt)
 
     from .._progress import progress_wanted
 
@@ -156,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
                 max_per_code=args.max_per_code,
                 workers=args.workers,
                 progress=progress,
+                inference_system_prompt=prompt,
+                near_duplicates=args.near_duplicates,
             )
         finally:
             if progress is not None:
@@ -171,6 +193,47 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print("\n\n".join(str(report) for report in reports))
     return 0 if ok else 1
+
+
+def _near_duplicates(value: str) -> float | bool | str:
+    """``--near-duplicates``: a threshold from 0.5 to 1, ``off``, or ``auto``."""
+    if value.strip().lower() in ("off", "no", "none", "false"):
+        return False
+    if value == "auto":  # the default: 0.8 up to 32 MiB
+        return "auto"
+    try:
+        threshold = float(value)
+    except ValueError:
+        threshold = -1.0
+    if not 0.5 <= threshold <= 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a similarity from 0.5 to 1 (e.g. 0.8) or off, got {value!r}"
+        )
+    return threshold
+
+
+def _system_prompt(value: str | None) -> str | None:
+    """The text of ``--system-prompt FILE``, without the line break editors end a file with.
+
+    Raises:
+        UsageError: the file cannot be read, or is not UTF-8 text.
+    """
+    if value is None:
+        return None
+    try:
+        text = Path(value).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"--system-prompt: no such file: {value}") from None
+    except IsADirectoryError:
+        raise UsageError(f"--system-prompt: {value} is a directory, not a text file") from None
+    except OSError as exc:
+        raise UsageError(f"--system-prompt: cannot read {value}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--system-prompt: {value} is not UTF-8 text") from None
+    for ending in ("\r\n", "\n"):
+        if text.endswith(ending):
+            return text[: -len(ending)]
+    return text
 
 
 def _name(report: Any, label: str | None) -> None:

@@ -3,8 +3,9 @@
 The pass is the validator's (:func:`ftkit.validation._engine.scan`): it parses
 each line, keeps the structurally valid examples and counts them with a
 :class:`~ftkit.tokens.TokenCounter`, in parallel byte-range chunks for large
-files. The estimate skips the dataset-quality checks; invalid lines are not
-counted and are reported as ``skipped``.
+files. The estimate skips the dataset-quality checks; lines that are not valid
+records of the file's method are not counted and are reported as ``skipped``,
+with their reasons in ``skipped_reasons``.
 """
 
 from __future__ import annotations
@@ -82,14 +83,8 @@ def estimate(
         minimum_examples=False,
     )
     stats = result.tokens if result.tokens is not None else TokenStats()
-    counted = stats.examples
-    skipped = max(0, result.lines - result.blank_lines - counted)
-    if skipped:
-        logger.info(
-            "%s: %d line(s) are not valid records and were not counted",
-            result.source or "source",
-            skipped,
-        )
+    if stats.skipped:
+        logger.info("%s: %s", result.source or "source", stats.skipped_text())
     kind = result.kind or "sft"
     if method in ("reinforcement", "rft"):
         raise UsageError("reinforcement fine-tuning is billed per hour; it has no token estimate")
@@ -99,7 +94,6 @@ def estimate(
         epochs=epochs,
         prices=table,
         method=_PRICING_METHOD[kind],
-        skipped=skipped,
     )
     if counting == model:
         return found

@@ -25,9 +25,25 @@ from .prices import PricesArg, load_prices
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["CostEstimate", "HistogramBin", "TokenStats", "TokenSummary"]
+__all__ = ["SKIP_REASONS", "CostEstimate", "HistogramBin", "TokenStats", "TokenSummary"]
 
 HISTOGRAM_BINS = 10
+
+SKIP_REASONS: Mapping[str, str] = {
+    "invalid_json": "not a JSON object",
+    "multiline_json": "part of a record spread over several lines",
+    "unreadable_file": "in a file that is not UTF-8 text",
+    "unknown_format": "not an SFT or DPO record",
+    "other_kind": "a record of the other method",
+    "invalid_record": "a record with errors",
+    "other": "not a countable record",
+}
+"""Why a non-blank line was not counted: the keys of :attr:`TokenStats.skipped`, in order.
+
+``invalid_json`` covers the validator's ``invalid_json``, ``invalid_utf8``,
+``line_too_complex`` and ``not_an_object`` lines; ``unreadable_file`` a UTF-16 or
+binary file; ``invalid_record`` a record with at least one error finding."""
+_NOT_JSON_CODES = ("invalid_json", "invalid_utf8", "line_too_complex", "not_an_object")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +67,7 @@ class TokenStats:
         "billed_tokens",
         "examples",
         "over_limit",
+        "skipped",
         "total_tokens",
         "trained_lost",
         "trained_tokens",
@@ -64,11 +81,14 @@ class TokenStats:
         self.billed_tokens = 0
         self.over_limit = 0
         self.trained_lost = 0
+        self.skipped: dict[str, int] = {}
+        """Non-blank lines not counted, by reason (a key of :data:`SKIP_REASONS`)."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self.skipped = {}  # absent from states pickled before it existed
         for name, value in state.items():
             setattr(self, name, value)
 
@@ -116,7 +136,48 @@ class TokenStats:
         lengths = self._lengths
         for length, count in other._lengths.items():
             lengths[length] = lengths.get(length, 0) + count
+        for reason, count in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
         return self
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Account for ``count`` lines that were not counted, for ``reason``."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    @property
+    def skipped_total(self) -> int:
+        """Non-blank lines that were not counted, for any reason."""
+        return sum(self.skipped.values())
+
+    def explain_skipped(self, lines: int, counts: Mapping[str, int]) -> None:
+        """Attribute every non-blank line that was not counted to a reason.
+
+        The pass records the records it refused (``invalid_record``, ``other_kind``);
+        the lines that never became a record are told apart by the validator's
+        finding counts, each reported once per line. The rest are lines of records
+        spread over several lines (or of a file that is not text at all).
+
+        Args:
+            lines: the non-blank lines (or items) of the source.
+            counts: the pass's finding counts, by code.
+        """
+        skipped = dict(self.skipped)
+        not_json = sum(counts.get(code, 0) for code in _NOT_JSON_CODES)
+        if not_json:
+            skipped["invalid_json"] = not_json
+        if counts.get("unknown_format"):
+            skipped["unknown_format"] = counts["unknown_format"]
+        rest = lines - self.examples - sum(skipped.values())
+        if rest > 0:
+            if "utf16_file" in counts or "binary_file" in counts:
+                skipped["unreadable_file"] = rest
+            else:
+                skipped["multiline_json" if "multiline_json" in counts else "other"] = rest
+        self.skipped = {reason: skipped[reason] for reason in SKIP_REASONS if skipped.get(reason)}
+
+    def skipped_text(self) -> str:
+        """``"12 lines not counted (not a JSON object: 5, ...)"``, or ``""`` when none were."""
+        return skipped_text(self.skipped)
 
     @property
     def min(self) -> int:
@@ -258,7 +319,9 @@ class CostEstimate:
     stats: TokenSummary = field(default_factory=lambda: TokenSummary(0, 0, 0.0, 0.0, 0.0, 0.0))
     """Distribution of tokens per example."""
     skipped: int = 0
-    """Lines not counted because they are not valid records (see ``ftkit.validate``)."""
+    """Non-blank lines not counted because they are not valid records (see ``ftkit.validate``)."""
+    skipped_reasons: Mapping[str, int] = field(default_factory=dict)
+    """``skipped`` by reason, a key of :data:`SKIP_REASONS` (``{"invalid_json": 5, ...}``)."""
 
     @classmethod
     def from_stats(
@@ -269,7 +332,7 @@ class CostEstimate:
         epochs: EpochsArg = None,
         prices: PricesArg = None,
         method: str = "supervised",
-        skipped: int = 0,
+        skipped: int | None = None,
     ) -> CostEstimate:
         """Price accumulated token stats for ``model``.
 
@@ -279,7 +342,8 @@ class CostEstimate:
             epochs: ``None``/``"auto"`` for the default rule, or an explicit count (1-50).
             prices: a :class:`PriceTable`, ``{model: USD per 1M}`` overrides, or a JSON file.
             method: ``supervised``, ``dpo`` (same price) or ``reinforcement`` (not per token).
-            skipped: lines of the source that were not counted (invalid records).
+            skipped: lines of the source that were not counted (invalid records);
+                ``None`` takes them, with their reasons, from ``stats.skipped``.
 
         Raises:
             UsageError: invalid epochs or prices.
@@ -308,12 +372,14 @@ class CostEstimate:
             cost_usd=cost,
             cost_reason=found.reason,
             stats=stats.summary(),
-            skipped=skipped,
+            skipped=stats.skipped_total if skipped is None else skipped,
+            skipped_reasons=dict(stats.skipped) if skipped is None else {},
         )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (the histogram as ``[low, high, count]`` lists)."""
         data = asdict(self)
+        data["skipped_reasons"] = dict(self.skipped_reasons)
         data["stats"]["histogram"] = [[b.low, b.high, b.count] for b in self.stats.histogram]
         return data
 
@@ -350,7 +416,17 @@ class CostEstimate:
             ("cost", cost),
         ]
         if self.skipped:
-            facts.append(("invalid lines not counted", self.skipped))
+            facts.append(
+                (
+                    "lines not counted",
+                    f"{self.skipped:,}"
+                    + (
+                        f" ({why})"
+                        if (why := skip_reasons_text(self.skipped, self.skipped_reasons))
+                        else ""
+                    ),
+                )
+            )
         summary = "unknown" if self.cost_usd is None else f"${self.cost_usd:,.2f}"
         return html_block("ftkit estimate", summary, html_table(("", ""), facts))
 
@@ -384,7 +460,7 @@ def _render(est: CostEstimate) -> list[str]:
         f"model           {est.model}"
         + (f" (base {est.base_model})" if est.base_model != est.model else ""),
         f"examples        {est.examples:,}"
-        + (f" ({est.skipped:,} invalid lines not counted)" if est.skipped else ""),
+        + (f" ({skipped_text(est.skipped_reasons, est.skipped)})" if est.skipped else ""),
         f"tokens          {est.total_tokens:,} total, {est.trained_tokens:,} trained",
         f"per example     min {s.min:,}  p5 {s.p5:,.0f}  p50 {s.p50:,.0f}  "
         f"p95 {s.p95:,.0f}  max {s.max:,}  mean {s.mean:,.1f}",
@@ -407,6 +483,28 @@ def _render(est: CostEstimate) -> list[str]:
     else:
         lines.append(f"cost            unknown: {est.cost_reason}")
     return lines
+
+
+def skipped_text(reasons: Mapping[str, int], total: int | None = None) -> str:
+    """``"12 lines not counted (not a JSON object: 5, a record with errors: 7)"``.
+
+    ``""`` when nothing was skipped; ``total`` (when the reasons are unknown) alone
+    gives ``"12 lines not counted"``.
+    """
+    count = sum(reasons.values()) if total is None else total
+    if not count:
+        return ""
+    why = skip_reasons_text(count, reasons)
+    return f"{count:,} line{'' if count == 1 else 's'} not counted" + (f" ({why})" if why else "")
+
+
+def skip_reasons_text(total: int, reasons: Mapping[str, int]) -> str:
+    """``"not a JSON object: 5, a record with errors: 7"``; ``""`` unless they sum to ``total``."""
+    if sum(reasons.values()) != total:
+        return ""  # given without its reasons (or with stale ones): say only how many
+    return ", ".join(
+        f"{SKIP_REASONS.get(reason, reason)}: {count:,}" for reason, count in reasons.items()
+    )
 
 
 def estimate_from_mapping(data: Mapping[str, Any]) -> CostEstimate:

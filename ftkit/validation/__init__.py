@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import UsageError
 from ._engine import DEFAULT_MAX_PER_CODE, MIN_EXAMPLES, ScanResult, scan
 from ._issues import CODES, CodeInfo, Issue, Severity
+from ._near_duplicates import find_overlap, top_pairs
 from ._report import ValidationReport
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def validate(
     workers: int | None = None,
     progress: Callable[[int, int], object] | None = None,
     today: datetime.date | None = None,
+    inference_system_prompt: str | None = None,
+    near_duplicates: float | bool | str | None = "auto",
 ) -> ValidationReport:
     """Validate a training file (and optionally its validation file) in one pass each.
 
@@ -75,6 +78,15 @@ def validate(
             file is read (the training file, then the validation file).
         today: the date the model's shutdown date is compared with (UTC today
             by default); a model retired by then is a ``model_retired`` error.
+        inference_system_prompt: the system prompt your application sends at
+            inference (``""`` if it sends none): examples trained without it or with
+            another are reported (``system_prompt_mismatch``), in both files.
+        near_duplicates: the estimated similarity (0.5 to 1) at which two examples
+            are reported as ``near_duplicate`` (and a validation example near a
+            training one as ``train_validation_near_overlap``); ``True`` is 0.8;
+            ``"auto"`` (the default) is 0.8 for in-memory data and files up to
+            32 MiB and no search for larger files (the search adds about a third
+            to the pass); ``None`` or ``False`` skips it.
 
     Returns:
         The report; ``report.ok`` is false when any error was found.
@@ -83,7 +95,17 @@ def validate(
         UsageError: a missing file, an unknown method, or invalid arguments.
     """
     result, cost, checked = _check(
-        source, model, method, validation, epochs, max_per_code, workers, progress, today
+        source,
+        model,
+        method,
+        validation,
+        epochs,
+        max_per_code,
+        workers,
+        progress,
+        today,
+        inference_system_prompt,
+        near_duplicates,
     )
     return ValidationReport(result, cost=cost, validation=checked, max_per_code=max_per_code)
 
@@ -98,6 +120,8 @@ def validate_files(
     max_per_code: int = DEFAULT_MAX_PER_CODE,
     workers: int | None = None,
     today: datetime.date | None = None,
+    inference_system_prompt: str | None = None,
+    near_duplicates: float | bool | str | None = "auto",
 ) -> tuple[ValidationReport, ValidationReport | None]:
     """:func:`validate`, with the two files' reports apart: ``(training, validation)``.
 
@@ -106,7 +130,17 @@ def validate_files(
     ``ok`` covers its own file only. ``FineTune.plan()`` reports stages this way.
     """
     result, cost, checked = _check(
-        source, model, method, validation, epochs, max_per_code, workers, None, today
+        source,
+        model,
+        method,
+        validation,
+        epochs,
+        max_per_code,
+        workers,
+        None,
+        today,
+        inference_system_prompt,
+        near_duplicates,
     )
     return ValidationReport(result, cost=cost, max_per_code=max_per_code), checked
 
@@ -121,6 +155,8 @@ def scan_file(
     workers: int | None = None,
     progress: Callable[[int, int], object] | None = None,
     today: datetime.date | None = None,
+    inference_system_prompt: str | None = None,
+    near_duplicates: float | bool | str | None = "auto",
 ) -> ScanResult:
     """Scan one file with the rules of its role in a fine-tuning job.
 
@@ -138,6 +174,9 @@ def scan_file(
         workers: processes for large files; ``None`` decides.
         progress: called with (bytes read, examples seen) while the file is read.
         today: the date a shutdown date is compared with (UTC today by default).
+        inference_system_prompt: the system prompt sent at inference (``""``: none).
+        near_duplicates: the similarity threshold of ``near_duplicate`` (``True``:
+            0.8; ``"auto"``: 0.8 up to 32 MiB; ``None``/``False``: no search).
 
     Raises:
         UsageError: a missing file, an unknown method, or invalid arguments.
@@ -154,6 +193,8 @@ def scan_file(
         model_findings=not validation_file,
         progress=progress,
         today=today,
+        inference_system_prompt=inference_system_prompt,
+        near_duplicates=near_duplicates,
     )
 
 
@@ -167,6 +208,8 @@ def _check(
     workers: int | None,
     progress: Callable[[int, int], object] | None,
     today: datetime.date | None,
+    inference_system_prompt: str | None = None,
+    near_duplicates: float | bool | str | None = "auto",
 ) -> tuple[ScanResult, CostEstimate | None, ValidationReport | None]:
     options: dict[str, Any] = {
         "model": model,
@@ -174,6 +217,8 @@ def _check(
         "max_per_code": max_per_code,
         "progress": progress,
         "today": today,
+        "inference_system_prompt": inference_system_prompt,
+        "near_duplicates": near_duplicates,
     }
     result = scan_file(source, method=method, **options)
     checked: ValidationReport | None = None
@@ -187,31 +232,56 @@ def _check(
 def _overlap(train: ScanResult, val: ScanResult, max_per_code: int) -> None:
     if train.quality is None or val.quality is None:
         return
-    code = "train_validation_overlap"
-    info = CODES[code]
-    kept = 0
+    exact: set[int] = set()
     for line, train_line in train.quality.overlap(val.quality):
-        val.counts[code] = val.counts.get(code, 0) + 1
-        if kept < max_per_code:
-            where = (
-                f"line {train_line} of {train.source}"
-                if train.source
-                else f"item {train_line} of the training data"
+        exact.add(line)
+        _add_overlap(train, val, max_per_code, "train_validation_overlap", line, train_line)
+    near_train, near_val = train.quality.near, val.quality.near
+    stats = val.stats.get("near_duplicates")
+    threshold = stats.get("threshold") if isinstance(stats, dict) else None
+    if threshold is not None and near_train is not None and near_val is not None:
+        pairs = find_overlap(near_train, near_val, threshold, exact)
+        for line, train_line, score in pairs:
+            _add_overlap(
+                train,
+                val,
+                max_per_code,
+                "train_validation_near_overlap",
+                line,
+                train_line,
+                f" (estimated similarity {score:.2f})",
             )
-            val.issues.append(
-                Issue(
-                    code,
-                    info.severity,
-                    line,
-                    "",
-                    f"this validation example is also {where}",
-                    info.hint,
-                    val.source,
-                )
-            )
-            kept += 1
+        assert isinstance(stats, dict)
+        stats["training_pairs"] = len(pairs)
+        stats["training_top"] = top_pairs(pairs)
     val.counts = dict(sorted(val.counts.items()))
     val.issues.sort(key=lambda i: (i.line is not None, i.line or 0))
+
+
+def _add_overlap(
+    train: ScanResult,
+    val: ScanResult,
+    max_per_code: int,
+    code: str,
+    line: int,
+    train_line: int,
+    detail: str = "",
+) -> None:
+    val.counts[code] = val.counts.get(code, 0) + 1
+    if val.counts[code] > max_per_code:  # only this function reports these codes
+        return
+    where = (
+        f"line {train_line} of {train.source}"
+        if train.source
+        else f"item {train_line} of the training data"
+    )
+    message = (
+        f"this validation example nearly repeats {where}{detail}"
+        if code == "train_validation_near_overlap"
+        else f"this validation example is also {where}"
+    )
+    info = CODES[code]
+    val.issues.append(Issue(code, info.severity, line, "", message, info.hint, val.source))
 
 
 def _cost(result: ScanResult, model: str | None, epochs: int | str | None) -> Any:

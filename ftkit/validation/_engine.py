@@ -36,12 +36,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import FtkitError, UsageError
-from ..jsonl import iter_lines, sniff, utf8_error
+from ..jsonl import iter_lines, sniff_file, utf8_error
 from ..schema.formats import describe_foreign, detect_kind
 from ._checks_dpo import check_dpo
 from ._checks_sft import CheckContext, MessageSummary, check_sft
 from ._issues import CODES, Issue, Severity, issue_order
 from ._models import lookup_model
+from ._near_duplicates import AUTO_MAX_BYTES as AUTO_NEAR_MAX_BYTES
+from ._near_duplicates import DEFAULT_THRESHOLD as DEFAULT_NEAR_THRESHOLD
+from ._near_duplicates import MIN_THRESHOLD as MIN_NEAR_THRESHOLD
+from ._near_duplicates import NearDuplicateIndex
+from ._near_duplicates import find_pairs as find_near_pairs
+from ._near_duplicates import summary as near_summary
 from ._quality import (
     NO_SYSTEM,
     QualityStats,
@@ -98,6 +104,17 @@ _ALIGN_MAX_BYTES = 1024 * 1024
 _FILE_CODES = frozenset({"utf16_file", "binary_file", "multiline_json"})
 """Codes :func:`~ftkit.jsonl.sniff` reports for a whole file."""
 
+_RFT_FILE = (
+    "no example of the file has one, so it looks like a file of reinforcement fine-tuning "
+    "(RFT) prompts: SFT needs the reference reply as an assistant message, and RFT files "
+    "cannot train with SFT or DPO"
+)
+_BOM_MESSAGE = (
+    "the file starts with a UTF-8 byte-order mark (EF BB BF); ftkit reads past it, but "
+    "whether every provider does is not documented, and tools that read lines as plain "
+    "UTF-8 fail on it (Python's json.loads on the first line; files joined with cat, "
+    "where the mark lands mid-file)"
+)
 _ERROR_CODES = frozenset(code for code, info in CODES.items() if info.severity is Severity.ERROR)
 _METHODS: dict[str, Kind] = {"sft": "sft", "supervised": "sft", "dpo": "dpo"}
 _WHITESPACE = b" \t\r\n\f\v"
@@ -155,6 +172,9 @@ class _Options:
     checks: bool
     max_per_code: int
     vision: bool | None
+    inference_system_prompt: str | None = None
+    near_duplicates: float | None = None
+    """The similarity threshold of near-duplicate search (``None``: no search)."""
 
 
 class _Pass:
@@ -175,6 +195,8 @@ class _Pass:
         self.lines = 0
         self.blank = 0
         self.quality: QualityStats | None = QualityStats() if options.checks else None
+        if self.quality is not None and options.near_duplicates is not None:
+            self.quality.near = NearDuplicateIndex()
         self.tokens: TokenStats | None = None
         if counter is not None:
             from ..cost import TokenStats
@@ -242,6 +264,11 @@ class _Pass:
             obj = _decode(text)
         except json.JSONDecodeError as exc:
             message = f"invalid JSON at column {exc.colno}: {exc.msg}"
+            if text.startswith("\ufeff"):
+                message = (
+                    "the line starts with a byte-order mark (U+FEFF), as when files saved "
+                    "with one are joined: remove it"
+                )
             if may_open and text[:1] in ("{", "[") and exc.pos >= len(text.rstrip()):
                 # A value opened in column 0 goes on past the line's end: maybe a record
                 # spread over several lines (an indented one is a fragment of something).
@@ -330,9 +357,10 @@ class _Pass:
             opened.start,
             "multiline_json",
             "",
-            # No line number in the message: a worker's are relative to its chunk.
-            f"a JSON {'record' if isinstance(value, dict) else 'value'} starts here and "
-            f"is spread over {opened.taken:,} lines: JSONL needs one record per line",
+            # A worker's line numbers are chunk-relative: shift() moves the span in the text.
+            f"a JSON {'record' if isinstance(value, dict) else 'value'} spans lines "
+            f"{opened.start}-{opened.start + opened.taken - 1} ({opened.taken:,} lines): "
+            "write one JSON object per line",
         )
         return "record"
 
@@ -402,12 +430,23 @@ class _Pass:
             quality.add_example(number, data.strip(_WHITESPACE))
             if summary is not None:
                 self._add_summary(quality, number, summary)
-        if self.counter is not None and self._errors == errors:
+                if kind == "sft":
+                    quality.add_final_answer(number, obj["messages"])
+                near = quality.near
+                if near is not None and self._errors == errors:
+                    near.add(number, obj, kind)
+        if (
+            self.counter is not None
+            and self._errors == errors
+            and kind == (self.options.method or kind)
+        ):
             waiting = self._waiting
             waiting.append((number, obj))
             self._waiting_bytes += len(data)
             if len(waiting) >= _COUNT_BATCH or self._waiting_bytes >= _COUNT_BATCH_BYTES:
                 self.flush()
+        elif self.tokens is not None:
+            self.tokens.skip("invalid_record" if self._errors != errors else "other_kind")
 
     def flush(self) -> None:
         """Count the tokens of the examples that wait for it (call at the end of a stream).
@@ -490,6 +529,12 @@ class _Pass:
                 (line + offset if line is not None else None, path, message, hint)
                 for line, path, message, hint in bucket
             ]
+        spread = self.samples.get("multiline_json")
+        if spread:
+            self.samples["multiline_json"] = [
+                (line, path, _shift_span(message, offset), hint)
+                for line, path, message, hint in spread
+            ]
         for kind, lines in self.kind_lines.items():
             self.kind_lines[kind] = [line + offset for line in lines]
         self.kind_first = {kind: line + offset for kind, line in self.kind_first.items()}
@@ -517,6 +562,16 @@ class _Pass:
             self.quality.merge(other.quality)
         if self.tokens is not None and other.tokens is not None:
             self.tokens.merge(other.tokens)
+
+
+_SPAN = re.compile(r"spans lines (\d+)-(\d+)")
+
+
+def _shift_span(message: str, offset: int) -> str:
+    """A ``multiline_json`` message with its chunk-relative line span made absolute."""
+    return _SPAN.sub(
+        lambda m: f"spans lines {int(m[1]) + offset}-{int(m[2]) + offset}", message, count=1
+    )
 
 
 def _json_kind(value: Any) -> str:
@@ -586,6 +641,8 @@ def scan(
     model_findings: bool = True,
     progress: Callable[[int, int], object] | None = None,
     today: datetime.date | None = None,
+    inference_system_prompt: str | None = None,
+    near_duplicates: float | bool | str | None = "auto",
 ) -> ScanResult:
     """Read a source once: structural checks, token counts and (optionally) quality checks.
 
@@ -606,10 +663,16 @@ def scan(
         progress: called now and then with (bytes read, examples seen) of a file.
         today: the date a shutdown date is compared with (UTC today by default):
             a model retired by then is an error (``model_retired``).
+        inference_system_prompt: the system prompt used at inference (``""``: none);
+            examples trained with another are ``system_prompt_mismatch``.
+        near_duplicates: the similarity (0.5 to 1) at which two examples are
+            ``near_duplicate``; ``True`` for the default (0.8); ``"auto"``: 0.8 for
+            in-memory items and files up to 32 MiB, no search for larger files;
+            ``None``/``False``: no search. Needs ``checks``.
 
     Raises:
-        UsageError: a missing file, an unknown method, a bad ``workers`` or
-            ``max_per_code`` value.
+        UsageError: a missing file, an unknown method, a bad ``workers``,
+            ``max_per_code`` or ``near_duplicates`` value.
     """
     kind = _method(method)
     if isinstance(max_per_code, bool) or not isinstance(max_per_code, int) or max_per_code < 0:
@@ -630,7 +693,21 @@ def scan(
         counter = _make_counter(model, model_issues)
         if model_findings:
             file_issues += model_issues
-    options = _Options(model, kind, checks, max_per_code, vision)
+    if inference_system_prompt is not None and not isinstance(inference_system_prompt, str):
+        raise UsageError(
+            "inference_system_prompt must be a string, "
+            f"got {type(inference_system_prompt).__name__}"
+        )
+    near, near_skipped = _near_option(near_duplicates, source)
+    options = _Options(
+        model,
+        kind,
+        checks,
+        max_per_code,
+        vision,
+        inference_system_prompt,
+        near_duplicates=near if checks else None,
+    )
 
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -638,7 +715,8 @@ def scan(
             raise UsageError(f"no such file: {path}")
         size = path.stat().st_size
         count = _workers(workers, size)
-        problem = sniff(path)
+        sniffed = sniff_file(path)
+        problem = sniffed.problem
         if problem is not None:
             # UTF-16, binary data, pretty-printed JSON: one finding, no line is checked.
             count = 1
@@ -654,6 +732,9 @@ def scan(
                 if progress is not None and not raw.number % _PROGRESS_LINES:
                     progress(raw.offset + len(raw.data), sum(result.kind_counts.values()))
             result.end()
+        if sniffed.bom and problem is None:
+            # Read as UTF-8 (iter_lines drops it), but a risk outside ftkit: warned once.
+            result.emit_at(1, "utf8_bom", "", _BOM_MESSAGE)
         if progress is not None:
             progress(size, sum(result.kind_counts.values()))
         name: str | None = str(source)
@@ -667,9 +748,15 @@ def scan(
         for number, item in enumerate(source, 1):
             result.feed_item(number, item)
         result.end()
-    return _finish(
+    scanned = _finish(
         result, name, size, count, options, file_issues, minimum_examples, model_findings
     )
+    if near_skipped and checks:
+        scanned.stats["near_duplicates"] = {
+            "threshold": None,
+            "skipped": f"the file is over {AUTO_NEAR_MAX_BYTES // 2**20} MiB",
+        }
+    return scanned
 
 
 def _count_lines(path: Path) -> int:
@@ -928,6 +1015,12 @@ def _finish(
         firsts = result.kind_first
         kind = "sft" if firsts.get("sft", sys.maxsize) < firsts.get("dpo", sys.maxsize) else "dpo"
     examples = counts[kind] if kind is not None else 0
+    if kind == "sft" and examples > 1 and result.counts.get("no_assistant_message") == examples:
+        # Not one example has a reply: a file of prompts (RFT's shape), not missing replies.
+        result.samples["no_assistant_message"] = [
+            (line, path, message if "(RFT)" in message else f"{message}; {_RFT_FILE}", hint)
+            for line, path, message, hint in result.samples["no_assistant_message"]
+        ]
 
     if kind is not None:
         other: Kind = "dpo" if kind == "sft" else "sft"
@@ -991,10 +1084,18 @@ def _finish(
     stats: dict[str, Any] = {}
     quality = result.quality
     if quality is not None:
-        _duplicates(result, quality)
-        _system_prompts(result, quality)
+        exact = _duplicates(result, quality)
+        near = _near_duplicates(result, quality, options.near_duplicates, exact)
+        if options.inference_system_prompt is None:  # else system_prompt_mismatch says it
+            _system_prompts(result, quality)
         _long_responses(result, quality)
-        stats = quality.summary()
+        for at, code, path, message in quality.findings(options.inference_system_prompt):
+            emit(at, code, path, message)
+        stats = quality.summary(options.inference_system_prompt)
+        if near is not None:
+            stats["near_duplicates"] = near
+    if result.tokens is not None:
+        result.tokens.explain_skipped(result.lines - result.blank, result.counts)
 
     issues = [
         Issue(code, CODES[code].severity, line, path, message, hint or CODES[code].hint, name)
@@ -1020,9 +1121,59 @@ def _finish(
     )
 
 
-def _duplicates(result: _Pass, quality: QualityStats) -> None:
+def _duplicates(result: _Pass, quality: QualityStats) -> set[int]:
+    """Report exact repeats; returns their lines (near-duplicate search leaves them out)."""
+    lines: set[int] = set()
     for line, first in quality.duplicates():
         result.emit_at(line, "duplicate_example", "", f"this example repeats line {first}")
+        lines.add(line)
+    return lines
+
+
+def _near_option(value: object, source: object) -> tuple[float | None, bool]:
+    """The threshold of a ``near_duplicates`` argument, and whether ``"auto"`` turned it off."""
+    if value == "auto":
+        if isinstance(source, (str, os.PathLike)):
+            try:
+                if os.path.getsize(source) > AUTO_NEAR_MAX_BYTES:
+                    return None, True
+            except OSError:
+                pass  # scan() reports the missing file
+        return DEFAULT_NEAR_THRESHOLD, False
+    return near_threshold(value), False
+
+
+def near_threshold(value: object) -> float | None:
+    """A ``near_duplicates`` argument as a threshold: ``None``/``False`` off, ``True`` default."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return DEFAULT_NEAR_THRESHOLD
+    if not isinstance(value, (int, float)) or not MIN_NEAR_THRESHOLD <= value <= 1:
+        raise UsageError(
+            f"near_duplicates must be a similarity from {MIN_NEAR_THRESHOLD} to 1 "
+            f"(e.g. {DEFAULT_NEAR_THRESHOLD}), True, 'auto', or None/False for no search; "
+            f"got {value!r}"
+        )
+    return float(value)
+
+
+def _near_duplicates(
+    result: _Pass, quality: QualityStats, threshold: float | None, exact: set[int]
+) -> dict[str, Any] | None:
+    """Report near-duplicate pairs; returns the report's ``stats["near_duplicates"]``."""
+    index = quality.near
+    if index is None or threshold is None:
+        return None
+    pairs = find_near_pairs(index, threshold, exact)
+    for line, other, score in pairs:
+        result.emit_at(
+            line,
+            "near_duplicate",
+            "",
+            f"this example nearly repeats line {other} (estimated similarity {score:.2f})",
+        )
+    return near_summary(index, threshold, pairs)
 
 
 def _system_prompts(result: _Pass, quality: QualityStats) -> None:

@@ -114,6 +114,13 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "re-save the file as UTF-8 (not UTF-16, Latin-1 or Windows-1252)",
     ),
     (
+        "utf8_bom",
+        _W,
+        "the file starts with a UTF-8 byte-order mark (BOM)",
+        "save the file as UTF-8 without a BOM (in Python, encoding='utf-8', not 'utf-8-sig'): "
+        "ftkit reads it, but other tools and providers may not",
+    ),
+    (
         "utf16_file",
         _E,
         "the file is UTF-16 (or UTF-32) text, not UTF-8",
@@ -216,6 +223,12 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "remove the key or rename it to the documented name",
     ),
     (
+        "invalid_name",
+        _E,
+        "a message name has characters the API rejects",
+        "use 1-64 letters, digits, _ or - (no spaces, dots or @), e.g. Dr_Smith",
+    ),
+    (
         "empty_messages",
         _E,
         "messages is an empty list",
@@ -280,6 +293,13 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         _E,
         "weight on a message that is not an assistant message",
         "remove weight: only assistant messages are trained",
+    ),
+    (
+        "refusal_not_trained",
+        _W,
+        "an SFT assistant message has a refusal, which is not a training target",
+        "to teach the model to refuse, write the refusal as the message's content; "
+        "the refusal field is not trained and not counted",
     ),
     (
         "ends_on_non_assistant",
@@ -404,6 +424,31 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "use an https:// URL or data:image/jpeg|png|webp;base64,...",
     ),
     (
+        "image_in_system",
+        _E,
+        "an image in a system or developer message",
+        "move the image to a user message; system and developer messages take text only",
+    ),
+    (
+        "invalid_image_data",
+        _E,
+        "a data URL does not hold a readable JPEG, PNG or WEBP image",
+        "re-encode the image file with base64 (no truncation) and name its real type, "
+        "e.g. data:image/png;base64,...",
+    ),
+    (
+        "image_too_large",
+        _E,
+        "an embedded image is over 10 MB",
+        "shrink or recompress the image below 10 MB (it rarely needs more than 2048 px)",
+    ),
+    (
+        "image_mode_not_rgb",
+        _W,
+        "an embedded image is not RGB or RGBA",
+        "convert the image to RGB or RGBA, e.g. PIL's image.convert('RGB')",
+    ),
+    (
         "invalid_image_detail",
         _E,
         "image detail is not low, high or auto",
@@ -506,6 +551,18 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "remove it from one of the files; overlap makes validation loss optimistic",
     ),
     (
+        "near_duplicate",
+        _W,
+        "an example is nearly the same text as an earlier one",
+        "remove or rewrite near-copies; they overweight one example, like exact duplicates",
+    ),
+    (
+        "train_validation_near_overlap",
+        _W,
+        "a validation example is nearly the same text as a training example",
+        "remove it from one of the files; near-copies make validation loss optimistic",
+    ),
+    (
         "system_prompt_varies",
         _W,
         "a system prompt differs from the one most examples use",
@@ -522,6 +579,26 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         _I,
         "an assistant response far longer than the others",
         "check that the long response is intended; it dominates training tokens",
+    ),
+    (
+        "label_imbalance",
+        _W,
+        "one label dominates the final answers, or a label is rare",
+        "add examples of the rare labels or down-sample the dominant one; a label with "
+        "very few examples may be a typo",
+    ),
+    (
+        "inconsistent_json_answers",
+        _W,
+        "JSON answers do not share one shape",
+        "give every JSON answer the same keys and value types (use null for a missing "
+        "value), and make sure each one parses",
+    ),
+    (
+        "system_prompt_mismatch",
+        _W,
+        "the training system prompt differs from the one used at inference",
+        "train with the exact system prompt your application sends (or none, if it sends none)",
     ),
 )
 

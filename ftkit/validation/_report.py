@@ -35,8 +35,13 @@ class ValidationReport:
             warnings, then infos; within a severity, whole-file findings first, then
             by line, then by code.
         counts: every finding counted per code, kept or not.
-        stats: distributions: roles, messages per example, assistant response lengths.
-        tokens: token stats of the valid examples, when a model was given.
+        stats: distributions: roles, messages per example, assistant response lengths;
+            and, where the data has them, ``labels`` (classification-like answers),
+            ``json_answers`` (the shapes of JSON answers) and ``inference_system_prompt``
+            (examples matching the prompt used at inference, when one was given).
+        tokens: token stats of the valid examples, when a model was given; lines left
+            out are in ``tokens.skipped``, by reason.
+        notes: what the report did not check, and why (e.g. no model was given).
         cost: the training cost estimate, when a model with a known price was given.
         validation: the report of the validation file, when one was given.
         max_per_code: how many findings per code are kept.
@@ -66,6 +71,16 @@ class ValidationReport:
         self.validation = validation
         self.max_per_code = max_per_code
         self._severity = {issue.code: issue.severity for issue in self.issues}
+        self._nested = False
+        if validation is not None:
+            validation._nested = True  # its training report says the notes once
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What was not checked, and why: one line each, never one per example."""
+        if self.model is None:
+            return (_NO_MODEL,)
+        return ()
 
     # -- verdict
     @property
@@ -161,6 +176,7 @@ class ValidationReport:
             "issues": [issue.to_dict() for issue in self.issues],
             "stats": _plain(self.stats),
             "tokens": _tokens_dict(self.tokens),
+            "notes": list(self.notes),
             "cost": self.cost.to_dict() if self.cost is not None else None,
             "validation": self.validation.to_dict() if self.validation is not None else None,
         }
@@ -200,13 +216,20 @@ class ValidationReport:
                 f"  assistant response chars: min {responses['min']:,}, p10 {responses['p10']:,}, "
                 f"median {responses['p50']:,}, p90 {responses['p90']:,}, max {responses['max']:,}"
             )
+        out += _quality_lines(stats)
+        out += _near_duplicate_lines(stats)
         if self.tokens is not None and self.tokens.examples:
             t = self.tokens
             out.append(
                 f"  tokens: {t.total_tokens:,} total, {t.trained_tokens:,} trained, "
                 f"{t.billed_tokens:,} billed per epoch; per example min {t.min:,}, "
                 f"median {t.p50:,.0f}, max {t.max:,}"
+                + (f"; {t.skipped_text()}" if t.skipped else "")
             )
+        elif self.tokens is not None and self.tokens.skipped:
+            out.append(f"  tokens: none counted; {self.tokens.skipped_text()}")
+        if not self._nested:
+            out += [f"  note: {note}" for note in self.notes]
         if self.cost is not None:
             if self.cost.cost_usd is not None:
                 out.append(
@@ -244,6 +267,10 @@ class ValidationReport:
                 ("tokens per example (median / max)", f"{t.p50:,.0f} / {t.max:,}"),
                 ("over the limit", t.over_limit),
             ]
+        if self.tokens is not None and self.tokens.skipped:
+            facts.append(("tokens", self.tokens.skipped_text()))
+        if not self._nested:
+            facts += [("note", note) for note in self.notes]
         if self.cost is not None:
             cost = self.cost.cost_usd
             facts.append(
@@ -275,6 +302,8 @@ class ValidationReport:
         hidden = [(code, self.omitted(code)) for code in sorted(self.counts) if self.omitted(code)]
         if hidden:
             parts.append(html_table(("code", "more findings not shown"), hidden))
+        parts += _quality_tables(self.stats)
+        parts += _near_duplicate_tables(self.stats)
         body = html_block("ftkit validation", self.summary_line(), *parts)
         if self.validation is not None:
             body += self.validation._repr_html_()
@@ -314,6 +343,157 @@ class ValidationReport:
         from ..plots import plot_token_lengths
 
         return plot_token_lengths(self, limit=limit)
+
+
+_NO_MODEL = (
+    "no model given: tokens, cost, the token limit per example and the model's rules "
+    "were not checked"
+)
+_LABELS_IN_TEXT = 10
+
+
+def _label_text(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _percent(count: int, total: int) -> str:
+    share = 100 * count / total if total else 0.0
+    return f"{share:.0f}%" if share >= 1 or share == 0 else f"{share:.1f}%"
+
+
+def _shape_text(keys: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{key}: {kind}" for key, kind in keys.items()) + "}"
+
+
+def _pairs_text(pairs: Sequence[Mapping[str, Any]], other: str = "line") -> str:
+    return ", ".join(
+        f"line {p['line']} ~ {other} {p['other']} ({p['similarity']:.2f})" for p in pairs
+    )
+
+
+def _near_duplicate_lines(stats: Mapping[str, Any]) -> list[str]:
+    """The text report's lines for near-duplicates (only when some were found or capped)."""
+    near = stats.get("near_duplicates")
+    if not near:
+        return []
+    if near.get("skipped"):
+        return [
+            f"  near-duplicates: not searched, {near['skipped']} (near_duplicates=0.8, or "
+            "--near-duplicates 0.8, searches it)"
+        ]
+    out: list[str] = []
+    if near["pairs"] or near["not_indexed"]:
+        text = (
+            f"  near-duplicates (estimated similarity >= {near['threshold']:g}, "
+            f"{near['compared']:,} examples compared): {near['pairs']:,} "
+            + ("example nearly repeats" if near["pairs"] == 1 else "examples nearly repeat")
+            + " an earlier one"
+        )
+        if near["top"]:
+            text += f"; most similar: {_pairs_text(near['top'])}"
+        if near["not_indexed"]:
+            text += f"; the index is full: {near['not_indexed']:,} later examples were not compared"
+        out.append(text)
+    if near.get("training_pairs"):
+        out.append(
+            f"  near-duplicates of training examples: {near['training_pairs']:,}; "
+            f"most similar: {_pairs_text(near['training_top'], 'training line')}"
+        )
+    return out
+
+
+def _near_duplicate_tables(stats: Mapping[str, Any]) -> list[str]:
+    """The notebook report's table of the most similar near-duplicate pairs."""
+    from .._html import html_table
+
+    near = stats.get("near_duplicates")
+    if not near:
+        return []
+    rows: list[tuple[object, ...]] = [
+        (p["line"], p["other"], f"{p['similarity']:.2f}") for p in near.get("top", ())
+    ] + [
+        (p["line"], f"training {p['other']}", f"{p['similarity']:.2f}")
+        for p in near.get("training_top", ())
+    ]
+    if not rows:
+        return []
+    return [html_table(("near-duplicate line", "of line", "estimated similarity"), rows)]
+
+
+def _quality_lines(stats: Mapping[str, Any]) -> list[str]:
+    """The text report's lines for labels, JSON answer shapes and the inference prompt."""
+    out: list[str] = []
+    labels = stats.get("labels")
+    if labels:
+        total = labels["examples"]
+        counts = list(labels["counts"].items())
+        shown = ", ".join(
+            f"{_label_text(text)} {count:,} ({_percent(count, total)})"
+            for text, count in counts[:_LABELS_IN_TEXT]
+        )
+        more = len(counts) - _LABELS_IN_TEXT
+        other = labels["other"]
+        out.append(
+            f"  labels (final answers, {labels['distinct']} distinct): {shown}"
+            + (f", {more} more" if more > 0 else "")
+            + (f"; {other:,} other answers" if other else "")
+        )
+    answers = stats.get("json_answers")
+    if answers:
+        shapes = answers["shapes"]
+        shown = "; ".join(f"{s['count']:,} x {_shape_text(s['keys'])}" for s in shapes[:3])
+        more = len(shapes) - 3 + answers["more_shapes"]
+        out.append(
+            f"  JSON answers: {answers['answers']:,} objects in "
+            f"{len(shapes) + answers['more_shapes']} shape(s): {shown}"
+            + (f"; {more} more shape(s)" if more > 0 else "")
+            + (f"; {answers['invalid']:,} not valid JSON" if answers["invalid"] else "")
+        )
+    parity = stats.get("inference_system_prompt")
+    if parity:
+        out.append(
+            f"  inference system prompt: {parity['matching']:,} of {parity['examples']:,} "
+            f"examples match it, {parity['different']:,} have another, "
+            f"{parity['missing']:,} have none"
+        )
+    return out
+
+
+def _quality_tables(stats: Mapping[str, Any]) -> list[str]:
+    """The notebook report's tables for labels and JSON answer shapes."""
+    from .._html import html_table
+
+    parts = []
+    labels = stats.get("labels")
+    if labels:
+        total = labels["examples"]
+        rows: list[tuple[object, ...]] = [
+            (text, count, _percent(count, total)) for text, count in labels["counts"].items()
+        ]
+        if labels["other"]:
+            rows.append(("(other answers)", labels["other"], _percent(labels["other"], total)))
+        parts.append(html_table(("label (final answer)", "examples", "share"), rows))
+    answers = stats.get("json_answers")
+    if answers:
+        parts.append(
+            html_table(
+                ("JSON answer shape", "answers", "first line"),
+                [(_shape_text(s["keys"]), s["count"], s["first_line"]) for s in answers["shapes"]],
+            )
+        )
+    parity = stats.get("inference_system_prompt")
+    if parity:
+        parts.append(
+            html_table(
+                ("inference system prompt", "examples"),
+                [
+                    ("the same", parity["matching"]),
+                    ("another", parity["different"]),
+                    ("none", parity["missing"]),
+                ],
+            )
+        )
+    return parts
 
 
 def _grouped(issues: Sequence[Issue]) -> list[tuple[list[int], Issue]]:
@@ -381,6 +561,8 @@ def _tokens_dict(tokens: TokenStats | None) -> dict[str, Any] | None:
         "p5": tokens.p5,
         "p50": tokens.p50,
         "p95": tokens.p95,
+        "skipped": tokens.skipped_total,
+        "skipped_reasons": dict(tokens.skipped),
     }
 
 

@@ -124,3 +124,40 @@ def test_unknown_cost_is_explained_in_text() -> None:
     est = CostEstimate.from_stats(TokenStats.of([_tokens(10)]), model="o4-mini-2025-04-16")
     assert est.cost_usd is None
     assert "unknown: " in str(est)
+
+
+def test_skipped_lines_are_kept_by_reason_merged_and_pickled() -> None:
+    first, second = TokenStats(), TokenStats()
+    first.add(_tokens(10))
+    first.skip("invalid_record")
+    second.skip("invalid_record", 2)
+    second.skip("other_kind")
+    first.merge(pickle.loads(pickle.dumps(second)))
+    assert first.skipped == {"invalid_record": 3, "other_kind": 1}
+    assert first.skipped_total == 4
+    # the lines that never became records are told apart by the findings' counts
+    first.explain_skipped(10, {"invalid_json": 2, "not_an_object": 1, "unknown_format": 2})
+    assert first.skipped == {
+        "invalid_json": 3,
+        "unknown_format": 2,
+        "other_kind": 1,
+        "invalid_record": 3,
+    }
+    first.explain_skipped(10, {"invalid_json": 2, "not_an_object": 1, "unknown_format": 2})
+    assert first.skipped_total == 9  # idempotent
+    assert first.skipped_text() == (
+        "9 lines not counted (not a JSON object: 3, not an SFT or DPO record: 2, "
+        "a record of the other method: 1, a record with errors: 3)"
+    )
+
+
+def test_estimate_from_stats_carries_the_skipped_reasons() -> None:
+    stats = TokenStats.of([_tokens(100)] * 3)
+    stats.explain_skipped(5, {"multiline_json": 1})
+    est = CostEstimate.from_stats(stats, model="gpt-4.1-mini-2025-04-14", epochs=1)
+    assert (est.skipped, dict(est.skipped_reasons)) == (2, {"multiline_json": 2})
+    assert "(2 lines not counted (part of a record spread over several lines: 2))" in str(est)
+    assert estimate_from_mapping(est.to_dict()) == est
+    # a count given without its reasons is shown alone
+    bare = CostEstimate.from_stats(stats, model="gpt-4.1-mini-2025-04-14", epochs=1, skipped=4)
+    assert "(4 lines not counted)" in str(bare)

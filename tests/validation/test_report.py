@@ -78,6 +78,7 @@ def test_to_dict_is_json_safe_and_stable() -> None:
         "issues",
         "stats",
         "tokens",
+        "notes",
         "cost",
         "validation",
     ]
