@@ -85,7 +85,7 @@ def validate(
             are reported as ``near_duplicate`` (and a validation example near a
             training one as ``train_validation_near_overlap``); ``True`` is 0.8;
             ``"auto"`` (the default) is 0.8 for in-memory data and files up to
-            32 MiB and no search for larger files (the search adds about a third
+            32 MiB and no search for larger files (the search adds a third to a half
             to the pass); ``None`` or ``False`` skips it.
 
     Returns:
