@@ -11,8 +11,8 @@ Run it from the repository root::
 The fake's fine-tuned model has "learned" its training data; on unseen
 headlines it answers like its nearest training example, so it keeps the JSON
 format and sometimes the common values, but misses the names. The base model
-answers in prose. Against a real API, pass ``client=openai.OpenAI()`` and drop the
-policies' fake clock.
+answers in prose. The fake's client carries its virtual clock, so waits and
+retries take no time. Against a real API, pass ``client=openai.OpenAI()``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ def main() -> None:
 
     fake = FakeFineTuningAPI()
     client = fake.client(max_retries=0)
-    # Waits and retries sleep on the fake's virtual clock: hours of training take no time.
-    retry = ftkit.RetryPolicy(sleep=fake.clock.sleep, clock=fake.clock.now)
-    poll = ftkit.PollPolicy(interval=30.0, sleep=fake.clock.sleep, clock=fake.clock.now)
 
     with tempfile.TemporaryDirectory() as work:
         train_file = train.write(Path(work) / "train.jsonl")
@@ -43,26 +40,17 @@ def main() -> None:
             ftkit.FineTune(client)
             .model(BASE)
             .sft(train_file)
-            .retry(retry)
-            .poll(poll)
+            .poll(interval=30.0)
             .state_dir(Path(work) / "runs")
             .run()
         )
         print(result)
 
-        # Base vs fine-tuned on the held-out set; replies are logged under
-        # eval-results/, so an interrupted evaluation resumes where it stopped.
-        report = result.evaluate(
-            test,
-            client=client,
-            scorer="json-fields",
-            retry=retry,
-            out=Path(work) / "eval-results",
-        )
+        # Base vs fine-tuned on the held-out set, with the run's own client; replies are
+        # logged under eval-results/, so an interrupted evaluation resumes where it stopped.
+        report = result.evaluate(test, scorer="json-fields", out=Path(work) / "eval-results")
         # Scoring again (does the reply parse as JSON at all?) reuses the logged replies.
-        formats = result.evaluate(
-            test, client=client, scorer="json", out=Path(work) / "eval-results"
-        )
+        formats = result.evaluate(test, scorer="json", out=Path(work) / "eval-results")
     print(report)
     print(formats)
     print(f"  (re-scored without asking again: {formats.asked} new request(s))")

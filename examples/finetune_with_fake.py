@@ -5,8 +5,9 @@ Run it from the repository root:
     python examples/finetune_with_fake.py
 
 It prints the plan (reports and cost), one line per tenth of each job, and the
-model. Swap ``fake.client(...)`` for ``openai.OpenAI()`` (or
-``openai.AzureOpenAI(...)``) and drop the clock wiring to train for real.
+model. The fake's client carries the fake's virtual clock, so polling and
+retries wait on it with no wiring. Swap ``fake.client(...)`` for
+``openai.OpenAI()`` (or ``openai.AzureOpenAI(...)``) to train for real.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ MODEL = "gpt-4.1-mini-2025-04-14"
 
 def main() -> int:
     fake = FakeFineTuningAPI()
-    clock = fake.clock  # virtual: sleeping on it returns at once and moves the fake's time
     with tempfile.TemporaryDirectory() as state:
         ft = (
             ftkit.FineTune(fake.client(max_retries=0))
@@ -34,8 +34,8 @@ def main() -> int:
             .sft(DATA / "sarcasm_sft.jsonl", validation=DATA / "sarcasm_sft_validation.jsonl")
             .dpo(DATA / "sarcasm_dpo.jsonl", beta=0.1)
             .suffix("marv")
-            .retry(RetryPolicy(max_attempts=6, sleep=clock.sleep, clock=clock.now))
-            .poll(PollPolicy(interval=30.0, max_interval=120.0, sleep=clock.sleep, clock=clock.now))
+            .retry(RetryPolicy(max_attempts=6))
+            .poll(PollPolicy(interval=30.0, max_interval=120.0))
             .state_dir(state)
         )
 

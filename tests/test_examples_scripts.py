@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,13 @@ def test_script_runs_sft_then_dpo_on_the_fake(tmp_path: Path) -> None:
     assert last.startswith("fine-tuned model: ft:gpt-4.1-mini-2025-04-14:fake:marv:")
 
 
-# What a saved notebook must not carry: machine paths and secrets.
-_LEAKS = re.compile(r"/work/|/tmp/|/home/|/Users/|/root/|[A-Za-z]:\\\\|sk-[A-Za-z0-9_-]{8,}")
+# What a saved notebook must not carry: this machine's folders (the checkout's parent,
+# the home and temporary folders, wherever they are), any home path, and secrets.
+_MACHINE_DIRS = {str(REPO.parent), str(Path.home()), tempfile.gettempdir()}
+_LEAKS = re.compile(
+    "|".join(re.escape(d.rstrip("/\\") + "/") for d in sorted(_MACHINE_DIRS) if len(d) > 1)
+    + r"|/home/|/Users/|[A-Za-z]:\\\\|sk-[A-Za-z0-9_-]{8,}"
+)
 _PLOT_CELLS = ("report.plot()", "result.plot()", "evaluation.plot()")
 _MAX_PNG = 100_000  # bytes of one picture, at ftkit.plots.NOTEBOOK_DPI
 

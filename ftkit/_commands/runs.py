@@ -152,14 +152,12 @@ def _builder(args: argparse.Namespace, client: Any) -> Any:
     return ft
 
 
-def _fake_wiring(ft: Any, fake: Any) -> Any:
+def _fake_wiring(ft: Any) -> Any:
+    # The fake's client carries its virtual clock; only the pace is set here (a poll
+    # every 30 virtual seconds, backing off to 5 minutes), for readable progress.
     from ..polling import PollPolicy
-    from ..retry import RetryPolicy
 
-    clock = fake.clock
-    return ft.retry(RetryPolicy(sleep=clock.sleep, clock=clock.now)).poll(
-        PollPolicy(interval=30.0, max_interval=300.0, sleep=clock.sleep, clock=clock.now)
-    )
+    return ft.poll(PollPolicy(interval=30.0, max_interval=300.0))
 
 
 def _progress(stream: Any, args: argparse.Namespace, *, virtual_time: bool = False) -> Any:
@@ -190,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
         client = fake.client(max_retries=0)
     ft = _builder(args, client)
     if fake is not None:
-        ft = _fake_wiring(ft, fake)
+        ft = _fake_wiring(ft)
     plan = ft.plan()
     print(plan, file=sys.stderr if args.json else sys.stdout)
     if not plan.ok:

@@ -13,6 +13,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._words import plural
 from ..tokens import base_model as _base_model
 
 if TYPE_CHECKING:
@@ -136,9 +137,9 @@ class Plan:
             est = s.estimate
             cost = "unknown" if est is None or est.cost_usd is None else f"${est.cost_usd:,.2f}"
             tokens = (
-                f"{_plural(est.examples, 'example')}, "
-                f"{_plural(est.billed_tokens, 'billed token')} "
-                f"({_plural(est.epochs, 'epoch')})"
+                f"{plural(est.examples, 'example')}, "
+                f"{plural(est.billed_tokens, 'billed token')} "
+                f"({plural(est.epochs, 'epoch')})"
                 if est
                 else "no token estimate"
             )
@@ -192,10 +193,6 @@ class Plan:
         return html_block("ftkit plan", summary, table)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 or word == 'info' else 's'}"
-
-
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -203,9 +200,9 @@ def _report_lines(label: str, report: ValidationReport) -> list[str]:
     """One file of a stage: its counts, then each code with its count and first finding."""
     name = f" {report.source}" if report.source else ""
     lines = [
-        f"    {label}{name}: {_plural(report.examples, 'example')}; "
-        f"{_plural(report.error_count, 'error')}, {_plural(report.warning_count, 'warning')}, "
-        f"{_plural(report.info_count, 'info')}"
+        f"    {label}{name}: {plural(report.examples, 'example')}; "
+        f"{plural(report.error_count, 'error')}, {plural(report.warning_count, 'warning')}, "
+        f"{plural(report.info_count, 'info')}"
     ]
     from ..validation import CODES
 
@@ -221,7 +218,7 @@ def _report_lines(label: str, report: ValidationReport) -> list[str]:
 def _finding_line(head: str, count: int, first: Issue | None) -> str:
     """``warning [code] line 4: message``; several: ``[code] 12 findings, first on line 4: ...``."""
     if first is None:  # counted, none kept (max_per_code=0)
-        return f"{head} {_plural(count, 'finding')}"
+        return f"{head} {plural(count, 'finding')}"
     if count == 1:
         where = f" line {first.line}" if first.line is not None else ""
         return f"{head}{where}: {first.message}"

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import DatasetInvalid
+from .._words import plural
 from ._issues import Issue, Severity, issue_order
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ class ValidationReport:
                 first = report.errors[0] if report.errors else None
                 where = report.source or "the dataset"
                 parts.append(
-                    f"{where}: {_plural(report.error_count, 'error')}"
+                    f"{where}: {plural(report.error_count, 'error')}"
                     + (f", first: {first}" if first else "")
                 )
         raise DatasetInvalid("; ".join(parts), report=self)
@@ -187,9 +188,9 @@ class ValidationReport:
         kind = self.kind.upper() if self.kind else "unrecognised"
         name = self.source or "dataset"
         return (
-            f"{name}: {verdict} - {kind}, {_plural(self.examples, 'example')}; "
-            f"{_plural(self.error_count, 'error')}, {_plural(self.warning_count, 'warning')}, "
-            f"{_plural(self.info_count, 'info')}"
+            f"{name}: {verdict} - {kind}, {plural(self.examples, 'example')}; "
+            f"{plural(self.error_count, 'error')}, {plural(self.warning_count, 'warning')}, "
+            f"{plural(self.info_count, 'info')}"
         )
 
     def __str__(self) -> str:
@@ -539,10 +540,6 @@ def _located(issue: Issue, lines: list[int] | None = None) -> str:
         where.append(issue.path)
     prefix = ", ".join(where)
     return f"{prefix + ': ' if prefix else ''}{issue.severity.value} [{issue.code}] {issue.message}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 or word == 'info' else 's'}"
 
 
 def _tokens_dict(tokens: TokenStats | None) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import EXAMPLES, MODEL
+from cli_support import fake_run_argv
 
 from ftkit.cli import main
 
@@ -24,23 +24,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     state = tmp_path_factory.mktemp("state")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FTKIT_PROGRESS", "0")
-        code = main(
-            [
-                "run",
-                "--fake",
-                "--model",
-                MODEL,
-                "--sft",
-                str(EXAMPLES / "sarcasm_sft.jsonl"),
-                "--sft-validation",
-                str(EXAMPLES / "sarcasm_sft_validation.jsonl"),
-                "--dpo",
-                str(EXAMPLES / "sarcasm_dpo.jsonl"),
-                "--state-dir",
-                str(state),
-                "--json",
-            ]
-        )
+        code = main(fake_run_argv(state, "--json"))
     assert code == 0
     (manifest,) = (state / "runs").glob("*.json")
     return json.loads(manifest.read_text())["run_id"], state

@@ -9,28 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cli_support import EXAMPLES, MODEL
+from cli_support import EXAMPLES, MODEL, fake_run_argv
 
 from ftkit.cli import main
 from ftkit.pipeline._manifest import FileState, Manifest, RunLock, StageState
-
-
-def _fake_run(state: Path, *extra: str) -> list[str]:
-    return [
-        "run",
-        "--fake",
-        "--model",
-        MODEL,
-        "--sft",
-        str(EXAMPLES / "sarcasm_sft.jsonl"),
-        "--sft-validation",
-        str(EXAMPLES / "sarcasm_sft_validation.jsonl"),
-        "--dpo",
-        str(EXAMPLES / "sarcasm_dpo.jsonl"),
-        "--state-dir",
-        str(state),
-        *extra,
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +23,7 @@ def fake_run_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path
     with pytest.MonkeyPatch.context() as mp, capture.open("w", encoding="utf-8") as out:
         mp.setenv("FTKIT_PROGRESS", "0")
         mp.setattr("sys.stdout", out)
-        assert main(_fake_run(state)) == 0
+        assert main(fake_run_argv(state)) == 0
     return capture.read_text(encoding="utf-8"), state
 
 
