@@ -53,7 +53,7 @@ def main() -> None:
         formats = result.evaluate(test, scorer="json", out=Path(work) / "eval-results")
     print(report)
     print(formats)
-    print(f"  (re-scored without asking again: {formats.asked} new request(s))")
+    print(f"  (re-scored without asking again: {formats.asked} new requests)")
     for example in report.examples[:3]:
         print(f"\nreference:  {example.reference}")
         for label, reply in example.replies.items():

@@ -121,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     if not result.examples:
         # Nothing countable at all is a problem with the file, not a $0 run.
         what = (
-            f"its {result.skipped:,} line(s) are not valid records and were not counted{why}"
+            f"{_not_counted(result.skipped)}{why}"
             if result.skipped
             else "it holds no record (it is empty or blank)"
         )
@@ -130,8 +130,17 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     if result.skipped:
         print(
-            f"ftkit: warning: {result.skipped:,} line(s) were not counted because they are not "
-            f"valid records{why}; run 'ftkit validate {args.file}' to see each one",
+            f"ftkit: warning: {_not_counted(result.skipped)}{why}; "
+            f"run 'ftkit validate {args.file}' to see each one",
             file=sys.stderr,
         )
     return 0
+
+
+def _not_counted(n: int) -> str:
+    """``"3 lines are not valid records and were not counted"`` (singular for one)."""
+    from .._words import plural
+
+    if n == 1:
+        return "1 line is not a valid record and was not counted"
+    return f"{plural(n, 'line')} are not valid records and were not counted"

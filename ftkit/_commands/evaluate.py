@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from .._exceptions import UsageError
+from .._words import plural
 from ._args import read_json_object, whole_number
 
 __all__ = ["register"]
@@ -201,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
     failed = sum(s.errors for s in report.scores.values())
     if failed:
         print(
-            f"ftkit: {failed} request(s) failed; rerun with the same --out to retry them",
+            f"ftkit: {plural(failed, 'request')} failed; rerun with the same --out to retry them",
             file=sys.stderr,
         )
     return 1 if failed else 0

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
+from .._words import plural
 from ._scorers import Turn
 
 __all__ = [
@@ -274,7 +275,7 @@ class EvalReport:
 
     def __str__(self) -> str:
         lines = [
-            f"evaluation: {len(self.examples)} example(s), scorer {self.scorer}"
+            f"evaluation: {plural(len(self.examples), 'example')}, scorer {self.scorer}"
             + (f", {self.skipped} skipped" if self.skipped else "")
         ]
         if self.scorer_note:
@@ -301,7 +302,10 @@ class EvalReport:
             ]
             lines.append("  " + "  ".join(cells).rstrip())
         for p in self.pairs:
-            lines.append(f"  {p.a} vs {p.b}: {p.wins} win(s), {p.ties} tie(s), {p.losses} loss(es)")
+            lines.append(
+                f"  {p.a} vs {p.b}: {plural(p.wins, 'win')}, {plural(p.ties, 'tie')}, "
+                f"{plural(p.losses, 'loss', 'losses')}"
+            )
         notes = {s.cost_note for s in self.scores.values() if s.cost_note}
         lines.extend(f"  note: {note}" for note in sorted(notes))
         if self.prices_as_of:

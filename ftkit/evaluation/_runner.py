@@ -26,6 +26,7 @@ from typing import Any
 
 from .._exceptions import APIError, TrainingUnavailable, UsageError
 from .._virtual_time import on_client_time
+from .._words import plural
 from ..retry import RetryPolicy
 from ._chat import AsyncChatCaller, ChatAnswer, ChatCaller
 from ._examples import EvalExample, TestSource, load_examples
@@ -202,7 +203,11 @@ def _prepare(
     if not examples:
         raise UsageError(
             "no test example to evaluate"
-            + (f" ({skipped} record(s) have no turn the scorer can score)" if skipped else "")
+            + (
+                f" ({plural(skipped, 'record')} without a turn the scorer can score)"
+                if skipped
+                else ""
+            )
         )
     resolved = fit_scorer(resolved, [example.reference for example in examples])
     params: dict[str, Any] = {}

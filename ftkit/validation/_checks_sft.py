@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._words import plural
 from ..schema.formats import json_type_name as _type_name
 from ..tokens._images import (
     MAX_IMAGE_BYTES,
@@ -1012,6 +1013,7 @@ def check_images(summary: MessageSummary, path: str, emit: Emit, ctx: CheckConte
         emit(
             "images_not_supported",
             path,
-            f"the example has {summary.images} image(s) but {ctx.model} has no vision fine-tuning",
+            f"the example has {plural(summary.images, 'image')} but {ctx.model} has no vision "
+            "fine-tuning",
             None,
         )

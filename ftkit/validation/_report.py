@@ -446,8 +446,8 @@ def _quality_lines(stats: Mapping[str, Any]) -> list[str]:
         more = len(shapes) - 3 + answers["more_shapes"]
         out.append(
             f"  JSON answers: {answers['answers']:,} objects in "
-            f"{len(shapes) + answers['more_shapes']} shape(s): {shown}"
-            + (f"; {more} more shape(s)" if more > 0 else "")
+            f"{plural(len(shapes) + answers['more_shapes'], 'shape')}: {shown}"
+            + (f"; {plural(more, 'more shape', 'more shapes')}" if more > 0 else "")
             + (f"; {answers['invalid']:,} not valid JSON" if answers["invalid"] else "")
         )
     parity = stats.get("inference_system_prompt")

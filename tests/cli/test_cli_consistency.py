@@ -358,4 +358,4 @@ def test_estimate_without_a_valid_record_exits_1(
     assert main(["estimate", str(junk), "--model", MODEL, "--json"]) == 1
     captured = capsys.readouterr()
     assert json.loads(captured.out)["examples"] == 0  # the shape is still printed
-    assert "2 line(s) are not valid records and were not counted" in captured.err
+    assert "2 lines are not valid records and were not counted" in captured.err

@@ -188,7 +188,7 @@ def test_validate_exit_codes_with_progress_off(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["validate", str(EXAMPLES / "sarcasm_sft.jsonl"), "--no-progress"]) == 0
-    assert "OK - SFT, 30 example" in capsys.readouterr().out  # "examples" or "example(s)"
+    assert "OK - SFT, 30 example" in capsys.readouterr().out  # "30 examples"
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{oops\n")
     assert main(["validate", str(bad), "--json"]) == 1

@@ -130,7 +130,7 @@ def test_cli_eval_says_which_scorer_and_warns_about_exact(
 ) -> None:
     assert main(["eval", str(SARCASM_TEST), "--fake", "--model", BASE, "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "evaluation: 10 example(s), scorer token-f1"
+    assert out.splitlines()[0] == "evaluation: 10 examples, scorer token-f1"
     assert "auto chose token-f1: the references are free text" in out
 
     argv = ["eval", str(SARCASM_TEST), "--fake", "--model", BASE, "--quiet", "--json"]

@@ -125,7 +125,7 @@ def test_cli_eval_labels_plain_text_and_plot(
     out = capsys.readouterr().out
     assert code == 0
     assert "mini (gpt-4.1-mini-2025-04-14)" in out
-    assert "4o-mini vs mini: 0 win(s), 10 tie(s), 0 loss(es)" in out
+    assert "4o-mini vs mini: 0 wins, 10 ties, 0 losses" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -144,4 +144,4 @@ def test_the_example_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "15 training examples, 5 held out for testing" in out
     assert "scorer json-fields" in out
-    assert "re-scored without asking again: 0 new request(s)" in out
+    assert "re-scored without asking again: 0 new requests" in out

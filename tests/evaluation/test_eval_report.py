@@ -90,7 +90,7 @@ def test_report_text_json_and_lookups(tmp_path: Path) -> None:
     r = report()
     text = str(r)
     assert "tuned (ft:gpt-4.1-mini-2025-04-14:o::x)" in text
-    assert "tuned vs base: 1 win(s), 1 tie(s), 0 loss(es)" in text
+    assert "tuned vs base: 1 win, 1 tie, 0 losses" in text
     assert "note: n/p" in text
     assert r.best() == "tuned"
     assert r.total_cost_usd is None  # one model has no price

@@ -163,7 +163,7 @@ def test_a_key_missing_from_some_json_answers_names_their_lines() -> None:
         {"keys": {"player": "string", "team": "string"}, "count": 7, "first_line": 1},
         {"keys": {"player": "string"}, "count": 2, "first_line": 7},
     ]
-    assert "JSON answers: 9 objects in 2 shape(s)" in str(report)
+    assert "JSON answers: 9 objects in 2 shapes" in str(report)
     assert "JSON answer shape" in report._repr_html_()
 
 
@@ -354,7 +354,7 @@ def test_estimate_says_why_lines_were_not_counted(
     assert "not a JSON object: 2" in est._repr_html_()
     assert main(["estimate", str(path), "--model", MODEL]) == 0
     err = capsys.readouterr().err
-    assert "7 line(s) were not counted because they are not valid records (not a JSON " in err
+    assert "7 lines are not valid records and were not counted (not a JSON " in err
 
 
 def test_records_of_the_other_method_are_left_out_when_the_method_is_given() -> None:
