@@ -101,6 +101,10 @@ class Bar:
         self.info = info
         if elapsed is not None:
             self.elapsed = elapsed
+        self._changed()
+
+    def _changed(self) -> None:
+        """Show the new state (a drawn bar redraws here; the plain bar prints nothing)."""
 
     def write(self, line: str) -> None:
         """Print a line (above the bar, when one is drawn)."""
@@ -155,15 +159,7 @@ class _LineBar(Bar):
         except (AttributeError, ValueError):
             self._live = False
 
-    def update(
-        self,
-        completed: float,
-        *,
-        total: float | None = None,
-        info: str = "",
-        elapsed: float | None = None,
-    ) -> None:
-        super().update(completed, total=total, info=info, elapsed=elapsed)
+    def _changed(self) -> None:
         now = time.monotonic()
         if self._live and now - self._drawn >= _REDRAW_SECONDS:
             self._drawn = now
@@ -248,16 +244,10 @@ class _RichBar(Bar):
         self._progress.start()
         self._closed = False
 
-    def update(
-        self,
-        completed: float,
-        *,
-        total: float | None = None,
-        info: str = "",
-        elapsed: float | None = None,
-    ) -> None:
-        super().update(completed, total=total, info=info, elapsed=elapsed)
-        self._progress.update(self._task, completed=completed, total=self.total, info=info)
+    def _changed(self) -> None:
+        self._progress.update(
+            self._task, completed=self.completed, total=self.total, info=self.info
+        )
 
     def write(self, line: str) -> None:
         self._progress.console.print(line, markup=False, highlight=False)
