@@ -32,7 +32,7 @@ from ._version import __version__
 logging.getLogger("ftkit").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from .cost import CostEstimate, estimate
+    from .cost import CostEstimate
     from .dataset import Dataset, read_jsonl
     from .evaluation import (
         EvalReport,
@@ -105,7 +105,7 @@ _LAZY: dict[str, str] = {
     "Severity": "ftkit.validation",
     "ValidationReport": "ftkit.validation",
     "count_tokens": "ftkit.tokens",
-    "estimate": "ftkit.cost",
+    "estimate": "ftkit.validation",
     "validate": "ftkit.validation",
     "EvalReport": "ftkit.evaluation",
     "ExactMatch": "ftkit.evaluation",

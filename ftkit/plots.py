@@ -82,8 +82,8 @@ def plot_token_lengths(
 
     Args:
         source: a :class:`~ftkit.ValidationReport` validated with a model, a
-            :class:`~ftkit.CostEstimate`, a :class:`~ftkit.cost.TokenStats` or a
-            :class:`~ftkit.cost.TokenSummary`.
+            :class:`~ftkit.CostEstimate`, a :class:`~ftkit.tokens.TokenStats` or a
+            :class:`~ftkit.tokens.TokenSummary`.
         limit: the max tokens per example to mark; default the model's, when
             ``source`` knows its model.
         bins: bars for sources that keep exact lengths (reports, ``TokenStats``);
@@ -98,41 +98,18 @@ def plot_token_lengths(
             bad ``bins``.
         MissingExtra: matplotlib is not installed.
     """
-    from .cost import CostEstimate, TokenStats, TokenSummary
-    from .validation import ValidationReport
-
     if bins < 1:
         raise UsageError(f"bins must be at least 1, got {bins}")
-    label = title
-    given_limit = limit
-    if isinstance(source, ValidationReport):
-        if source.tokens is None:
-            raise UsageError(
-                "this report has no token counts; validate with a model, e.g. "
-                "ftkit.validate(path, model='gpt-4.1-mini-2025-04-14')"
-            )
-        if limit is None and source.model is not None:
-            from .tokens.limits import example_limit
-
-            limit = example_limit(source.model)
-        histogram = source.tokens.histogram(bins) if source.tokens.examples else ()
-        over = source.tokens.over_limit
-        label = label or f"{source.source or 'dataset'} ({source.model})"
-    elif isinstance(source, CostEstimate):
-        limit = source.limit if limit is None else limit
-        histogram = source.stats.histogram
-        over = source.over_limit
-        label = label or f"{source.examples:,} examples ({source.model})"
-    elif isinstance(source, TokenStats):
-        histogram = source.histogram(bins) if source.examples else ()
-        over = source.over_limit
-    elif isinstance(source, TokenSummary):
-        histogram, over = source.histogram, None
-    else:
+    token_lengths = getattr(source, "token_lengths", None)
+    if not callable(token_lengths):
         raise UsageError(
             "plot_token_lengths() takes a ValidationReport, CostEstimate, TokenStats or "
             f"TokenSummary, got {type(source).__name__}"
         )
+    histogram, over, known_limit, label = token_lengths(bins)
+    given_limit = limit
+    limit = known_limit if limit is None else limit
+    label = title or label
 
     fig = _figure(figsize=(7.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
@@ -167,10 +144,9 @@ def plot_labels(source: Any, *, title: str | None = None) -> Figure:
         UsageError: the report's answers are not labels, or the mapping is empty.
         MissingExtra: matplotlib is not installed.
     """
-    from .validation import ValidationReport
-
-    if isinstance(source, ValidationReport):
-        labels = source.stats.get("labels")
+    stats = getattr(source, "stats", None)  # a ValidationReport (duck-typed: layers point down)
+    if isinstance(stats, Mapping):
+        labels = stats.get("labels")
         if not labels:
             raise UsageError(
                 "this report has no label distribution: its final answers do not look like "
@@ -270,10 +246,9 @@ def plot_metrics(source: Any, *, stages: Sequence[str] | None = None) -> Figure:
 
 
 def _stage_rows(source: Any) -> dict[str, list[Mapping[str, Any]]]:
-    from .pipeline import RunResult
-
-    if isinstance(source, RunResult):
-        return {stage.name: list(stage.metrics) for stage in source.stages}
+    stages = getattr(source, "stages", None)  # a RunResult (duck-typed: layers point down)
+    if stages is not None and not isinstance(source, Mapping):
+        return {stage.name: list(stage.metrics) for stage in stages}
     if isinstance(source, Mapping):
         return {str(name): list(rows) for name, rows in source.items()}
     if isinstance(source, Sequence) and not isinstance(source, (str, bytes)):

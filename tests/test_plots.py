@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import ftkit
-from ftkit.cost import TokenStats
 from ftkit.plots import plot_metrics, plot_token_lengths
+from ftkit.tokens import TokenStats
 from ftkit.tokens.counting import ExampleTokens
 from ftkit.validation import validate
 

@@ -83,8 +83,8 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..cost.estimate import estimate
-    from ..cost.stats import skip_reasons_text
+    from ..tokens.stats import skip_reasons_text
+    from ..validation import estimate
 
     check_data_file(args.file)
     prices = read_training_prices(args.prices)

@@ -1,102 +1,246 @@
-"""``ftkit.estimate``: what a training file will cost, from one streaming pass.
+"""What a training run will bill: :class:`CostEstimate`, built from token statistics.
 
-The pass is the validator's (:func:`ftkit.validation._engine.scan`): it parses
-each line, keeps the structurally valid examples and counts them with a
-:class:`~ftkit.tokens.TokenCounter`, in parallel byte-range chunks for large
-files. The estimate skips the dataset-quality checks; lines that are not valid
-records of the file's method are not counted and are reported as ``skipped``,
-with their reasons in ``skipped_reasons``.
+The statistics are :class:`ftkit.tokens.TokenStats` (one pass over a file); this
+module adds the epochs rule, the dated price and the rendering.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-import os
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .._exceptions import UsageError
-from ..tokens.encoding import base_model
+from ..tokens.encoding import base_model as _base_model
 from ..tokens.limits import example_limit
-from .epochs import EpochsArg
-from .prices import PricesArg, counted_as, load_prices
-from .stats import CostEstimate, TokenStats
+from ..tokens.stats import HistogramBin, TokenStats, TokenSummary, skip_reasons_text, skipped_text
+from .epochs import EpochsArg, resolve_epochs
+from .prices import PricesArg, load_prices
 
-__all__ = ["estimate"]
-
-logger = logging.getLogger("ftkit.cost")
-
-_PRICING_METHOD = {"sft": "supervised", "dpo": "dpo"}
+__all__ = ["CostEstimate"]
 
 
-def estimate(
-    source: str | os.PathLike[str] | Iterable[Any],
-    model: str,
-    *,
-    epochs: EpochsArg = None,
-    prices: PricesArg = None,
-    method: str | None = None,
-    workers: int | None = None,
-) -> CostEstimate:
-    """Count a training file's tokens for ``model`` and price the run.
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a training run on a dataset will bill, before anything is uploaded.
 
-    Called like :func:`ftkit.validate`: ``estimate("train.jsonl", "gpt-4.1-mini-2025-04-14")``
-    (``model=`` by name works too); the other options are keywords.
-
-    Args:
-        source: a JSONL path, or an iterable of record dicts, records or JSON lines.
-        model: the model to train (``ft:`` names use their base model's tokenizer,
-            per-example limit and price).
-        epochs: ``None``/``"auto"`` for the documented default rule, or an int (1-50).
-        prices: overrides of the dated price table: a :class:`~ftkit.cost.PriceTable`,
-            ``{model: USD per 1M training tokens}``, or a JSON file path. A model ftkit
-            has no tokenizer for is estimable when these price it: it is counted as its
-            entry's ``base_model`` (see :func:`ftkit.cost.prices.counted_as`).
-        method: ``"sft"``/``"supervised"`` or ``"dpo"``; ``None`` detects it from the file.
-        workers: processes for a large file (``None`` chooses, ``1`` stays in-process).
-
-    Returns:
-        The :class:`CostEstimate`; ``cost_usd`` is ``None`` (with ``cost_reason``) for a
-        model without a known per-token price.
-
-    Raises:
-        UsageError: a missing file, an unknown model, bad epochs or prices.
-        TokenizerUnavailable: no verified vocabulary for the model's encoding.
+    Token fields count one pass over the file unless their name says otherwise;
+    ``billed_tokens`` is what the run is charged for (capped examples x epochs).
     """
-    from ..tokens.counting import TokenCounter
-    from ..validation._engine import scan
 
-    # A model ftkit has no tokenizer for is estimable when the prices given price it.
-    table = load_prices(prices)
-    counting, assumed = counted_as(model, table)
-    if assumed:
-        logger.warning("%s", assumed)
-    TokenCounter(counting)  # fail here, loudly, on an unknown model or a missing vocabulary
-    result = scan(
-        source,
-        model=counting,
-        method=method,
-        checks=False,
-        workers=workers,
-        max_per_code=0,
-        minimum_examples=False,
-    )
-    stats = result.tokens if result.tokens is not None else TokenStats()
-    if stats.skipped:
-        logger.info("%s: %s", result.source or "source", stats.skipped_text())
-    kind = result.kind or "sft"
-    if method in ("reinforcement", "rft"):
-        raise UsageError("reinforcement fine-tuning is billed per hour; it has no token estimate")
-    found = CostEstimate.from_stats(
-        stats,
-        model=model,
-        epochs=epochs,
-        prices=table,
-        method=_PRICING_METHOD[kind],
-    )
-    if counting == model:
-        return found
-    return dataclasses.replace(
-        found, base_model=base_model(counting), limit=example_limit(counting)
-    )
+    model: str
+    """The model given (may be an ``ft:`` name)."""
+    base_model: str
+    """The base snapshot used for the tokenizer, the limit and the price."""
+    method: str
+    """``supervised`` or ``dpo`` (priced alike), or ``reinforcement``."""
+    examples: int
+    epochs: int
+    epochs_auto: bool
+    """Whether ``epochs`` was chosen by the ``"auto"`` rule."""
+    total_tokens: int
+    """All tokens of the file, uncapped."""
+    trained_tokens: int
+    """Tokens the model learns to produce (weighted assistant turns, DPO outputs)."""
+    billed_tokens_per_epoch: int
+    """Tokens of the file with each example capped at the per-example limit."""
+    billed_tokens: int
+    """``billed_tokens_per_epoch * epochs``: the tokens the run is charged for."""
+    over_limit: int
+    """Examples longer than the per-example limit (truncated from the end)."""
+    trained_lost: int
+    """Trained tokens (per epoch) that truncation removes."""
+    limit: int | None
+    """Max tokens per example for the model, ``None`` when unknown."""
+    price_per_1m: float | None
+    """Training price in USD per 1M tokens, ``None`` when unknown or not per token."""
+    prices_as_of: str
+    """When the price table was checked."""
+    cost_usd: float | None
+    """``billed_tokens * price_per_1m / 1e6``; ``None`` with ``cost_reason`` when unknown."""
+    cost_reason: str | None
+    """Why ``cost_usd`` is ``None``."""
+    stats: TokenSummary = field(default_factory=lambda: TokenSummary(0, 0, 0.0, 0.0, 0.0, 0.0))
+    """Distribution of tokens per example."""
+    skipped: int = 0
+    """Non-blank lines not counted because they are not valid records (see ``ftkit.validate``)."""
+    skipped_reasons: Mapping[str, int] = field(default_factory=dict)
+    """``skipped`` by reason (``{"invalid_json": 5, ...}``).
+
+    The keys are those of ``ftkit.tokens.stats.SKIP_REASONS``."""
+
+    @classmethod
+    def from_stats(
+        cls,
+        stats: TokenStats,
+        *,
+        model: str,
+        epochs: EpochsArg = None,
+        prices: PricesArg = None,
+        method: str = "supervised",
+        skipped: int | None = None,
+    ) -> CostEstimate:
+        """Price accumulated token stats for ``model``.
+
+        Args:
+            stats: the dataset's token stats (counted with ``model``'s tokenizer and limit).
+            model: the model to train; ``ft:`` names use their base model.
+            epochs: ``None``/``"auto"`` for the default rule, or an explicit count (1-50).
+            prices: a :class:`PriceTable`, ``{model: USD per 1M}`` overrides, or a JSON file.
+            method: ``supervised``, ``dpo`` (same price) or ``reinforcement`` (not per token).
+            skipped: lines of the source that were not counted (invalid records);
+                ``None`` takes them, with their reasons, from ``stats.skipped``.
+
+        Raises:
+            UsageError: invalid epochs or prices.
+        """
+        count, auto = resolve_epochs(epochs, stats.examples)
+        table = load_prices(prices)
+        found = table.lookup(model, method=method)
+        billed = stats.billed_tokens * count
+        cost = None if found.per_1m_tokens is None else billed * found.per_1m_tokens / 1_000_000
+        return cls(
+            model=model,
+            base_model=_base_model(model),
+            method=method,
+            examples=stats.examples,
+            epochs=count,
+            epochs_auto=auto,
+            total_tokens=stats.total_tokens,
+            trained_tokens=stats.trained_tokens,
+            billed_tokens_per_epoch=stats.billed_tokens,
+            billed_tokens=billed,
+            over_limit=stats.over_limit,
+            trained_lost=stats.trained_lost,
+            limit=example_limit(model),
+            price_per_1m=found.per_1m_tokens,
+            prices_as_of=table.as_of,
+            cost_usd=cost,
+            cost_reason=found.reason,
+            stats=stats.summary(),
+            skipped=stats.skipped_total if skipped is None else skipped,
+            skipped_reasons=dict(stats.skipped) if skipped is None else {},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (the histogram as ``[low, high, count]`` lists)."""
+        data = asdict(self)
+        data["skipped_reasons"] = dict(self.skipped_reasons)
+        data["stats"]["histogram"] = [[b.low, b.high, b.count] for b in self.stats.histogram]
+        return data
+
+    def __str__(self) -> str:
+        return "\n".join(_render(self))
+
+    def _repr_html_(self) -> str:
+        from .._html import html_block, html_table
+
+        s = self.stats
+        cost = (
+            f"${self.cost_usd:,.2f} at ${self.price_per_1m:,.2f} per 1M tokens "
+            f"(prices as of {self.prices_as_of})"
+            if self.cost_usd is not None and self.price_per_1m is not None
+            else f"unknown: {self.cost_reason}"
+        )
+        facts: list[tuple[str, object]] = [
+            (
+                "model",
+                self.model
+                if self.base_model == self.model
+                else f"{self.model} (base {self.base_model})",
+            ),
+            ("examples", self.examples),
+            ("tokens (total / trained)", f"{self.total_tokens:,} / {self.trained_tokens:,}"),
+            (
+                "per example (p5 / median / p95 / max)",
+                f"{s.p5:,.0f} / {s.p50:,.0f} / {s.p95:,.0f} / {s.max:,}",
+            ),
+            ("limit per example", self.limit),
+            ("over the limit", self.over_limit),
+            ("epochs", f"{self.epochs} ({'auto' if self.epochs_auto else 'given'})"),
+            ("billed tokens", self.billed_tokens),
+            ("cost", cost),
+        ]
+        if self.skipped:
+            facts.append(
+                (
+                    "lines not counted",
+                    f"{self.skipped:,}"
+                    + (
+                        f" ({why})"
+                        if (why := skip_reasons_text(self.skipped, self.skipped_reasons))
+                        else ""
+                    ),
+                )
+            )
+        summary = "unknown" if self.cost_usd is None else f"${self.cost_usd:,.2f}"
+        return html_block("ftkit estimate", summary, html_table(("", ""), facts))
+
+    def to_pandas(self) -> Any:
+        """The token length histogram as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+        Columns: ``low, high, count`` — examples whose total tokens fall in ``[low, high)``.
+
+        Raises:
+            MissingExtra: pandas is not installed.
+        """
+        from .._optional import require
+
+        pd = require("pandas", extra="pandas", feature="CostEstimate.to_pandas()")
+        return pd.DataFrame(
+            [(b.low, b.high, b.count) for b in self.stats.histogram],
+            columns=["low", "high", "count"],
+        )
+
+    def token_lengths(self, bins: int = 30) -> tuple[tuple[Any, ...], int | None, int | None, str]:
+        """``(histogram, over_limit, limit, title)`` for :func:`ftkit.plots.plot_token_lengths`.
+
+        Plain data, so that the plotting module needs no domain type (layers point down).
+        """
+        label = f"{self.examples:,} examples ({self.model})"
+        return self.stats.histogram, self.over_limit, self.limit, label
+
+    def plot(self, limit: int | None = None) -> Any:
+        """The token length distribution with the model's limit marked (``ftkit.plots``)."""
+        from ..plots import plot_token_lengths
+
+        return plot_token_lengths(self, limit=limit)
+
+
+def _render(est: CostEstimate) -> list[str]:
+    s = est.stats
+    epochs = f"{est.epochs} ({'auto' if est.epochs_auto else 'given'})"
+    lines = [
+        f"model           {est.model}"
+        + (f" (base {est.base_model})" if est.base_model != est.model else ""),
+        f"examples        {est.examples:,}"
+        + (f" ({skipped_text(est.skipped_reasons, est.skipped)})" if est.skipped else ""),
+        f"tokens          {est.total_tokens:,} total, {est.trained_tokens:,} trained",
+        f"per example     min {s.min:,}  p5 {s.p5:,.0f}  p50 {s.p50:,.0f}  "
+        f"p95 {s.p95:,.0f}  max {s.max:,}  mean {s.mean:,.1f}",
+    ]
+    if est.limit is not None:
+        lines.append(
+            f"over limit      {est.over_limit:,} of {est.examples:,} examples exceed "
+            f"{est.limit:,} tokens"
+            + (f"; {est.trained_lost:,} trained tokens truncated" if est.over_limit else "")
+        )
+    lines += [
+        f"epochs          {epochs}",
+        f"billed tokens   {est.billed_tokens:,} ({est.billed_tokens_per_epoch:,} per epoch)",
+    ]
+    if est.cost_usd is not None and est.price_per_1m is not None:
+        lines.append(
+            f"cost            ${est.cost_usd:,.2f} at ${est.price_per_1m:,.2f} per 1M tokens "
+            f"(prices as of {est.prices_as_of})"
+        )
+    else:
+        lines.append(f"cost            unknown: {est.cost_reason}")
+    return lines
+
+
+def estimate_from_mapping(data: Mapping[str, Any]) -> CostEstimate:
+    """Rebuild a :class:`CostEstimate` from :meth:`CostEstimate.to_dict` output."""
+    values = dict(data)
+    summary = dict(values.pop("stats"))
+    summary["histogram"] = tuple(HistogramBin(*b) for b in summary.get("histogram", ()))
+    return CostEstimate(**values, stats=TokenSummary(**summary))

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .stats import CostEstimate
+from .estimate import CostEstimate
 
 __all__ = ["PlanEstimate", "estimate_stages"]
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
 from ._engine import DEFAULT_MAX_PER_CODE, MIN_EXAMPLES, ScanResult, scan
+from ._estimate import estimate
 from ._issues import CODES, CodeInfo, Issue, Severity
 from ._near_duplicates import find_overlap, top_pairs
 from ._report import ValidationReport
@@ -36,6 +37,7 @@ __all__ = [
     "ScanResult",
     "Severity",
     "ValidationReport",
+    "estimate",
     "scan_file",
     "validate",
     "validate_files",

@@ -4,7 +4,7 @@
 decoded with the stdlib JSON decoder and checked as a plain dict; when a
 model is given, every structurally valid example is counted with the
 analyzer's :class:`~ftkit.tokens.counting.TokenCounter` into a
-:class:`~ftkit.cost.TokenStats`. :func:`ftkit.validate` and
+:class:`~ftkit.tokens.TokenStats`. :func:`ftkit.validate` and
 :func:`ftkit.estimate` are both built on it.
 
 Large files are split into byte ranges that start on line boundaries and are
@@ -62,8 +62,8 @@ from ._quality import (
 if TYPE_CHECKING:
     import datetime
 
-    from ..cost import TokenStats
     from ..tokens.counting import TokenCounter
+    from ..tokens.stats import TokenStats
 
 __all__ = ["ScanResult", "scan"]
 
@@ -199,7 +199,7 @@ class _Pass:
             self.quality.near = NearDuplicateIndex()
         self.tokens: TokenStats | None = None
         if counter is not None:
-            from ..cost import TokenStats
+            from ..tokens.stats import TokenStats
 
             self.tokens = TokenStats()
         self._line: int | None = None

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import DatasetInvalid
+from .._exceptions import DatasetInvalid, UsageError
 from .._words import plural
+from ..tokens.limits import example_limit
 from ._issues import Issue, Severity, issue_order
 
 if TYPE_CHECKING:
-    from ..cost import CostEstimate, TokenStats
+    from ..cost import CostEstimate
+    from ..tokens import TokenStats
     from ._engine import ScanResult
 
 __all__ = ["ValidationReport"]
@@ -338,6 +340,25 @@ class ValidationReport:
         ]
         columns = ["source", "line", "severity", "code", "path", "message", "hint"]
         return pd.DataFrame(rows, columns=columns)
+
+    def token_lengths(self, bins: int = 30) -> tuple[tuple[Any, ...], int | None, int | None, str]:
+        """``(histogram, over_limit, limit, title)`` for :func:`ftkit.plots.plot_token_lengths`.
+
+        Plain data, so that the plotting module needs no domain type (layers point down).
+        """
+        if self.tokens is None:
+            raise UsageError(
+                "this report has no token counts; validate with a model, e.g. "
+                "ftkit.validate(path, model='gpt-4.1-mini-2025-04-14')"
+            )
+        limit = example_limit(self.model) if self.model is not None else None
+        histogram = self.tokens.histogram(bins) if self.tokens.examples else ()
+        return (
+            histogram,
+            self.tokens.over_limit,
+            limit,
+            f"{self.source or 'dataset'} ({self.model})",
+        )
 
     def plot(self, limit: int | None = None) -> Any:
         """The token length distribution with the model's limit marked (``ftkit.plots``)."""

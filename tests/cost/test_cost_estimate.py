@@ -10,11 +10,10 @@ import pytest
 
 from ftkit import UsageError
 from ftkit.cli import main
-from ftkit.cost import TokenStats
-from ftkit.cost.estimate import estimate
 from ftkit.cost.plan import PlanEstimate, estimate_stages
 from ftkit.schema import SFTRecord
-from ftkit.tokens import TokenCounter
+from ftkit.tokens import TokenCounter, TokenStats
+from ftkit.validation import estimate
 
 MINI = "gpt-4o-mini-2024-07-18"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ftkit import UsageError
-from ftkit.cost import CostEstimate, PriceTable, TokenStats, load_prices
-from ftkit.tokens import ExampleTokens
+from ftkit.cost import CostEstimate, PriceTable, load_prices
+from ftkit.tokens import ExampleTokens, TokenStats
 
 
 def _stats(tokens_per_example: list[int]) -> TokenStats:

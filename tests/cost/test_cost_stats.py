@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftkit.cost import CostEstimate, HistogramBin, TokenStats
-from ftkit.cost.stats import estimate_from_mapping
-from ftkit.tokens import ExampleTokens
+from ftkit.cost import CostEstimate
+from ftkit.cost.estimate import estimate_from_mapping
+from ftkit.tokens import ExampleTokens, HistogramBin, TokenStats
 
 
 def _tokens(total: int, *, limit: int | None = None, trained: int = 0) -> ExampleTokens:

@@ -1,4 +1,4 @@
-"""Token statistics of a dataset and the cost estimate built from them.
+"""Token statistics of a dataset: per-example figures, accumulated one example at a time.
 
 :class:`TokenStats` is a mergeable accumulator: each worker of a parallel
 pass fills its own and the parent merges them, so nothing but small counts
@@ -6,26 +6,23 @@ crosses process boundaries. It keeps one counter per distinct example length
 (a few thousand integers at most), which is enough for *true* percentiles:
 p5/p50/p95 are the 5th/50th/95th percentiles (linear interpolation between
 order statistics, like ``numpy.percentile``), not the 10th/90th the cookbook
-prints under those labels.
+prints under those labels. Pricing them is :mod:`ftkit.cost`'s job; this
+module knows nothing of prices.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..tokens.counting import ExampleTokens
-from ..tokens.encoding import base_model as _base_model
-from ..tokens.limits import example_limit
-from .epochs import EpochsArg, resolve_epochs
-from .prices import PricesArg, load_prices
+from .counting import ExampleTokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["SKIP_REASONS", "CostEstimate", "HistogramBin", "TokenStats", "TokenSummary"]
+__all__ = ["SKIP_REASONS", "HistogramBin", "TokenStats", "TokenSummary"]
 
 HISTOGRAM_BINS = 10
 
@@ -234,6 +231,10 @@ class TokenStats:
         """95th percentile of tokens per example."""
         return self.percentile(95)
 
+    def token_lengths(self, bins: int = 30) -> tuple[tuple[Any, ...], int | None, int | None, None]:
+        """``(histogram, over_limit, limit, title)`` for :func:`ftkit.plots.plot_token_lengths`."""
+        return (self.histogram(bins) if self.examples else ()), self.over_limit, None, None
+
     def histogram(self, bins: int = HISTOGRAM_BINS) -> tuple[HistogramBin, ...]:
         """Example counts in ``bins`` equal-width integer ranges from min to max."""
         if not self.examples:
@@ -275,214 +276,13 @@ class TokenSummary:
     p95: float
     histogram: tuple[HistogramBin, ...] = ()
 
+    def token_lengths(self, bins: int = 30) -> tuple[tuple[Any, ...], int | None, int | None, None]:
+        """``(histogram, over_limit, limit, title)`` for :func:`ftkit.plots.plot_token_lengths`.
 
-@dataclass(frozen=True)
-class CostEstimate:
-    """What a training run on a dataset will bill, before anything is uploaded.
-
-    Token fields count one pass over the file unless their name says otherwise;
-    ``billed_tokens`` is what the run is charged for (capped examples x epochs).
-    """
-
-    model: str
-    """The model given (may be an ``ft:`` name)."""
-    base_model: str
-    """The base snapshot used for the tokenizer, the limit and the price."""
-    method: str
-    """``supervised`` or ``dpo`` (priced alike), or ``reinforcement``."""
-    examples: int
-    epochs: int
-    epochs_auto: bool
-    """Whether ``epochs`` was chosen by the ``"auto"`` rule."""
-    total_tokens: int
-    """All tokens of the file, uncapped."""
-    trained_tokens: int
-    """Tokens the model learns to produce (weighted assistant turns, DPO outputs)."""
-    billed_tokens_per_epoch: int
-    """Tokens of the file with each example capped at the per-example limit."""
-    billed_tokens: int
-    """``billed_tokens_per_epoch * epochs``: the tokens the run is charged for."""
-    over_limit: int
-    """Examples longer than the per-example limit (truncated from the end)."""
-    trained_lost: int
-    """Trained tokens (per epoch) that truncation removes."""
-    limit: int | None
-    """Max tokens per example for the model, ``None`` when unknown."""
-    price_per_1m: float | None
-    """Training price in USD per 1M tokens, ``None`` when unknown or not per token."""
-    prices_as_of: str
-    """When the price table was checked."""
-    cost_usd: float | None
-    """``billed_tokens * price_per_1m / 1e6``; ``None`` with ``cost_reason`` when unknown."""
-    cost_reason: str | None
-    """Why ``cost_usd`` is ``None``."""
-    stats: TokenSummary = field(default_factory=lambda: TokenSummary(0, 0, 0.0, 0.0, 0.0, 0.0))
-    """Distribution of tokens per example."""
-    skipped: int = 0
-    """Non-blank lines not counted because they are not valid records (see ``ftkit.validate``)."""
-    skipped_reasons: Mapping[str, int] = field(default_factory=dict)
-    """``skipped`` by reason, a key of :data:`SKIP_REASONS` (``{"invalid_json": 5, ...}``)."""
-
-    @classmethod
-    def from_stats(
-        cls,
-        stats: TokenStats,
-        *,
-        model: str,
-        epochs: EpochsArg = None,
-        prices: PricesArg = None,
-        method: str = "supervised",
-        skipped: int | None = None,
-    ) -> CostEstimate:
-        """Price accumulated token stats for ``model``.
-
-        Args:
-            stats: the dataset's token stats (counted with ``model``'s tokenizer and limit).
-            model: the model to train; ``ft:`` names use their base model.
-            epochs: ``None``/``"auto"`` for the default rule, or an explicit count (1-50).
-            prices: a :class:`PriceTable`, ``{model: USD per 1M}`` overrides, or a JSON file.
-            method: ``supervised``, ``dpo`` (same price) or ``reinforcement`` (not per token).
-            skipped: lines of the source that were not counted (invalid records);
-                ``None`` takes them, with their reasons, from ``stats.skipped``.
-
-        Raises:
-            UsageError: invalid epochs or prices.
+        A summary keeps its own histogram (``bins`` is ignored) and knows neither the
+        examples over the limit nor the limit.
         """
-        count, auto = resolve_epochs(epochs, stats.examples)
-        table = load_prices(prices)
-        found = table.lookup(model, method=method)
-        billed = stats.billed_tokens * count
-        cost = None if found.per_1m_tokens is None else billed * found.per_1m_tokens / 1_000_000
-        return cls(
-            model=model,
-            base_model=_base_model(model),
-            method=method,
-            examples=stats.examples,
-            epochs=count,
-            epochs_auto=auto,
-            total_tokens=stats.total_tokens,
-            trained_tokens=stats.trained_tokens,
-            billed_tokens_per_epoch=stats.billed_tokens,
-            billed_tokens=billed,
-            over_limit=stats.over_limit,
-            trained_lost=stats.trained_lost,
-            limit=example_limit(model),
-            price_per_1m=found.per_1m_tokens,
-            prices_as_of=table.as_of,
-            cost_usd=cost,
-            cost_reason=found.reason,
-            stats=stats.summary(),
-            skipped=stats.skipped_total if skipped is None else skipped,
-            skipped_reasons=dict(stats.skipped) if skipped is None else {},
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (the histogram as ``[low, high, count]`` lists)."""
-        data = asdict(self)
-        data["skipped_reasons"] = dict(self.skipped_reasons)
-        data["stats"]["histogram"] = [[b.low, b.high, b.count] for b in self.stats.histogram]
-        return data
-
-    def __str__(self) -> str:
-        return "\n".join(_render(self))
-
-    def _repr_html_(self) -> str:
-        from .._html import html_block, html_table
-
-        s = self.stats
-        cost = (
-            f"${self.cost_usd:,.2f} at ${self.price_per_1m:,.2f} per 1M tokens "
-            f"(prices as of {self.prices_as_of})"
-            if self.cost_usd is not None and self.price_per_1m is not None
-            else f"unknown: {self.cost_reason}"
-        )
-        facts: list[tuple[str, object]] = [
-            (
-                "model",
-                self.model
-                if self.base_model == self.model
-                else f"{self.model} (base {self.base_model})",
-            ),
-            ("examples", self.examples),
-            ("tokens (total / trained)", f"{self.total_tokens:,} / {self.trained_tokens:,}"),
-            (
-                "per example (p5 / median / p95 / max)",
-                f"{s.p5:,.0f} / {s.p50:,.0f} / {s.p95:,.0f} / {s.max:,}",
-            ),
-            ("limit per example", self.limit),
-            ("over the limit", self.over_limit),
-            ("epochs", f"{self.epochs} ({'auto' if self.epochs_auto else 'given'})"),
-            ("billed tokens", self.billed_tokens),
-            ("cost", cost),
-        ]
-        if self.skipped:
-            facts.append(
-                (
-                    "lines not counted",
-                    f"{self.skipped:,}"
-                    + (
-                        f" ({why})"
-                        if (why := skip_reasons_text(self.skipped, self.skipped_reasons))
-                        else ""
-                    ),
-                )
-            )
-        summary = "unknown" if self.cost_usd is None else f"${self.cost_usd:,.2f}"
-        return html_block("ftkit estimate", summary, html_table(("", ""), facts))
-
-    def to_pandas(self) -> Any:
-        """The token length histogram as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
-
-        Columns: ``low, high, count`` — examples whose total tokens fall in ``[low, high)``.
-
-        Raises:
-            MissingExtra: pandas is not installed.
-        """
-        from .._optional import require
-
-        pd = require("pandas", extra="pandas", feature="CostEstimate.to_pandas()")
-        return pd.DataFrame(
-            [(b.low, b.high, b.count) for b in self.stats.histogram],
-            columns=["low", "high", "count"],
-        )
-
-    def plot(self, limit: int | None = None) -> Any:
-        """The token length distribution with the model's limit marked (``ftkit.plots``)."""
-        from ..plots import plot_token_lengths
-
-        return plot_token_lengths(self, limit=limit)
-
-
-def _render(est: CostEstimate) -> list[str]:
-    s = est.stats
-    epochs = f"{est.epochs} ({'auto' if est.epochs_auto else 'given'})"
-    lines = [
-        f"model           {est.model}"
-        + (f" (base {est.base_model})" if est.base_model != est.model else ""),
-        f"examples        {est.examples:,}"
-        + (f" ({skipped_text(est.skipped_reasons, est.skipped)})" if est.skipped else ""),
-        f"tokens          {est.total_tokens:,} total, {est.trained_tokens:,} trained",
-        f"per example     min {s.min:,}  p5 {s.p5:,.0f}  p50 {s.p50:,.0f}  "
-        f"p95 {s.p95:,.0f}  max {s.max:,}  mean {s.mean:,.1f}",
-    ]
-    if est.limit is not None:
-        lines.append(
-            f"over limit      {est.over_limit:,} of {est.examples:,} examples exceed "
-            f"{est.limit:,} tokens"
-            + (f"; {est.trained_lost:,} trained tokens truncated" if est.over_limit else "")
-        )
-    lines += [
-        f"epochs          {epochs}",
-        f"billed tokens   {est.billed_tokens:,} ({est.billed_tokens_per_epoch:,} per epoch)",
-    ]
-    if est.cost_usd is not None and est.price_per_1m is not None:
-        lines.append(
-            f"cost            ${est.cost_usd:,.2f} at ${est.price_per_1m:,.2f} per 1M tokens "
-            f"(prices as of {est.prices_as_of})"
-        )
-    else:
-        lines.append(f"cost            unknown: {est.cost_reason}")
-    return lines
+        return self.histogram, None, None, None
 
 
 def skipped_text(reasons: Mapping[str, int], total: int | None = None) -> str:
@@ -505,11 +305,3 @@ def skip_reasons_text(total: int, reasons: Mapping[str, int]) -> str:
     return ", ".join(
         f"{SKIP_REASONS.get(reason, reason)}: {count:,}" for reason, count in reasons.items()
     )
-
-
-def estimate_from_mapping(data: Mapping[str, Any]) -> CostEstimate:
-    """Rebuild a :class:`CostEstimate` from :meth:`CostEstimate.to_dict` output."""
-    values = dict(data)
-    summary = dict(values.pop("stats"))
-    summary["histogram"] = tuple(HistogramBin(*b) for b in summary.get("histogram", ()))
-    return CostEstimate(**values, stats=TokenSummary(**summary))
