@@ -7,6 +7,8 @@ are both edges: a lazy import hides a cycle from Python, not from the design.
 from __future__ import annotations
 
 import ast
+import functools
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import pytest
@@ -49,17 +51,18 @@ def _layer(module: str) -> str:
     return ".".join(module.split(".")[:2])
 
 
-def _layer_graph() -> dict[str, set[str]]:
+@functools.cache  # parsed once for all the tests of this file
+def _layer_graph() -> dict[str, frozenset[str]]:
     modules = _modules()
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         for target in _imports(name, path, modules):
             if _layer(target) not in (_layer(name), "ftkit"):
                 graph.setdefault(_layer(name), set()).add(_layer(target))
-    return graph
+    return {layer: frozenset(targets) for layer, targets in graph.items()}
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+def _cycle(graph: Mapping[str, Collection[str]]) -> list[str] | None:
     """One cycle of ``graph`` as a path ``[a, b, ..., a]``, or ``None``."""
     state: dict[str, int] = {}
     stack: list[str] = []
@@ -103,4 +106,4 @@ def test_the_check_sees_a_cycle() -> None:
     ],
 )
 def test_lower_layer_does_not_import_higher(low: str, high: str) -> None:
-    assert high not in _layer_graph().get(low, set())
+    assert high not in _layer_graph().get(low, frozenset())
