@@ -40,7 +40,7 @@ def main() -> None:
             ftkit.FineTune(client)
             .model(BASE)
             .sft(train_file)
-            .poll(interval=30.0)
+            .poll(initial_delay=30.0)
             .state_dir(Path(work) / "runs")
             .run()
         )

@@ -35,7 +35,7 @@ def main() -> int:
             .dpo(DATA / "sarcasm_dpo.jsonl", beta=0.1)
             .suffix("marv")
             .retry(RetryPolicy(max_attempts=6))
-            .poll(PollPolicy(interval=30.0, max_interval=120.0))
+            .poll(PollPolicy(initial_delay=30.0, max_delay=120.0))
             .state_dir(state)
         )
 

@@ -1,210 +1,91 @@
 """ftkit: OpenAI-format chat fine-tuning, from JSONL files to a fine-tuned model.
 
-The public names below are loaded on first use, so ``import ftkit`` stays
-cheap and never imports ``openai``: a validator or analyzer user does not
-pay for the client, and a service can import ftkit at start-up for free.
+The public names are listed once, in :data:`ftkit._public.TOP_LEVEL`, which
+gives both ``__all__`` and the loader below. They load on first use, so
+``import ftkit`` stays cheap and never imports ``openai``: a validator or
+analyzer user does not pay for the client, and a service can import ftkit at
+start-up for free. The ``TYPE_CHECKING`` imports name the same names for type
+checkers (``X as X`` marks a re-export); a test keeps them equal to the table.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._exceptions import (
-    APIError,
-    DatasetError,
-    DatasetInvalid,
-    FtkitError,
-    JobFailed,
-    RecordError,
-    RetryExhausted,
-    RunConflict,
-    TokenizerUnavailable,
-    TrainingUnavailable,
-    UsageError,
-    WaitTimeout,
-)
-from ._version import __version__
+# Light, and raised or read from every layer: bound now, so an error raised
+# anywhere already reports itself as ``ftkit.UsageError``.
+from . import _exceptions, _optional, _public, _version  # noqa: F401
 
 # A library logs and lets the application decide where logs go: without this,
 # Python's last-resort handler would print ftkit's warnings to stderr.
 logging.getLogger("ftkit").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from .cost import CostEstimate
-    from .dataset import Dataset, read_jsonl
-    from .evaluation import (
-        EvalReport,
-        ExactMatch,
-        JsonFields,
-        JsonValid,
-        ToolCallMatch,
-        aevaluate,
-        evaluate,
-    )
-    from .pipeline import (
-        AsyncFineTune,
-        AsyncRun,
-        FineTune,
-        Plan,
-        Run,
-        RunEvent,
-        RunResult,
-        RunStatus,
-        StageResult,
-    )
-    from .polling import JobEvent, MessageEvent, MetricsEvent, PollPolicy
-    from .retry import RetryPolicy
-    from .schema import (
-        AssistantMessage,
-        DeveloperMessage,
-        DPOInput,
-        DPORecord,
-        FunctionCall,
-        FunctionDefinition,
-        FunctionMessage,
-        ImagePart,
-        ImageURL,
-        SFTRecord,
-        SystemMessage,
-        TextPart,
-        ToolCall,
-        ToolDefinition,
-        ToolMessage,
-        UserMessage,
-    )
-    from .tokens import count_tokens, encoding_for_model
-    from .validation import CODES, Issue, Severity, ValidationReport, validate
+    from ._exceptions import APIError as APIError
+    from ._exceptions import DatasetError as DatasetError
+    from ._exceptions import DatasetInvalid as DatasetInvalid
+    from ._exceptions import FtkitError as FtkitError
+    from ._exceptions import JobFailed as JobFailed
+    from ._exceptions import RecordError as RecordError
+    from ._exceptions import RetryExhausted as RetryExhausted
+    from ._exceptions import RunConflict as RunConflict
+    from ._exceptions import TokenizerUnavailable as TokenizerUnavailable
+    from ._exceptions import TrainingUnavailable as TrainingUnavailable
+    from ._exceptions import UsageError as UsageError
+    from ._exceptions import WaitTimeout as WaitTimeout
+    from ._optional import MissingExtra as MissingExtra
+    from ._version import __version__ as __version__
+    from .backend import JobEvent as JobEvent
+    from .backend import MessageEvent as MessageEvent
+    from .backend import MetricsEvent as MetricsEvent
+    from .cost import CostEstimate as CostEstimate
+    from .dataset import Dataset as Dataset
+    from .dataset import read_jsonl as read_jsonl
+    from .evaluation import EvalReport as EvalReport
+    from .evaluation import ExactMatch as ExactMatch
+    from .evaluation import JsonFields as JsonFields
+    from .evaluation import JsonValid as JsonValid
+    from .evaluation import ToolCallMatch as ToolCallMatch
+    from .evaluation import aevaluate as aevaluate
+    from .evaluation import evaluate as evaluate
+    from .pipeline import AsyncFineTune as AsyncFineTune
+    from .pipeline import AsyncRun as AsyncRun
+    from .pipeline import FineTune as FineTune
+    from .pipeline import Plan as Plan
+    from .pipeline import Run as Run
+    from .pipeline import RunEvent as RunEvent
+    from .pipeline import RunResult as RunResult
+    from .pipeline import RunStatus as RunStatus
+    from .pipeline import StageResult as StageResult
+    from .polling import PollPolicy as PollPolicy
+    from .providers import ModelInfo as ModelInfo
+    from .providers import model_info as model_info
+    from .retry import RetryPolicy as RetryPolicy
+    from .schema import AssistantMessage as AssistantMessage
+    from .schema import DeveloperMessage as DeveloperMessage
+    from .schema import DPOInput as DPOInput
+    from .schema import DPORecord as DPORecord
+    from .schema import FunctionCall as FunctionCall
+    from .schema import FunctionDefinition as FunctionDefinition
+    from .schema import FunctionMessage as FunctionMessage
+    from .schema import ImagePart as ImagePart
+    from .schema import ImageURL as ImageURL
+    from .schema import SFTRecord as SFTRecord
+    from .schema import SystemMessage as SystemMessage
+    from .schema import TextPart as TextPart
+    from .schema import ToolCall as ToolCall
+    from .schema import ToolDefinition as ToolDefinition
+    from .schema import ToolMessage as ToolMessage
+    from .schema import UserMessage as UserMessage
+    from .tokens import count_tokens as count_tokens
+    from .tokens import encoding_for_model as encoding_for_model
+    from .validation import CODES as CODES
+    from .validation import Issue as Issue
+    from .validation import Severity as Severity
+    from .validation import ValidationReport as ValidationReport
+    from .validation import estimate as estimate
+    from .validation import validate as validate
 
-# public name -> module that defines it
-_LAZY: dict[str, str] = {
-    "AssistantMessage": "ftkit.schema",
-    "DPOInput": "ftkit.schema",
-    "DPORecord": "ftkit.schema",
-    "Dataset": "ftkit.dataset",
-    "DeveloperMessage": "ftkit.schema",
-    "FunctionCall": "ftkit.schema",
-    "FunctionDefinition": "ftkit.schema",
-    "FunctionMessage": "ftkit.schema",
-    "ImagePart": "ftkit.schema",
-    "ImageURL": "ftkit.schema",
-    "SFTRecord": "ftkit.schema",
-    "SystemMessage": "ftkit.schema",
-    "TextPart": "ftkit.schema",
-    "ToolCall": "ftkit.schema",
-    "ToolDefinition": "ftkit.schema",
-    "ToolMessage": "ftkit.schema",
-    "UserMessage": "ftkit.schema",
-    "encoding_for_model": "ftkit.tokens",
-    "read_jsonl": "ftkit.dataset",
-    # analysis
-    "CODES": "ftkit.validation",
-    "CostEstimate": "ftkit.cost",
-    "Issue": "ftkit.validation",
-    "Severity": "ftkit.validation",
-    "ValidationReport": "ftkit.validation",
-    "count_tokens": "ftkit.tokens",
-    "estimate": "ftkit.validation",
-    "validate": "ftkit.validation",
-    "EvalReport": "ftkit.evaluation",
-    "ExactMatch": "ftkit.evaluation",
-    "JsonFields": "ftkit.evaluation",
-    "JsonValid": "ftkit.evaluation",
-    "ToolCallMatch": "ftkit.evaluation",
-    "aevaluate": "ftkit.evaluation",
-    "evaluate": "ftkit.evaluation",
-    # policies
-    "JobEvent": "ftkit.polling",
-    "MessageEvent": "ftkit.polling",
-    "MetricsEvent": "ftkit.polling",
-    "PollPolicy": "ftkit.polling",
-    "RetryPolicy": "ftkit.retry",
-    # pipeline
-    "AsyncFineTune": "ftkit.pipeline",
-    "AsyncRun": "ftkit.pipeline",
-    "FineTune": "ftkit.pipeline",
-    "Plan": "ftkit.pipeline",
-    "Run": "ftkit.pipeline",
-    "RunEvent": "ftkit.pipeline",
-    "RunResult": "ftkit.pipeline",
-    "RunStatus": "ftkit.pipeline",
-    "StageResult": "ftkit.pipeline",
-}
-
-__all__ = [
-    "CODES",
-    "APIError",
-    "AssistantMessage",
-    "AsyncFineTune",
-    "AsyncRun",
-    "CostEstimate",
-    "DPOInput",
-    "DPORecord",
-    "Dataset",
-    "DatasetError",
-    "DatasetInvalid",
-    "DeveloperMessage",
-    "EvalReport",
-    "ExactMatch",
-    "FineTune",
-    "FtkitError",
-    "FunctionCall",
-    "FunctionDefinition",
-    "FunctionMessage",
-    "ImagePart",
-    "ImageURL",
-    "Issue",
-    "JobEvent",
-    "JobFailed",
-    "JsonFields",
-    "JsonValid",
-    "MessageEvent",
-    "MetricsEvent",
-    "Plan",
-    "PollPolicy",
-    "RecordError",
-    "RetryExhausted",
-    "RetryPolicy",
-    "Run",
-    "RunConflict",
-    "RunEvent",
-    "RunResult",
-    "RunStatus",
-    "SFTRecord",
-    "Severity",
-    "StageResult",
-    "SystemMessage",
-    "TextPart",
-    "TokenizerUnavailable",
-    "ToolCall",
-    "ToolCallMatch",
-    "ToolDefinition",
-    "ToolMessage",
-    "TrainingUnavailable",
-    "UsageError",
-    "UserMessage",
-    "ValidationReport",
-    "WaitTimeout",
-    "__version__",
-    "aevaluate",
-    "count_tokens",
-    "encoding_for_model",
-    "estimate",
-    "evaluate",
-    "read_jsonl",
-    "validate",
-]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ftkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+if not TYPE_CHECKING:  # type checkers read the imports above, so a typo is an error
+    __all__, __getattr__, __dir__ = _public.lazy_exports(__name__, _public.TOP_LEVEL, globals())

@@ -6,6 +6,7 @@ from runtime failure::
 
     FtkitError
     ├── UsageError                  the caller asked for something invalid (also a ValueError)
+    │   └── MissingExtra            an optional extra is not installed (also an ImportError)
     ├── DatasetError                a training file cannot be used
     │   ├── RecordError             one line is malformed (line, path, code)
     │   └── DatasetInvalid          a validation report has errors (carries the report)
@@ -220,7 +221,8 @@ class JobFailed(FtkitError):
     """A fine-tuning job ended ``failed`` or ``cancelled``.
 
     Attributes:
-        job_id, status, code, message, param: what the provider reported.
+        job_id, status, code, error_message, param: what the provider reported
+            (``error_message`` is given as ``message=``).
         job: the last job object seen (the evidence).
         run_id: the ftkit run it belongs to, if any.
     """

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, overload
 
 from ._exceptions import RecordError, UsageError
+from ._public import publish
 from .jsonl import atomic_write, iter_lines, sniff, utf8_error
 from .schema import DPORecord, RecordKind, SFTRecord, parse_record
 
@@ -245,3 +246,6 @@ def _coerce(item: AnyRecord | dict[str, Any], index: int) -> AnyRecord:
                 exc.reason, path=exc.path, code=exc.code, source=f"item {index}"
             ) from None
     raise UsageError(f"item {index} is a {type(item).__name__}, not a record or a dict")
+
+
+publish(__name__, globals(), __all__)

@@ -3,92 +3,78 @@
 Polling is not retrying: a :class:`PollPolicy` says how often to look at a
 job and for how long; a :class:`~ftkit.RetryPolicy` says what to do when one
 look fails. The caller composes them (``retrieve`` is usually
-``lambda: retry.call(backend.retrieve_job, job_id)``).
+``lambda: retry.call(backend.retrieve_job(job_id).run)``).
 
 Waiting is data. A small table of :class:`Acceptor` rows maps a job status to
 an outcome, first match wins: ``succeeded`` is success; ``failed`` and
 ``cancelled`` are failure; anything else, including statuses this version has
 never heard of, keeps waiting (unknown ones are logged once).
 
+Jobs are ftkit's own :class:`~ftkit.backend.Job` values, so the table speaks
+normalised statuses whatever the provider; the provider's own word
+(``raw_status``) is what the logs and errors show.
+
 One sans-IO core (:class:`JobWaiter`) decides after each look whether to
-sleep, finish, fail or time out; :func:`wait_for_job` and
-:func:`async_wait_for_job` are thin drivers around it. :class:`EventFollower`
-(and its async twin) fetch job events incrementally, deduplicate them by id
-and deliver them oldest first as typed :class:`JobEvent` values.
+sleep, finish, fail or time out; :func:`waiting` is the program that looks,
+and :func:`wait_for_job` / :func:`await_for_job` drive it blocking or
+awaited (:mod:`ftkit.backend._program`). :class:`EventFollower` (and its
+async twin) drive :func:`following`, which fetches job events incrementally,
+deduplicates them by id and delivers them oldest first as typed
+:class:`~ftkit.backend.JobEvent` values. The pipeline's program runs the same
+two programs, which is why they live here; they and their decisions
+(``Sleep``, ``Done``, ``Fail``, ``Timeout``, :class:`FollowState`) are not
+exported: a user waits with the drivers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from ._exceptions import JobFailed, UsageError, WaitTimeout
+from ._public import publish
+from .backend import _program as steps
+
+if TYPE_CHECKING:
+    from .backend import Job, JobEvent, JobStatus, Page
+    from .backend._program import Operation, Program
 
 __all__ = [
     "DEFAULT_ACCEPTORS",
-    "IN_PROGRESS_STATUSES",
     "Acceptor",
     "AsyncEventFollower",
-    "Done",
     "EventFollower",
-    "Fail",
-    "FollowState",
-    "JobEvent",
-    "JobWaiter",
-    "MessageEvent",
-    "MetricsEvent",
     "PollPolicy",
-    "Sleep",
-    "Timeout",
-    "async_wait_for_job",
-    "job_failure",
-    "parse_event",
+    "await_for_job",
     "wait_for_job",
 ]
 
 logger = logging.getLogger("ftkit.polling")
-
-J = TypeVar("J")
-
-
-def _get(obj: Any, name: str) -> Any:
-    """Read a field from an SDK model or a plain dict (the fake API returns both)."""
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
 
 # --------------------------------------------------------------------------- acceptors
 
 
 @dataclass(frozen=True)
 class Acceptor:
-    """One row of the waiting table: jobs in ``statuses`` end in ``outcome``."""
+    """One row of the waiting table: jobs in ``statuses`` (normalised) end in ``outcome``."""
 
     outcome: Literal["success", "failure"]
-    statuses: frozenset[str]
+    statuses: frozenset[JobStatus]
 
-    def matches(self, status: str | None) -> bool:
+    def matches(self, status: JobStatus) -> bool:
         """Whether a job with ``status`` is decided by this row."""
         return status in self.statuses
 
 
-#: The fine-tuning API's terminal states. Everything else is in progress.
+#: The terminal states. Everything else is in progress; ``unknown`` is logged once.
 DEFAULT_ACCEPTORS: tuple[Acceptor, ...] = (
     Acceptor("success", frozenset({"succeeded"})),
     Acceptor("failure", frozenset({"failed", "cancelled"})),
 )
-
-#: Non-terminal statuses this version knows; others still wait, with one log line.
-IN_PROGRESS_STATUSES = frozenset({"validating_files", "queued", "running", "pausing", "paused"})
 
 
 # --------------------------------------------------------------------------- policy
@@ -98,12 +84,14 @@ IN_PROGRESS_STATUSES = frozenset({"validating_files", "queued", "running", "paus
 class PollPolicy:
     """How often to look at a job and for how long. Immutable; copy with ``with_*``.
 
+    The words are :class:`~ftkit.RetryPolicy`'s for the same ideas.
+
     Attributes:
-        interval: seconds before the second look (the first is immediate).
-        backoff: factor applied to the interval after each look with an
-            unchanged status; a status change resets it to ``interval``.
-        max_interval: cap on the interval.
-        timeout: overall seconds to wait, or ``None`` to wait until the job
+        initial_delay: seconds before the second look (the first is immediate).
+        multiplier: factor applied to the delay after each look with an
+            unchanged status; a status change resets it to ``initial_delay``.
+        max_delay: cap on the delay.
+        deadline: overall seconds to wait, or ``None`` to wait until the job
             ends. The last look happens at the deadline.
         acceptors: the waiting table, first match wins.
         sleep: ``sleep(seconds)``; may return an awaitable for the async driver.
@@ -114,43 +102,46 @@ class PollPolicy:
             likewise the fake client's virtual clock).
     """
 
-    interval: float = 5.0
-    backoff: float = 1.5
-    max_interval: float = 60.0
-    timeout: float | None = None
+    initial_delay: float = 5.0
+    multiplier: float = 1.5
+    max_delay: float = 60.0
+    deadline: float | None = None
     acceptors: tuple[Acceptor, ...] = DEFAULT_ACCEPTORS
     sleep: Callable[[float], object] | None = dataclasses.field(default=None, compare=False)
     clock: Callable[[], float] | None = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.interval > 0:
-            raise UsageError(f"poll interval must be > 0 seconds, got {self.interval!r}")
-        if not self.backoff >= 1:
-            raise UsageError(f"poll backoff must be >= 1, got {self.backoff!r}")
-        if not self.max_interval >= self.interval:
+        if not self.initial_delay > 0:
+            raise UsageError(f"poll initial_delay must be > 0 seconds, got {self.initial_delay!r}")
+        if not self.multiplier >= 1:
+            raise UsageError(f"poll multiplier must be >= 1, got {self.multiplier!r}")
+        if not self.max_delay >= self.initial_delay:
             raise UsageError(
-                f"max_interval ({self.max_interval!r}) must be >= interval ({self.interval!r})"
+                f"max_delay ({self.max_delay!r}) must be >= initial_delay ({self.initial_delay!r})"
             )
-        if self.timeout is not None and not self.timeout > 0:
-            raise UsageError(f"poll timeout must be > 0 seconds or None, got {self.timeout!r}")
+        if self.deadline is not None and not self.deadline > 0:
+            raise UsageError(f"poll deadline must be > 0 seconds or None, got {self.deadline!r}")
         if not all(isinstance(a, Acceptor) for a in self.acceptors):
             raise UsageError("acceptors must be a tuple of ftkit.polling.Acceptor")
 
-    def with_interval(self, interval: float) -> PollPolicy:
-        """A copy with another base interval."""
-        return dataclasses.replace(self, interval=interval)
-
-    def with_backoff(self, backoff: float, *, max_interval: float | None = None) -> PollPolicy:
-        """A copy with another backoff factor (and optionally cap)."""
+    def with_backoff(
+        self,
+        *,
+        initial_delay: float | None = None,
+        multiplier: float | None = None,
+        max_delay: float | None = None,
+    ) -> PollPolicy:
+        """A copy with other delays between looks (unspecified ones kept)."""
         return dataclasses.replace(
             self,
-            backoff=backoff,
-            max_interval=self.max_interval if max_interval is None else max_interval,
+            initial_delay=self.initial_delay if initial_delay is None else initial_delay,
+            multiplier=self.multiplier if multiplier is None else multiplier,
+            max_delay=self.max_delay if max_delay is None else max_delay,
         )
 
-    def with_timeout(self, timeout: float | None) -> PollPolicy:
-        """A copy with another overall timeout (``None`` waits until the job ends)."""
-        return dataclasses.replace(self, timeout=timeout)
+    def with_deadline(self, deadline: float | None) -> PollPolicy:
+        """A copy with another overall deadline (``None`` waits until the job ends)."""
+        return dataclasses.replace(self, deadline=deadline)
 
     def with_acceptors(self, acceptors: Sequence[Acceptor]) -> PollPolicy:
         """A copy with another waiting table."""
@@ -177,9 +168,9 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Done:
-    """The job succeeded; ``job`` is the last object seen."""
+    """The job succeeded; ``job`` is the last one seen."""
 
-    job: Any
+    job: Job
 
 
 @dataclass(frozen=True)
@@ -191,7 +182,7 @@ class Fail:
 
 @dataclass(frozen=True)
 class Timeout:
-    """The policy's timeout passed; raise ``error`` (the job keeps running)."""
+    """The policy's deadline passed; raise ``error`` (the job keeps running)."""
 
     error: WaitTimeout
 
@@ -199,26 +190,23 @@ class Timeout:
 Action = Sleep | Done | Fail | Timeout
 
 
-def job_failure(job: Any, *, run_id: str | None = None) -> JobFailed:
+def job_failure(job: Job, *, run_id: str | None = None) -> JobFailed:
     """Build :class:`~ftkit.JobFailed` from a ``failed`` or ``cancelled`` job.
 
-    ``job.error`` is read defensively: jobs that did not fail carry an error
-    object whose fields are all ``None``, and a failed job may too.
-
     Args:
-        job: the terminal job (SDK model or dict).
+        job: the terminal job (a failed job may come without an error).
         run_id: the ftkit run it belongs to, if any.
 
     Returns:
         The exception, with the job attached as evidence.
     """
-    error = _get(job, "error")
+    error = job.error
     return JobFailed(
-        job_id=str(_get(job, "id") or "?"),
-        status=str(_get(job, "status") or "failed"),
-        code=_get(error, "code") if error else None,
-        message=_get(error, "message") if error else None,
-        param=_get(error, "param") if error else None,
+        job_id=job.id or "?",
+        status=job.raw_status or job.status,
+        code=error.code if error else None,
+        message=error.message if error else None,
+        param=error.param if error else None,
         job=job,
         run_id=run_id,
     )
@@ -251,21 +239,22 @@ class JobWaiter:
         self._streak = 0
         self._unknown_logged: set[str] = set()
 
-    def observe(self, job: Any, now: float) -> Action:
+    def observe(self, job: Job, now: float) -> Action:
         """Decide what follows a look at ``job`` taken at clock reading ``now``."""
         self.looks += 1
-        status = _get(job, "status")
-        status = str(status) if status is not None else None
-        if self.job_id is None and _get(job, "id") is not None:
-            self.job_id = str(_get(job, "id"))
+        # Logs, errors and the backoff follow the provider's word: it is finer
+        # than the normalised status (``pausing`` and ``paused`` are both paused).
+        status = job.raw_status
+        if self.job_id is None and job.id:
+            self.job_id = job.id
         for acceptor in self.policy.acceptors:
-            if acceptor.matches(status):
+            if acceptor.matches(job.status):
                 self.last_status = status
                 if acceptor.outcome == "success":
                     return Done(job)
                 return Fail(job_failure(job, run_id=self.run_id))
-        if status not in IN_PROGRESS_STATUSES and status not in self._unknown_logged:
-            self._unknown_logged.add(str(status))
+        if job.status == "unknown" and status not in self._unknown_logged:
+            self._unknown_logged.add(status)
             logger.warning(
                 "job %s reports unknown status %r; treating it as in progress", self.job_id, status
             )
@@ -275,12 +264,12 @@ class JobWaiter:
                 logger.info("job %s: %s -> %s", self.job_id, self.last_status, status)
         self.last_status = status
         delay = min(
-            self.policy.interval * self.policy.backoff ** min(self._streak, 100),
-            self.policy.max_interval,
+            self.policy.initial_delay * self.policy.multiplier ** min(self._streak, 100),
+            self.policy.max_delay,
         )
         self._streak += 1
-        if self.policy.timeout is not None:
-            remaining = self.policy.timeout - (now - self.started)
+        if self.policy.deadline is not None:
+            remaining = self.policy.deadline - (now - self.started)
             if remaining <= 0:
                 return Timeout(self._timeout_error(now))
             delay = min(delay, remaining)
@@ -304,14 +293,39 @@ class JobWaiter:
         )
 
 
-def wait_for_job(
-    retrieve: Callable[[], J],
+def waiting(
+    retrieve: Callable[[], Job] | Callable[[], Awaitable[Job]],
     policy: PollPolicy | None = None,
     *,
     job_id: str | None = None,
     run_id: str | None = None,
-    on_job: Callable[[J], object] | None = None,
-) -> J:
+    on_job: Callable[[Job], object] | None = None,
+) -> Program[Job]:
+    """The program of :func:`wait_for_job` and :func:`await_for_job`."""
+    policy = policy or PollPolicy()
+    clock = policy.clock or time.monotonic
+    waiter = JobWaiter(policy, started=clock(), job_id=job_id, run_id=run_id)
+    while True:
+        job: Job = yield steps.Call(retrieve)
+        if on_job is not None:
+            yield steps.Call(on_job, (job,))
+        action = waiter.observe(job, clock())
+        if isinstance(action, Sleep):
+            yield steps.Sleep(action.delay, policy.sleep)
+        elif isinstance(action, Done):
+            return job
+        else:
+            raise action.error
+
+
+def wait_for_job(
+    retrieve: Callable[[], Job],
+    policy: PollPolicy | None = None,
+    *,
+    job_id: str | None = None,
+    run_id: str | None = None,
+    on_job: Callable[[Job], object] | None = None,
+) -> Job:
     """Look at a job until it ends, as ``policy`` says.
 
     Args:
@@ -327,195 +341,35 @@ def wait_for_job(
 
     Raises:
         JobFailed: the job ended ``failed`` or ``cancelled``.
-        WaitTimeout: the policy's timeout passed; the job keeps running.
+        WaitTimeout: the policy's deadline passed; the job keeps running.
     """
-    policy = policy or PollPolicy()
-    clock = policy.clock or time.monotonic
-    sleep = policy.sleep or time.sleep
-    waiter = JobWaiter(policy, started=clock(), job_id=job_id, run_id=run_id)
-    while True:
-        job = retrieve()
-        if on_job is not None:
-            on_job(job)
-        action = waiter.observe(job, clock())
-        if isinstance(action, Sleep):
-            sleep(action.delay)
-        elif isinstance(action, Done):
-            return job
-        else:
-            raise action.error
+    return steps.run(waiting(retrieve, policy, job_id=job_id, run_id=run_id, on_job=on_job))
 
 
-async def async_wait_for_job(
-    retrieve: Callable[[], Awaitable[J]],
+async def await_for_job(
+    retrieve: Callable[[], Awaitable[Job]],
     policy: PollPolicy | None = None,
     *,
     job_id: str | None = None,
     run_id: str | None = None,
-    on_job: Callable[[J], object] | None = None,
-) -> J:
+    on_job: Callable[[Job], object] | None = None,
+) -> Job:
     """The awaitable twin of :func:`wait_for_job` (``on_job`` may be a coroutine function)."""
-    policy = policy or PollPolicy()
-    clock = policy.clock or time.monotonic
-    waiter = JobWaiter(policy, started=clock(), job_id=job_id, run_id=run_id)
-    while True:
-        job = await retrieve()
-        if on_job is not None:
-            await _maybe_await(on_job(job))
-        action = waiter.observe(job, clock())
-        if isinstance(action, Sleep):
-            if policy.sleep is None:
-                await asyncio.sleep(action.delay)
-            else:
-                await _maybe_await(policy.sleep(action.delay))
-        elif isinstance(action, Done):
-            return job
-        else:
-            raise action.error
-
-
-async def _maybe_await(value: object) -> None:
-    if inspect.isawaitable(value):
-        await value
+    program = waiting(retrieve, policy, job_id=job_id, run_id=run_id, on_job=on_job)
+    return await steps.arun(program)
 
 
 # --------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True, kw_only=True)
-class JobEvent:
-    """One job event, as delivered to callbacks (unknown ``type`` values pass through).
-
-    Attributes:
-        id: the event id (``ftevent-...``), unique per job.
-        created_at: Unix seconds.
-        level: ``info``, ``warn`` or ``error`` (not validated).
-        message: the human-readable text.
-        type: ``message``, ``metrics`` or anything newer; ``None`` when absent.
-        data: the raw ``data`` payload, if any.
-    """
-
-    id: str
-    created_at: int = 0
-    level: str = "info"
-    message: str = ""
-    type: str | None = None
-    data: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class MessageEvent(JobEvent):
-    """A plain message event (``type == "message"``)."""
-
-
-_METRIC_FIELDS = (
-    "train_loss",
-    "train_mean_token_accuracy",
-    "valid_loss",
-    "valid_mean_token_accuracy",
-    "full_valid_loss",
-    "full_valid_mean_token_accuracy",
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class MetricsEvent(JobEvent):
-    """A training-metrics event: step counters and losses/accuracies when reported.
-
-    Fields the provider did not send are ``None``; every numeric value of
-    ``data`` (DPO and RFT add their own) is in :attr:`metrics`.
-    """
-
-    step: int | None = None
-    total_steps: int | None = None
-    train_loss: float | None = None
-    train_mean_token_accuracy: float | None = None
-    valid_loss: float | None = None
-    valid_mean_token_accuracy: float | None = None
-    full_valid_loss: float | None = None
-    full_valid_mean_token_accuracy: float | None = None
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        """Every numeric value in ``data`` except the step counters."""
-        return {
-            k: float(v)
-            for k, v in (self.data or {}).items()
-            if isinstance(v, (int, float))
-            and not isinstance(v, bool)
-            and k not in ("step", "total_steps")
-        }
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def _as_float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def parse_event(raw: Any) -> JobEvent:
-    """Turn an SDK ``FineTuningJobEvent`` or a dict into a typed event, leniently.
-
-    Args:
-        raw: the event as the API returned it.
-
-    Returns:
-        A :class:`MetricsEvent` for ``type == "metrics"`` (or an untyped event
-        whose data has a ``step``), a :class:`MessageEvent` for ``"message"``,
-        else a plain :class:`JobEvent`.
-    """
-    data = _get(raw, "data")
-    if not isinstance(data, Mapping):
-        data = None
-    kind = _get(raw, "type")
-    common: dict[str, Any] = {
-        "id": str(_get(raw, "id") or ""),
-        "created_at": _as_int(_get(raw, "created_at")) or 0,
-        "level": str(_get(raw, "level") or "info"),
-        "message": str(_get(raw, "message") or ""),
-        "type": str(kind) if kind is not None else None,
-        "data": dict(data) if data is not None else None,
-    }
-    if kind == "metrics" or (kind is None and data is not None and "step" in data):
-        values = data or {}
-        metrics: dict[str, Any] = {name: _as_float(values.get(name)) for name in _METRIC_FIELDS}
-        return MetricsEvent(
-            **common,
-            step=_as_int(values.get("step")),
-            total_steps=_as_int(values.get("total_steps")),
-            **metrics,
-        )
-    if kind == "message":
-        return MessageEvent(**common)
-    return JobEvent(**common)
-
-
-class _PageLike(Protocol):
-    @property
-    def data(self) -> Sequence[Any]: ...
-
-    @property
-    def has_more(self) -> bool | None: ...
-
-
-EventCallback = Callable[[JobEvent], object]
+EventCallback = Callable[["JobEvent"], object]
 
 
 class FollowState:
     """The sans-IO core of event following: what to fetch next, what is new.
 
-    Public so that other drivers (the pipeline's program) can follow events
-    without owning the I/O; :class:`EventFollower` is the ready-made driver.
+    :func:`following` is the program that refreshes it (the pipeline's program
+    runs it too); :class:`EventFollower` and :class:`AsyncEventFollower` drive it.
 
     The API lists events newest first, paginated with ``after=<last id>``
     towards older events. A refresh therefore walks pages from the newest
@@ -539,13 +393,12 @@ class FollowState:
         self._batch_ids = set()
         self._pages = 0
 
-    def take(self, page: _PageLike) -> str | None:
+    def take(self, page: Page[JobEvent]) -> str | None:
         """Record one page; return the cursor of the next page, or ``None`` to stop."""
         self._pages += 1
         reached_known = False
         last_id: str | None = None
-        for raw in page.data:
-            event = parse_event(raw)
+        for event in page.data:
             last_id = event.id or last_id
             if event.id in self.seen:
                 # Everything older than a delivered event was delivered before it.
@@ -575,15 +428,72 @@ class FollowState:
         return events
 
 
-class EventFollower:
+def following(
+    fetch: Callable[[str | None, int], Operation],
+    state: FollowState,
+    *,
+    callbacks: Sequence[EventCallback] = (),
+) -> Program[list[JobEvent]]:
+    """One refresh of ``state``: fetch the new events, deliver them, return them oldest first.
+
+    ``fetch(cursor, limit)`` is the operation that gets a :class:`~ftkit.backend.Page`
+    of events (a backend's request under a retry policy, in the pipeline).
+    """
+    state.begin()
+    cursor: str | None = None
+    while True:
+        page: Page[JobEvent] = yield fetch(cursor, state.page_size)
+        cursor = state.take(page)
+        if cursor is None:
+            break
+    events = state.finish()
+    for event in events:
+        for callback in callbacks:
+            yield steps.Call(callback, (event,))
+    return events
+
+
+class _Follower:
+    """What both followers are: a :class:`FollowState` and the program that refreshes it."""
+
+    def __init__(
+        self,
+        list_events: Callable[..., object],
+        *,
+        callbacks: Sequence[EventCallback] = (),
+        page_size: int = 100,
+        max_pages: int | None = None,
+        seen: Iterable[str] = (),
+    ) -> None:
+        self._list_events = list_events
+        self._callbacks = tuple(callbacks)
+        self._state = FollowState(page_size=page_size, max_pages=max_pages, seen=seen)
+
+    @property
+    def seen(self) -> frozenset[str]:
+        """Ids of every event delivered so far."""
+        return frozenset(self._state.seen)
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The newest event delivered so far."""
+        return self._state.last_event_id
+
+    def _fetch(self, after: str | None, limit: int) -> Operation:
+        return steps.Call(self._list_events, kwargs={"after": after, "limit": limit})
+
+    def _refresh(self) -> Program[list[JobEvent]]:
+        return following(self._fetch, self._state, callbacks=self._callbacks)
+
+
+class EventFollower(_Follower):
     """Fetches a job's events incrementally and delivers each exactly once, in order.
 
     Args:
-        list_events: ``list_events(after=cursor, limit=n)`` returning a page
-            with ``data`` and ``has_more`` (for example
-            ``functools.partial(backend.list_job_events, job_id)``, wrapped in
-            a retry policy).
-        callbacks: called with every new :class:`JobEvent`, oldest first.
+        list_events: ``list_events(after=cursor, limit=n)`` returning a
+            :class:`~ftkit.backend.Page` of events (for example
+            ``lambda **page: retry.call(backend.list_job_events(job_id, **page).run)``).
+        callbacks: called with every new :class:`~ftkit.backend.JobEvent`, oldest first.
             A callback's exception propagates (the event still counts as
             delivered).
         page_size: events per request.
@@ -592,88 +502,24 @@ class EventFollower:
         seen: event ids delivered earlier (a resumed run passes them back).
     """
 
-    def __init__(
-        self,
-        list_events: Callable[..., _PageLike],
-        *,
-        callbacks: Sequence[EventCallback] = (),
-        page_size: int = 100,
-        max_pages: int | None = None,
-        seen: Iterable[str] = (),
-    ) -> None:
-        self._list_events = list_events
-        self._callbacks = tuple(callbacks)
-        self._state = FollowState(page_size=page_size, max_pages=max_pages, seen=seen)
-
-    @property
-    def seen(self) -> frozenset[str]:
-        """Ids of every event delivered so far."""
-        return frozenset(self._state.seen)
-
-    @property
-    def last_event_id(self) -> str | None:
-        """The newest event delivered so far."""
-        return self._state.last_event_id
-
     def poll(self, _job: object = None) -> list[JobEvent]:
         """Fetch new events and deliver them; usable directly as ``on_job``.
 
         Returns:
             The newly delivered events, oldest first.
         """
-        state = self._state
-        state.begin()
-        cursor: str | None = None
-        while True:
-            page = self._list_events(after=cursor, limit=state.page_size)
-            cursor = state.take(page)
-            if cursor is None:
-                break
-        events = state.finish()
-        for event in events:
-            for callback in self._callbacks:
-                callback(event)
-        return events
+        return steps.run(self._refresh())
 
 
-class AsyncEventFollower:
-    """The awaitable twin of :class:`EventFollower` (callbacks may be coroutine functions)."""
+class AsyncEventFollower(_Follower):
+    """The awaitable twin of :class:`EventFollower`.
 
-    def __init__(
-        self,
-        list_events: Callable[..., Awaitable[_PageLike]],
-        *,
-        callbacks: Sequence[EventCallback] = (),
-        page_size: int = 100,
-        max_pages: int | None = None,
-        seen: Iterable[str] = (),
-    ) -> None:
-        self._list_events = list_events
-        self._callbacks = tuple(callbacks)
-        self._state = FollowState(page_size=page_size, max_pages=max_pages, seen=seen)
-
-    @property
-    def seen(self) -> frozenset[str]:
-        """Ids of every event delivered so far."""
-        return frozenset(self._state.seen)
-
-    @property
-    def last_event_id(self) -> str | None:
-        """The newest event delivered so far."""
-        return self._state.last_event_id
+    ``list_events`` is a coroutine function; callbacks may be coroutine functions.
+    """
 
     async def poll(self, _job: object = None) -> list[JobEvent]:
         """Fetch new events and deliver them; usable directly as ``on_job``."""
-        state = self._state
-        state.begin()
-        cursor: str | None = None
-        while True:
-            page = await self._list_events(after=cursor, limit=state.page_size)
-            cursor = state.take(page)
-            if cursor is None:
-                break
-        events = state.finish()
-        for event in events:
-            for callback in self._callbacks:
-                await _maybe_await(callback(event))
-        return events
+        return await steps.arun(self._refresh())
+
+
+publish(__name__, globals(), __all__)

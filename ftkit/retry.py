@@ -10,10 +10,13 @@ Any tenacity ``stop`` / ``wait`` / ``retry`` object composes in::
 
     from tenacity import stop_after_attempt, stop_after_delay
     policy = RetryPolicy(stop=stop_after_attempt(8) | stop_after_delay(120))
-    job = policy.call(backend.retrieve_job, "ftjob-abc")
+    job = policy.call(backend.retrieve_job("ftjob-abc").run)
 
-One decision core (:class:`_Attempts`, sans-IO) serves the sync driver
-(:meth:`RetryPolicy.call`) and the async one (:meth:`RetryPolicy.acall`);
+Every decision lives once, in a sans-IO attempt program (:func:`_attempts`, a
+generator that yields "call this" or "sleep that long" and is sent the outcome);
+:meth:`RetryPolicy.call` / :meth:`~RetryPolicy.call_once` perform its operations
+blocking, :meth:`~RetryPolicy.acall` / :meth:`~RetryPolicy.acall_once` await
+them (the shared drivers of :mod:`ftkit._steps`), so the two cannot drift.
 ``sleep`` and ``clock`` are injectable, so tests never sleep for real.
 
 Writes that must happen once (job creation, file upload) use
@@ -25,14 +28,12 @@ Polling a long-running job is a different concern: see :mod:`ftkit.polling`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import inspect
 import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -42,6 +43,8 @@ from tenacity.stop import stop_after_attempt, stop_any, stop_base, stop_before_d
 from tenacity.wait import wait_base
 
 from ._exceptions import APIError, RetryExhausted, UsageError
+from ._public import publish
+from ._steps import Program, Sleep, arun, run
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -76,35 +79,28 @@ def _failure(retry_state: RetryCallState) -> BaseException | None:
     return outcome.exception()
 
 
+@dataclass(frozen=True)
 class wait_backoff(wait_base):  # tenacity naming, so it reads like its peers
-    """Exponential backoff with jitter: ``min(initial * multiplier**(n-1), maximum)``.
+    """Exponential backoff with jitter: ``min(initial_delay * multiplier**(n-1), max_delay)``.
 
     The delay is then reduced by a random fraction of up to ``jitter`` (the
     openai client's scheme), so concurrent callers spread out without ever
     waiting longer than the undisturbed curve.
     """
 
-    def __init__(
-        self,
-        initial: float = 0.5,
-        maximum: float = 30.0,
-        multiplier: float = 2.0,
-        jitter: float = 0.25,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.multiplier = multiplier
-        self.jitter = jitter
-        self.rng = rng
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    multiplier: float = 2.0
+    jitter: float = 0.25
+    rng: Callable[[], float] = dataclasses.field(default=random.random, compare=False, repr=False)
 
     def __call__(self, retry_state: RetryCallState) -> float:
         exponent = min(retry_state.attempt_number - 1, 1000)
         try:
-            base = self.initial * self.multiplier**exponent
+            base = self.initial_delay * self.multiplier**exponent
         except OverflowError:
-            base = self.maximum
-        base = min(base, self.maximum)
+            base = self.max_delay
+        base = min(base, self.max_delay)
         return max(0.0, base * (1.0 - self.jitter * self.rng()))
 
 
@@ -249,17 +245,21 @@ class RetryPolicy:
     def with_backoff(
         self,
         *,
-        initial: float | None = None,
-        maximum: float | None = None,
+        initial_delay: float | None = None,
         multiplier: float | None = None,
+        max_delay: float | None = None,
         jitter: float | None = None,
     ) -> RetryPolicy:
-        """A copy with other backoff parameters (unspecified ones kept)."""
+        """A copy with other backoff parameters (unspecified ones kept).
+
+        The words are :class:`~ftkit.PollPolicy`'s: the first delay, its growth
+        factor, and the cap.
+        """
         return dataclasses.replace(
             self,
-            initial_delay=self.initial_delay if initial is None else initial,
-            max_delay=self.max_delay if maximum is None else maximum,
+            initial_delay=self.initial_delay if initial_delay is None else initial_delay,
             multiplier=self.multiplier if multiplier is None else multiplier,
+            max_delay=self.max_delay if max_delay is None else max_delay,
             jitter=self.jitter if jitter is None else jitter,
         )
 
@@ -319,7 +319,7 @@ class RetryPolicy:
         """The effective tenacity retry strategy."""
         return self.retry if self.retry is not None else retry_if_exception(is_retryable)
 
-    # drivers
+    # drivers: one attempt program (:func:`_attempts`), performed blocking or awaited
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Call ``fn(*args, **kwargs)``, retrying as the policy says.
 
@@ -331,27 +331,11 @@ class RetryPolicy:
                 from the last one).
             Exception: a non-retryable failure, re-raised unchanged.
         """
-        attempts = _Attempts(self)
-        while True:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                delay = attempts.failed(exc)
-                if delay is None:
-                    raise
-            self._sleep(delay)
+        return cast("T", run(_attempts(self, _Call(fn, args, kwargs))))
 
     async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Await ``fn(*args, **kwargs)``, retrying as the policy says (see :meth:`call`)."""
-        attempts = _Attempts(self)
-        while True:
-            try:
-                return await fn(*args, **kwargs)
-            except Exception as exc:
-                delay = attempts.failed(exc)
-                if delay is None:
-                    raise
-            await self._asleep(delay)
+        return cast("T", await arun(_attempts(self, _Call(fn, args, kwargs))))
 
     def call_once(self, create: Callable[[], T], find: Callable[[], T | None]) -> T:
         """Perform a write that must happen at most once.
@@ -374,28 +358,7 @@ class RetryPolicy:
                 was found.
             Exception: a non-retryable failure, re-raised unchanged.
         """
-        attempts = _Attempts(self)
-        while True:
-            try:
-                return create()
-            except Exception as exc:
-                ambiguous = getattr(exc, "ambiguous", False) is True
-                try:
-                    delay = attempts.failed(exc)
-                except RetryExhausted:
-                    if ambiguous and (found := self._last_look(find)) is not None:
-                        return found
-                    raise
-                if delay is None:
-                    if ambiguous and (found := self._last_look(find)) is not None:
-                        return found
-                    raise
-            self._sleep(delay)
-            if ambiguous:
-                found = self.call(find)
-                if found is not None:
-                    logger.info("an ambiguous write had succeeded; reusing its result")
-                    return found
+        return cast("T", run(_attempts(self, _Call(create), find=_Call(find))))
 
     async def acall_once(
         self,
@@ -403,54 +366,66 @@ class RetryPolicy:
         find: Callable[[], Awaitable[T | None]],
     ) -> T:
         """The awaitable twin of :meth:`call_once`."""
-        attempts = _Attempts(self)
-        while True:
-            try:
-                return await create()
-            except Exception as exc:
-                ambiguous = getattr(exc, "ambiguous", False) is True
-                try:
-                    delay = attempts.failed(exc)
-                except RetryExhausted:
-                    if ambiguous and (found := await self._alast_look(find)) is not None:
-                        return found
-                    raise
-                if delay is None:
-                    if ambiguous and (found := await self._alast_look(find)) is not None:
-                        return found
-                    raise
-            await self._asleep(delay)
-            if ambiguous:
-                found = await self.acall(find)
+        return cast("T", await arun(_attempts(self, _Call(create), find=_Call(find))))
+
+
+@dataclass(frozen=True)
+class _Call:
+    """Operation: call ``fn(*args, **kwargs)``."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def run(self) -> Any:
+        return self.fn(*self.args, **self.kwargs)
+
+    async def arun(self) -> Any:
+        return await self.fn(*self.args, **self.kwargs)
+
+
+def _attempts(policy: RetryPolicy, call: _Call, *, find: _Call | None = None) -> Program[Any]:
+    """Every decision of :meth:`RetryPolicy.call` and :meth:`~RetryPolicy.call_once`, sans-IO.
+
+    The program yields what to do (``_Call``, ``Sleep``) and a driver
+    sends back the call's result or throws its error in, so the blocking and the
+    awaitable drivers cannot decide differently. With ``find`` it is a write that
+    must happen at most once: after an ambiguous failure the result is looked up
+    (``find`` retried under the same policy) before ``call`` is tried again, and
+    once more before the error is raised.
+    """
+    attempts = _Attempts(policy)
+    while True:
+        try:
+            return (yield call)
+        except Exception as exc:
+            error: Exception = exc
+        ambiguous = find is not None and getattr(error, "ambiguous", False) is True
+        try:
+            delay = attempts.failed(error)
+        except RetryExhausted as exhausted:
+            delay, error = None, exhausted
+        if delay is None:
+            if ambiguous and find is not None:
+                found = yield from _last_look(policy, find)
                 if found is not None:
-                    logger.info("an ambiguous write had succeeded; reusing its result")
                     return found
+            raise error
+        yield Sleep(delay, policy.sleep)
+        if ambiguous and find is not None:
+            found = yield from _attempts(policy, find)
+            if found is not None:
+                logger.info("an ambiguous write had succeeded; reusing its result")
+                return found
 
-    # sleeping and last looks, shared by the drivers above
-    def _sleep(self, delay: float) -> None:
-        (self.sleep or time.sleep)(delay)
 
-    async def _asleep(self, delay: float) -> None:
-        if self.sleep is None:
-            await asyncio.sleep(delay)
-            return
-        result = self.sleep(delay)
-        if inspect.isawaitable(result):
-            await result
-
-    def _last_look(self, find: Callable[[], T | None]) -> T | None:
-        try:
-            return self.call(find)
-        except Exception:
-            logger.warning("could not check whether a failed write was applied", exc_info=True)
-            return None
-
-    async def _alast_look(self, find: Callable[[], Awaitable[T | None]]) -> T | None:
-        try:
-            return await self.acall(find)
-        except Exception:
-            logger.warning("could not check whether a failed write was applied", exc_info=True)
-            return None
+def _last_look(policy: RetryPolicy, find: _Call) -> Program[Any]:
+    """``find`` under the policy; a failure of the look itself is logged, not raised."""
+    try:
+        return (yield from _attempts(policy, find))
+    except Exception:
+        logger.warning("could not check whether a failed write was applied", exc_info=True)
+        return None
 
 
 class _Attempts:
@@ -503,3 +478,6 @@ class _Attempts:
         state.idle_for += delay
         state.prepare_for_next_attempt()
         return delay
+
+
+publish(__name__, globals(), __all__)

@@ -25,8 +25,8 @@ def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
     start failing on a later calendar day. Tests of the date rule pass ``today=``
     or patch ``utc_today`` themselves.
     """
-    from ftkit.testing._clock import DEFAULT_START
-    from ftkit.validation import _models
+    from ftkit.providers import _model as _models
+    from ftkit.testing import DEFAULT_START
 
     day = datetime.fromtimestamp(DEFAULT_START, tz=timezone.utc).date()
     monkeypatch.setattr(_models, "utc_today", lambda: day)

@@ -37,7 +37,7 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,31 +54,22 @@ _EXITS = re.compile(r"#\s*exits\s+(\d+)\b")
 
 
 @dataclass(frozen=True)
-class Block:
-    """One fenced block of a Markdown page (any language)."""
+class Example:
+    """A fenced block of a Markdown page (any language), or a command of a help text."""
 
-    page: str  # path relative to the repository, e.g. "docs/cost.md"
-    line: int  # 1-based line of the opening fence
-    lang: str  # the fence's language tag, "" when unlabeled
+    source: str  # path relative to the repository, "docs/cost.md", or "ftkit estimate --help"
+    line: int  # 1-based line of the opening fence; the command's index in a help text
+    lang: str  # the fence's language tag, "" when unlabeled; "shell" for a help text
     code: str
     setup: str = ""
     not_run: str | None = None
 
     @property
-    def id(self) -> str:
-        return f"{self.page}:{self.line}"
-
-
-@dataclass(frozen=True)
-class Example:
-    """A runnable example: Python code, or shell command lines."""
-
-    source: str  # "docs/cost.md" or "ftkit estimate --help"
-    line: int  # fence line in the page; the example's index in a help text
-    kind: str  # "python" | "shell"
-    code: str
-    setup: str = ""
-    not_run: str | None = None
+    def kind(self) -> str:
+        """How it runs: ``"python"``, ``"shell"``, or ``""`` (not runnable, e.g. ```text)."""
+        if self.lang in PYTHON_FENCES:
+            return "python"
+        return "shell" if self.lang in SHELL_FENCES else ""
 
     @property
     def id(self) -> str:
@@ -90,11 +81,11 @@ def markdown_pages() -> list[Path]:
     return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
-def blocks(path: Path) -> list[Block]:
+def blocks(path: Path) -> list[Example]:
     """Every fenced block of ``path`` with the marker comments just before it."""
     lines = path.read_text(encoding="utf-8").splitlines()
     page = path.relative_to(REPO).as_posix()
-    found: list[Block] = []
+    found: list[Example] = []
     i = 0
     while i < len(lines):
         match = _FENCE.match(lines[i])
@@ -106,7 +97,9 @@ def blocks(path: Path) -> list[Block]:
         while end < len(lines) and not lines[end].startswith(fence):
             end += 1
         setup, not_run = _markers_before(lines, i)
-        found.append(Block(page, i + 1, lang, "\n".join(lines[i + 1 : end]) + "\n", setup, not_run))
+        found.append(
+            Example(page, i + 1, lang, "\n".join(lines[i + 1 : end]) + "\n", setup, not_run)
+        )
         i = end + 1
     return found
 
@@ -139,21 +132,18 @@ def _dedent(text: str) -> str:
     return textwrap.dedent(text.strip("\n")).strip() + "\n"
 
 
-def markdown_examples() -> tuple[list[Example], list[Block]]:
+def markdown_examples() -> tuple[list[Example], list[Example]]:
     """The runnable examples of every page, and the blocks that are not runnable by nature."""
     runnable: list[Example] = []
-    other: list[Block] = []
+    other: list[Example] = []
     for path in markdown_pages():
         for block in blocks(path):
-            if block.lang in PYTHON_FENCES:
-                kind = "python"
-            elif block.lang in SHELL_FENCES:
-                kind = "shell"
-            else:
+            if not block.kind:
                 other.append(block)
-                continue
-            code = console_commands(block.code) if block.lang == "console" else block.code
-            runnable.append(Example(block.page, block.line, kind, code, block.setup, block.not_run))
+            elif block.lang == "console":
+                runnable.append(replace(block, code=console_commands(block.code)))
+            else:
+                runnable.append(block)
     return runnable, other
 
 

@@ -311,35 +311,32 @@ def test_a_wrong_example_fails_and_a_right_one_passes(tmp_path: Path) -> None:
     root.mkdir()
     shutil.copyfile(DATA / "sarcasm_sft.jsonl", root / "train.jsonl")
     (root / "bad.jsonl").write_text('{"messages": 1}\n', encoding="utf-8")
-    cases = {
-        "ok-shell": (
-            "shell",
-            "ftkit validate train.jsonl --json | python -c 'import sys; sys.stdin.read()'\n",
-        ),
-        "expected-exit": ("shell", "ftkit validate bad.jsonl  # exits 1\n"),
-        "unexpected-exit": ("shell", "ftkit validate bad.jsonl\n"),
-        "bad-flag": ("shell", "ftkit validate train.jsonl --no-such-flag\n"),
-        "synopsis": ("shell", "ftkit validate train.jsonl [--method sft|dpo]\n"),
-        "missing-program": ("shell", "ftkit runs | no-such-program-here\n"),
-        "ok-python": (
-            "python",
-            "import ftkit\nreport = ftkit.validate('train.jsonl')\nassert report.ok\n",
-        ),
-        "name-error": ("python", "print(undefined_name)\n"),
-        "failing-test": ("python", "def test_it():\n    assert 1 == 2\n"),
-        "hangs": ("python", "while True:\n    pass\n"),
-        "top-level-await": ("python", "import asyncio\nawait asyncio.sleep(0)\n"),
+    shell = {
+        "ok-shell": "ftkit validate train.jsonl --json | python -c 'import sys; sys.stdin.read()'",
+        "expected-exit": "ftkit validate bad.jsonl  # exits 1",
+        "unexpected-exit": "ftkit validate bad.jsonl",
+        "bad-flag": "ftkit validate train.jsonl --no-such-flag",
+        "synopsis": "ftkit validate train.jsonl [--method sft|dpo]",
+        "missing-program": "ftkit runs | no-such-program-here",
+    }
+    python = {
+        "ok-python": "import ftkit\nreport = ftkit.validate('train.jsonl')\nassert report.ok",
+        "name-error": "print(undefined_name)",
+        "failing-test": "def test_it():\n    assert 1 == 2",
+        "hangs": "while True:\n    pass",
+        "top-level-await": "import asyncio\nawait asyncio.sleep(0)",
     }
     examples = [
         {
             "id": name,
             "kind": kind,
             "source": "page.md",
-            "code": code,
+            "code": code + "\n",
             "setup": "",
             "timeout": 1.0 if name == "hangs" else 60.0,
         }
-        for name, (kind, code) in cases.items()
+        for kind, cases in (("shell", shell), ("python", python))
+        for name, code in cases.items()
     ]
     (tmp_path / "in.json").write_text(json.dumps({"root": str(root), "examples": examples}))
     done = subprocess.run(

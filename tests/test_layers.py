@@ -1,4 +1,4 @@
-"""Layers point down: no import cycle between ftkit's packages, imports in functions included.
+"""Layers point down: no import cycle between ftkit's packages or modules, lazy imports included.
 
 A module-level ``import`` and one inside a function (or under ``TYPE_CHECKING``)
 are both edges: a lazy import hides a cycle from Python, not from the design.
@@ -88,6 +88,25 @@ def _cycle(graph: Mapping[str, Collection[str]]) -> list[str] | None:
 def test_no_import_cycle_between_packages() -> None:
     cycle = _cycle(_layer_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
+
+
+@functools.cache
+def _module_graph() -> dict[str, frozenset[str]]:
+    modules = _modules()
+    return {
+        name: frozenset(_imports(name, path, modules) - {name}) for name, path in modules.items()
+    }
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """Inside a package too: ``from . import x`` in a module its ``__init__`` imports is a cycle."""
+    cycle = _cycle(_module_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
+
+
+def test_the_module_graph_sees_imports_inside_functions() -> None:
+    # ``ftkit metrics`` imports the pipeline only inside the function that runs it.
+    assert "ftkit.pipeline" in _module_graph()["ftkit._commands.metrics"]
 
 
 def test_the_check_sees_a_cycle() -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 import ftkit
-from ftkit.pipeline import RunResult
-from ftkit.pipeline._run import RunStatus
+from ftkit.pipeline import RunResult, RunStatus
 from ftkit.testing import FakeFineTuningAPI
 from ftkit.validation import validate
 
@@ -107,19 +106,12 @@ def test_estimate_html_and_histogram_frame() -> None:
 
 
 def _run(tmp_path: Path) -> tuple[ftkit.FineTune, RunResult]:
-    from ftkit.polling import PollPolicy
-    from ftkit.retry import RetryPolicy
-
-    fake = FakeFineTuningAPI()
-    clock = fake.clock
+    """The sarcasm SFT → DPO run on the fake (its client carries the virtual clock)."""
     ft = (
-        ftkit.FineTune(fake.client(max_retries=0))
+        ftkit.FineTune(FakeFineTuningAPI().client(max_retries=0))
         .model(MODEL)
         .sft(EXAMPLES / "sarcasm_sft.jsonl", validation=EXAMPLES / "sarcasm_sft_validation.jsonl")
         .dpo(EXAMPLES / "sarcasm_dpo.jsonl", beta=0.1)
-        .suffix("marv")
-        .retry(RetryPolicy(sleep=clock.sleep, clock=clock.now))
-        .poll(PollPolicy(interval=30.0, sleep=clock.sleep, clock=clock.now))
         .state_dir(tmp_path)
     )
     return ft, ft.run()

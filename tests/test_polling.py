@@ -10,35 +10,19 @@ from typing import Any
 
 import pytest
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+from time_support import FakeTime
 
-from ftkit._exceptions import JobFailed, UsageError, WaitTimeout
-from ftkit.backend import Page
+from ftkit import JobEvent, JobFailed, MessageEvent, MetricsEvent, UsageError, WaitTimeout
+from ftkit.backend import Job, Page
+from ftkit.backend._openai import to_event, to_job
 from ftkit.polling import (
     Acceptor,
     AsyncEventFollower,
     EventFollower,
-    JobEvent,
-    MessageEvent,
-    MetricsEvent,
     PollPolicy,
-    async_wait_for_job,
-    parse_event,
+    await_for_job,
     wait_for_job,
 )
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
 
 NULL_ERROR = {"code": None, "message": None, "param": None}
 
@@ -66,12 +50,13 @@ def job(status: str, *, error: dict[str, Any] | None = None, **extra: Any) -> Fi
     return FineTuningJob.construct(**body)  # how the SDK builds responses: no validation
 
 
-def retriever(statuses: Sequence[Any]) -> Callable[[], Any]:
+def retriever(statuses: Sequence[Any]) -> Callable[[], Job]:
+    """Looks at a job going through ``statuses``, each read by the OpenAI adapter."""
     items = [s if not isinstance(s, str) else job(s) for s in statuses]
 
-    def retrieve() -> Any:
+    def retrieve() -> Job:
         retrieve.calls += 1  # type: ignore[attr-defined]
-        return items.pop(0)
+        return to_job(items.pop(0))
 
     retrieve.calls = 0  # type: ignore[attr-defined]
     return retrieve
@@ -88,7 +73,7 @@ def drive(driver: str, retrieve: Callable[[], Any], policy: PollPolicy, **kwargs
     async def aretrieve() -> Any:
         return retrieve()
 
-    return asyncio.run(async_wait_for_job(aretrieve, policy, **kwargs))
+    return asyncio.run(await_for_job(aretrieve, policy, **kwargs))
 
 
 DRIVERS = ["sync", "async"]
@@ -99,7 +84,7 @@ def test_waits_through_statuses_until_succeeded(driver: str) -> None:
     t = FakeTime()
     seen: list[str] = []
     retrieve = retriever(["validating_files", "queued", "running", "running", "succeeded"])
-    done = drive(driver, retrieve, pol(t), on_job=lambda j: seen.append(j.status))
+    done = drive(driver, retrieve, pol(t), on_job=lambda j: seen.append(j.raw_status))
     assert done.status == "succeeded"
     # The interval grows while the status stays the same and resets when it changes.
     assert t.sleeps == [5.0, 5.0, 5.0, 7.5]
@@ -108,7 +93,7 @@ def test_waits_through_statuses_until_succeeded(driver: str) -> None:
 
 def test_interval_is_capped() -> None:
     t = FakeTime()
-    wait_for_job(retriever(["running"] * 6 + ["succeeded"]), pol(t, backoff=2.0, max_interval=25))
+    wait_for_job(retriever(["running"] * 6 + ["succeeded"]), pol(t, multiplier=2.0, max_delay=25))
     assert t.sleeps == [5.0, 10.0, 20.0, 25.0, 25.0, 25.0]
 
 
@@ -133,7 +118,7 @@ def test_failed_job_raises_job_failed_with_the_error(driver: str) -> None:
         "training_file",
     )
     assert exc.error_message == "line 3 is not valid JSON"
-    assert exc.job is failed
+    assert exc.job.raw is failed
     assert exc.run_id == "run-7"
     assert "invalid_training_file" in str(exc)
 
@@ -171,7 +156,9 @@ def test_timeout_leaves_the_job_running_and_says_how_to_resume(driver: str) -> N
     t = FakeTime()
     retrieve = retriever(["running"] * 20)
     with pytest.raises(WaitTimeout) as info:
-        drive(driver, retrieve, pol(t, interval=10, backoff=1.0, timeout=25), run_id="run-42")
+        drive(
+            driver, retrieve, pol(t, initial_delay=10, multiplier=1.0, deadline=25), run_id="run-42"
+        )
     exc = info.value
     assert exc.job_id == "ftjob-1" and exc.last_status == "running" and exc.run_id == "run-42"
     assert "Run.resume('run-42')" in str(exc)
@@ -183,14 +170,14 @@ def test_timeout_leaves_the_job_running_and_says_how_to_resume(driver: str) -> N
 def test_timeout_hint_without_a_run_names_the_job() -> None:
     t = FakeTime()
     with pytest.raises(WaitTimeout) as info:
-        wait_for_job(retriever(["queued"] * 5), pol(t, timeout=1))
+        wait_for_job(retriever(["queued"] * 5), pol(t, deadline=1))
     assert "ftjob-1" in str(info.value)
     assert info.value.run_id is None
 
 
 def test_success_at_the_deadline_wins_over_timeout() -> None:
     t = FakeTime()
-    done = wait_for_job(retriever(["running", "succeeded"]), pol(t, interval=10, timeout=10))
+    done = wait_for_job(retriever(["running", "succeeded"]), pol(t, initial_delay=10, deadline=10))
     assert done.status == "succeeded"
 
 
@@ -204,9 +191,9 @@ def test_acceptors_are_data_and_first_match_wins() -> None:
         wait_for_job(retriever(["running", "paused"]), pol(t, acceptors=table))
 
 
-def test_plain_dict_jobs_work_too() -> None:
+def test_sparse_job_bodies_work_too() -> None:
     t = FakeTime()
-    jobs = [
+    bodies = [
         {"id": "ftjob-9", "status": "running", "error": None},
         {
             "id": "ftjob-9",
@@ -214,6 +201,7 @@ def test_plain_dict_jobs_work_too() -> None:
             "error": {"code": "x", "message": "m", "param": None},
         },
     ]
+    jobs = [FineTuningJob.construct(**body) for body in bodies]
     with pytest.raises(JobFailed) as info:
         wait_for_job(retriever(jobs), pol(t))
     assert (info.value.job_id, info.value.code) == ("ftjob-9", "x")
@@ -221,7 +209,12 @@ def test_plain_dict_jobs_work_too() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"interval": 0}, {"backoff": 0.5}, {"interval": 10, "max_interval": 5}, {"timeout": 0}],
+    [
+        {"initial_delay": 0},
+        {"multiplier": 0.5},
+        {"initial_delay": 10, "max_delay": 5},
+        {"deadline": 0},
+    ],
 )
 def test_invalid_poll_policy(kwargs: dict[str, Any]) -> None:
     with pytest.raises(UsageError):
@@ -230,11 +223,11 @@ def test_invalid_poll_policy(kwargs: dict[str, Any]) -> None:
 
 def test_poll_policy_is_an_immutable_value() -> None:
     p = PollPolicy()
-    q = p.with_interval(2).with_timeout(60).with_backoff(2.0, max_interval=30)
-    assert (p.interval, p.timeout) == (5.0, None)
-    assert (q.interval, q.timeout, q.backoff, q.max_interval) == (2, 60, 2.0, 30)
+    q = p.with_backoff(initial_delay=2).with_deadline(60).with_backoff(multiplier=2.0, max_delay=30)
+    assert (p.initial_delay, p.deadline) == (5.0, None)
+    assert (q.initial_delay, q.deadline, q.multiplier, q.max_delay) == (2, 60, 2.0, 30)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        p.interval = 1  # type: ignore[misc]
+        p.initial_delay = 1  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- events
@@ -254,8 +247,8 @@ def sdk_event(n: int, *, kind: str | None = "message", data: Any = None) -> Fine
     return FineTuningJobEvent.model_validate(body)
 
 
-def test_parse_metrics_message_and_unknown_events() -> None:
-    metrics = parse_event(
+def test_the_adapter_types_metrics_message_and_unknown_events() -> None:
+    metrics = to_event(
         sdk_event(
             1,
             kind="metrics",
@@ -277,22 +270,22 @@ def test_parse_metrics_message_and_unknown_events() -> None:
         "dpo_margin": 3.0,
     }
 
-    assert isinstance(parse_event(sdk_event(2)), MessageEvent)
+    assert isinstance(to_event(sdk_event(2)), MessageEvent)
 
-    moderation = parse_event(
-        {
-            "id": "ftevent-3",
-            "created_at": 5,
-            "level": "warn",
-            "message": "checks",
-            "type": "moderation_checks",
-            "data": {"x": 1},
-        }
+    moderation = to_event(
+        FineTuningJobEvent.construct(
+            id="ftevent-3",
+            created_at=5,
+            level="warn",
+            message="checks",
+            type="moderation_checks",
+            data={"x": 1},
+        )
     )
     assert type(moderation) is JobEvent
     assert moderation.type == "moderation_checks" and moderation.data == {"x": 1}
 
-    odd = parse_event({"id": "ftevent-4", "data": {"step": "seven"}})
+    odd = to_event(FineTuningJobEvent.construct(id="ftevent-4", data={"step": "seven"}))
     assert isinstance(odd, MetricsEvent) and odd.step is None
 
 
@@ -306,13 +299,13 @@ class EventFeed:
     def add(self, *ns: int) -> None:
         self.events.extend(sdk_event(n) for n in ns)
 
-    def list_events(self, *, after: str | None, limit: int) -> Page[FineTuningJobEvent]:
+    def list_events(self, *, after: str | None, limit: int) -> Page[JobEvent]:
         self.requests.append((after, limit))
         newest_first = list(reversed(self.events))
         start = 0
         if after is not None:
             start = [e.id for e in newest_first].index(after) + 1
-        chunk = newest_first[start : start + limit]
+        chunk = [to_event(e) for e in newest_first[start : start + limit]]
         return Page(chunk, has_more=start + limit < len(newest_first))
 
 
@@ -340,9 +333,9 @@ def test_follower_delivers_all_history_oldest_first_then_only_new_events() -> No
 
 def test_follower_deduplicates_events_repeated_across_pages() -> None:
     pages = [
-        Page([sdk_event(3), sdk_event(2)], has_more=True),
+        Page([to_event(sdk_event(3)), to_event(sdk_event(2))], has_more=True),
         # a new event arrived between requests: the listing shifted by one
-        Page([sdk_event(2), sdk_event(1)], has_more=False),
+        Page([to_event(sdk_event(2)), to_event(sdk_event(1))], has_more=False),
     ]
 
     def list_events(*, after: str | None, limit: int) -> Page[Any]:
@@ -370,11 +363,11 @@ def test_follower_as_on_job_hook_catches_final_events() -> None:
     got: list[str] = []
     follower = EventFollower(feed.list_events, callbacks=[lambda e: got.append(e.id)])
 
-    def retrieve() -> Any:
+    def retrieve() -> Job:
         status = next(jobs)
         if status == "succeeded":
             feed.add(2, 3)
-        return job(status)
+        return to_job(job(status))
 
     wait_for_job(retrieve, pol(t), on_job=follower.poll)
     assert got == ["ftevent-1", "ftevent-2", "ftevent-3"]

@@ -9,8 +9,7 @@ import pytest
 
 import ftkit
 from ftkit._html import RED, html_block, html_table
-from ftkit.pipeline import StageResult
-from ftkit.pipeline._run import RunStatus
+from ftkit.pipeline import RunStatus, StageResult
 from ftkit.validation import validate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "data"
@@ -97,7 +96,7 @@ def test_run_result_and_status_html() -> None:
     status = RunStatus(
         run_id="ftr-1",
         status="failed",
-        stages=[{"name": "sft", "job_id": "ftjob-abc123", "status": "failed"}],
+        stages=[stage],
         manifest_path=Path("m.json"),
     )
     assert f"color:{RED}" in td_of(status._repr_html_(), "failed")

@@ -10,24 +10,10 @@ from typing import Any
 
 import pytest
 from tenacity import retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_fixed
+from time_support import FakeTime
 
-from ftkit._exceptions import APIError, RetryExhausted, UsageError
+from ftkit import APIError, RetryExhausted, UsageError
 from ftkit.retry import DEFAULT_MAX_ATTEMPTS, RetryEvent, RetryPolicy, wait_backoff
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the policy sleeps (or a call 'takes' time)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def err(
@@ -56,6 +42,16 @@ def scripted(*outcomes: Any) -> Callable[[], Any]:
 
     fn.calls = 0  # type: ignore[attr-defined]
     return fn
+
+
+def slow_failure(t: FakeTime, seconds: float, status: int) -> Callable[[], None]:
+    """A call that takes ``seconds`` of ``t``'s clock, then fails with HTTP ``status``."""
+
+    def call() -> None:
+        t.now += seconds
+        raise err(status)
+
+    return call
 
 
 def policy(t: FakeTime, **kwargs: Any) -> RetryPolicy:
@@ -157,13 +153,8 @@ def test_deadline_stops_before_sleeping_past_it() -> None:
 
 def test_deadline_counts_time_spent_in_calls() -> None:
     t = FakeTime()
-
-    def slow() -> None:
-        t.now += 10.0
-        raise err(500)
-
     with pytest.raises(RetryExhausted) as info:
-        policy(t, max_attempts=100, deadline=25.0).call(slow)
+        policy(t, max_attempts=100, deadline=25.0).call(slow_failure(t, 10.0, 500))
     # Failures end at 10, 20.5 and 31.5 s: the third is already past the deadline.
     assert t.sleeps == [0.5, 1.0]
     assert info.value.attempts == 3
@@ -171,14 +162,9 @@ def test_deadline_counts_time_spent_in_calls() -> None:
 
 def test_tenacity_stop_objects_compose_with_the_injected_clock() -> None:
     t = FakeTime()
-
-    def slow() -> None:
-        t.now += 4.0
-        raise err(503)
-
     p = policy(t, stop=stop_after_attempt(50) | stop_after_delay(10))
     with pytest.raises(RetryExhausted) as info:
-        p.call(slow)
+        p.call(slow_failure(t, 4.0, 503))
     # Failures end at 4, 8.5, 13.5 s: stop_after_delay(10) fires on the third.
     assert info.value.attempts == 3
 
@@ -315,6 +301,76 @@ def test_acall_once_matches_call_once() -> None:
     assert create.calls == 1  # type: ignore[attr-defined]
 
 
+def run_once(
+    p: RetryPolicy, create: Callable[[], Any], find: Callable[[], Any], driver: str
+) -> Any:
+    if driver == "sync":
+        return p.call_once(create, find)
+
+    async def acreate() -> Any:
+        return create()
+
+    async def afind() -> Any:
+        return find()
+
+    return asyncio.run(p.acall_once(acreate, afind))
+
+
+ONCE_SCENARIOS: dict[str, tuple[list[Any], list[Any]]] = {
+    "found after an ambiguous failure": ([err(500, ambiguous=True), "again"], ["found"]),
+    "created again when nothing was written": ([err(None, ambiguous=True), "made"], [None]),
+    "no look after an unambiguous failure": ([err(429), "made"], []),
+    "the look is retried": ([err(500, ambiguous=True), "made"], [err(503), None]),
+    "a last look when giving up": (
+        [err(500, ambiguous=True), err(500, ambiguous=True)],
+        [None, "there after all"],
+    ),
+    "the last look finds nothing": (
+        [err(500, ambiguous=True), err(500, ambiguous=True)],
+        [None, None],
+    ),
+    "a failing last look is not the error raised": (
+        [err(500, ambiguous=True), err(500, ambiguous=True)],
+        [None, err(401)],
+    ),
+    "a final ambiguous failure gets a look": ([err(400, ambiguous=True)], ["was applied"]),
+}
+
+
+def _trace(creates: list[Any], finds: list[Any], driver: str) -> tuple[Any, ...]:
+    t = FakeTime()
+    create, find = scripted(*creates), scripted(*finds)
+    try:
+        outcome: Any = run_once(policy(t, max_attempts=2), create, find, driver)
+    except Exception as exc:
+        outcome = type(exc).__name__
+    return outcome, create.calls, find.calls, t.sleeps  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("scenario", list(ONCE_SCENARIOS))
+def test_call_once_and_acall_once_decide_alike(scenario: str) -> None:
+    creates, finds = ONCE_SCENARIOS[scenario]
+    assert _trace(creates, finds, "sync") == _trace(creates, finds, "async")
+
+
+def test_a_failing_last_look_raises_the_write_error(caplog: pytest.LogCaptureFixture) -> None:
+    t = FakeTime()
+    create = scripted(err(500, ambiguous=True), err(500, ambiguous=True))
+    find = scripted(None, err(401))
+    with caplog.at_level(logging.WARNING, logger="ftkit.retry"), pytest.raises(RetryExhausted):
+        policy(t, max_attempts=2).call_once(create, find)
+    assert "could not check" in caplog.text
+
+
+def test_an_interrupt_is_never_retried_by_either_driver() -> None:
+    for driver in DRIVERS:
+        t = FakeTime()
+        fn = scripted(KeyboardInterrupt(), "never")
+        with pytest.raises(KeyboardInterrupt):
+            run(policy(t), fn, driver)
+        assert fn.calls == 1 and t.sleeps == []  # type: ignore[attr-defined]
+
+
 # ----------------------------------------------------------------- the value itself
 
 
@@ -330,7 +386,7 @@ def test_coerce() -> None:
 
 def test_immutable_and_copied() -> None:
     p = RetryPolicy()
-    q = p.with_max_attempts(9).with_deadline(60).with_backoff(initial=1.0, jitter=0.0)
+    q = p.with_max_attempts(9).with_deadline(60).with_backoff(initial_delay=1.0, jitter=0.0)
     assert (p.max_attempts, p.deadline, p.initial_delay) == (None, None, 0.5)
     assert (q.max_attempts, q.deadline, q.initial_delay, q.jitter) == (9, 60, 1.0, 0.0)
     with pytest.raises(dataclasses.FrozenInstanceError):

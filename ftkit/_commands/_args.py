@@ -190,6 +190,7 @@ def read_json_object(value: str | None, flag: str) -> dict[str, Any] | None:
             not an object.
     """
     from .._exceptions import UsageError
+    from ..schema.formats import json_type_name
 
     if value is None:
         return None
@@ -210,13 +211,8 @@ def read_json_object(value: str | None, flag: str) -> dict[str, Any] | None:
     except ValueError as exc:
         raise UsageError(f"{flag}: {where} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise UsageError(f"{flag}: {where} must hold a JSON object, got {_json_type(data)}")
+        raise UsageError(f"{flag}: {where} must hold a JSON object, got {json_type_name(data)}")
     return data
-
-
-def _json_type(value: object) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")
 
 
 def read_training_prices(value: str | None) -> dict[str, Any] | None:

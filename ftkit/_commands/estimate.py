@@ -10,18 +10,10 @@ import argparse
 import dataclasses
 import json
 import sys
-from typing import Any
 
 from .._exceptions import UsageError
-from ._args import (
-    METHOD_METAVAR,
-    check_data_file,
-    data_source,
-    epochs,
-    flag_text,
-    method,
-    read_training_prices,
-)
+from ._args import check_data_file, data_source, epochs, flag_text, read_training_prices
+from ._command import Command, flag, json_flag, method_flag
 
 __all__ = ["register"]
 
@@ -42,46 +34,6 @@ Exit status: 0 estimated, 1 the file holds no valid record, 2 usage error.
 """
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``estimate`` subcommand."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "estimate",
-        help="count tokens and estimate the training cost of a JSONL file",
-        description=(
-            "Count the tokens of an SFT or DPO training file with the model's tokenizer, "
-            "find examples over the per-example limit, and price the run from ftkit's dated "
-            "price table (or --prices). Nothing is uploaded."
-        ),
-        epilog=_EPILOG,
-    )
-    parser.add_argument("file", metavar="FILE", help="the training file (.jsonl); - reads stdin")
-    parser.add_argument(
-        "--model", required=True, help="the model to train, e.g. gpt-4.1-mini-2025-04-14"
-    )
-    parser.add_argument(
-        "--epochs",
-        type=epochs,
-        default="auto",
-        help="epochs to train (default 'auto': the documented default rule)",
-    )
-    parser.add_argument(
-        "--method",
-        type=method,
-        metavar=METHOD_METAVAR,
-        default=None,
-        help="training method, sft (or supervised) or dpo (default: from the file's records)",
-    )
-    parser.add_argument(
-        "--prices",
-        metavar="FILE",
-        default=None,
-        help='prices overriding the defaults, as a JSON file or inline JSON: {"model": USD '
-        "per 1M tokens}",
-    )
-    parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
-    parser.set_defaults(func=_run)
-
-
 def _run(args: argparse.Namespace) -> int:
     from ..tokens.stats import skip_reasons_text
     from ..validation import estimate
@@ -92,11 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     name = label or args.file
     try:
         result = estimate(
-            source,
-            model=args.model,
-            epochs=args.epochs,
-            prices=prices,
-            method=args.method,
+            source, model=args.model, epochs=args.epochs, prices=prices, method=args.method
         )
     except UsageError as exc:
         if "cannot choose a tokenizer" not in str(exc):
@@ -144,3 +92,36 @@ def _not_counted(n: int) -> str:
     if n == 1:
         return "1 line is not a valid record and was not counted"
     return f"{plural(n, 'line')} are not valid records and were not counted"
+
+
+register = Command(
+    "estimate",
+    help="count tokens and estimate the training cost of a JSONL file",
+    description=(
+        "Count the tokens of an SFT or DPO training file with the model's tokenizer, "
+        "find examples over the per-example limit, and price the run from ftkit's dated "
+        "price table (or --prices). Nothing is uploaded."
+    ),
+    epilog=_EPILOG,
+    flags=(
+        flag("file", metavar="FILE", help="the training file (.jsonl); - reads stdin"),
+        flag("--model", required=True, help="the model to train, e.g. gpt-4.1-mini-2025-04-14"),
+        flag(
+            "--epochs",
+            type=epochs,
+            default="auto",
+            help="epochs to train (default 'auto': the documented default rule)",
+        ),
+        method_flag(
+            "training method, sft (or supervised) or dpo (default: from the file's records)"
+        ),
+        flag(
+            "--prices",
+            metavar="FILE",
+            help='prices overriding the defaults, as a JSON file or inline JSON: {"model": USD '
+            "per 1M tokens}",
+        ),
+        json_flag("the estimate"),
+    ),
+    run=_run,
+).register

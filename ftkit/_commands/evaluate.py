@@ -14,7 +14,9 @@ from typing import Any
 
 from .._exceptions import UsageError
 from .._words import plural
-from ._args import read_json_object, whole_number
+from ..evaluation import SCORERS
+from ._args import read_json_object
+from ._command import FAKE, Command, count, flag, json_flag
 
 __all__ = ["register"]
 
@@ -25,77 +27,6 @@ _EPILOG = """examples:
   ftkit eval test.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \\
              --scorer json-fields
 """
-
-
-def register(subparsers: Any) -> None:
-    """Add the ``eval`` subcommand."""
-    from ..evaluation._scorers import SCORERS
-
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "eval",
-        help="score models on a test file and compare them (e.g. a fine-tune with its base)",
-        description=(
-            "Send each test example's conversation, up to its reference assistant turn, to "
-            "every model through Chat Completions, score the replies against the reference, "
-            "and report each model's mean score with a 95% interval, win/tie/loss between "
-            "models, tokens and cost. With --out, replies are logged as they arrive and a "
-            "rerun with the same --out asks only what is missing."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("file", help="the test file (.jsonl, SFT or DPO records)")
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="[LABEL=]MODEL",
-        help="a model to evaluate; repeat it to compare models (optional LABEL= names it)",
-    )
-    parser.add_argument(
-        "--scorer",
-        choices=tuple(SCORERS),
-        default="auto",
-        help=(
-            "how replies are scored (default auto: tool-calls, json-fields, exact for short "
-            "answers or token-f1 for free text, from the references; the report says which)"
-        ),
-    )
-    parser.add_argument(
-        "--concurrency", type=whole_number(1), default=4, help="requests in flight (default 4)"
-    )
-    parser.add_argument(
-        "--max-examples", type=whole_number(1), default=None, help="evaluate only the first N"
-    )
-    parser.add_argument(
-        "--max-tokens", type=whole_number(1), default=None, help="cap on each reply's tokens"
-    )
-    parser.add_argument(
-        "--retries", type=whole_number(1), default=None, help="attempts per request (default 5)"
-    )
-    parser.add_argument(
-        "--out", metavar="DIR", help="results directory: replies log and report.json; resumable"
-    )
-    parser.add_argument(
-        "--prices",
-        metavar="FILE",
-        help='inference price overrides, a JSON file or inline JSON: {"model": {"input": '
-        'USD/1M, "output": USD/1M}}',
-    )
-    parser.add_argument("--plot", metavar="PNG", help="save a bar chart of the mean scores")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument(
-        "--fake",
-        action="store_true",
-        help="use ftkit's in-process fake API (no key, no network, virtual time)",
-    )
-    parser.add_argument(
-        "--fake-train",
-        metavar="FILE",
-        help="with the fake: first fine-tune the first --model on FILE, then compare the two",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    parser.set_defaults(func=_run)
 
 
 def _models(values: list[str]) -> dict[str, str]:
@@ -144,7 +75,9 @@ def _train_on_fake(fake: Any, client: Any, base: str, train: str, stream: Any) -
             .model(base)
             .sft(train)
             .retry(RetryPolicy(sleep=clock.sleep, clock=clock.now))
-            .poll(PollPolicy(interval=30.0, max_interval=300.0, sleep=clock.sleep, clock=clock.now))
+            .poll(
+                PollPolicy(initial_delay=30.0, max_delay=300.0, sleep=clock.sleep, clock=clock.now)
+            )
             .state_dir(state)
             .run()
         )
@@ -206,3 +139,67 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+register = Command(
+    "eval",
+    help="score models on a test file and compare them (e.g. a fine-tune with its base)",
+    description=(
+        "Send each test example's conversation, up to its reference assistant turn, to "
+        "every model through Chat Completions, score the replies against the reference, "
+        "and report each model's mean score with a 95% interval, win/tie/loss between "
+        "models, tokens and cost. With --out, replies are logged as they arrive and a "
+        "rerun with the same --out asks only what is missing."
+    ),
+    epilog=_EPILOG,
+    formatter_class=argparse.RawDescriptionHelpFormatter,
+    flags=(
+        flag("file", help="the test file (.jsonl, SFT or DPO records)"),
+        flag(
+            "--model",
+            action="append",
+            default=[],
+            metavar="[LABEL=]MODEL",
+            help="a model to evaluate; repeat it to compare models (optional LABEL= names it)",
+        ),
+        flag(
+            "--scorer",
+            choices=tuple(SCORERS),
+            default="auto",
+            help=(
+                "how replies are scored (default auto: tool-calls, json-fields, exact for short "
+                "answers or token-f1 for free text, from the references; the report says which)"
+            ),
+        ),
+        # metavar=None: argparse names each value after its flag (CONCURRENCY, ...).
+        count(
+            "--concurrency",
+            minimum=1,
+            default=4,
+            metavar=None,
+            help="requests in flight (default 4)",
+        ),
+        count("--max-examples", minimum=1, metavar=None, help="evaluate only the first N"),
+        count("--max-tokens", minimum=1, metavar=None, help="cap on each reply's tokens"),
+        count("--retries", minimum=1, metavar=None, help="attempts per request (default 5)"),
+        flag(
+            "--out", metavar="DIR", help="results directory: replies log and report.json; resumable"
+        ),
+        flag(
+            "--prices",
+            metavar="FILE",
+            help='inference price overrides, a JSON file or inline JSON: {"model": {"input": '
+            'USD/1M, "output": USD/1M}}',
+        ),
+        flag("--plot", metavar="PNG", help="save a bar chart of the mean scores"),
+        json_flag("the report"),
+        FAKE,
+        flag(
+            "--fake-train",
+            metavar="FILE",
+            help="with the fake: first fine-tune the first --model on FILE, then compare the two",
+        ),
+        flag("--quiet", action="store_true", help="no progress lines on stderr"),
+    ),
+    run=_run,
+).register

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import stage_name, whole_number
+from ._command import RUN, STAGE, STATE_DIR, Command, count, flag, json_flag
 
 __all__ = ["register"]
 
@@ -33,47 +33,9 @@ Exit status: 0 shown, 2 unknown run or stage.
 _LIVE_PAGES = 50  # at most 5,000 events from the API
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``events`` subcommand."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "events",
-        help="show the job events of a run (messages, metrics)",
-        description=(
-            "Show what the provider reported about each job of a run, oldest first. "
-            "The manifest keeps each job's last 200 messages and last 20 metrics events; "
-            "--live fetches every event from the API instead (needs OPENAI_API_KEY, or the "
-            "Azure OpenAI variables)."
-        ),
-        epilog=_EPILOG,
-    )
-    parser.add_argument("run", metavar="RUN", help="run id or manifest path")
-    parser.add_argument("--stage", type=stage_name, help="only this stage (sft or dpo)")
-    parser.add_argument(
-        "--type",
-        dest="kind",
-        choices=("all", "message", "metrics"),
-        default="all",
-        help="only messages, or only metrics events (default all)",
-    )
-    parser.add_argument(
-        "--limit",
-        type=whole_number(0),
-        default=50,
-        metavar="N",
-        help="show the last N events per stage (default 50; 0 shows all)",
-    )
-    parser.add_argument(
-        "--live", action="store_true", help="fetch the events from the API, not the manifest"
-    )
-    parser.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
-    parser.add_argument("--json", action="store_true", help="print the events as JSON")
-    parser.set_defaults(func=_run)
-
-
 def load_manifest(run: str, state_dir: str | None) -> Any:
     """The manifest of ``run`` (id or path), without a client or network."""
-    from ..pipeline import Manifest
-    from ..pipeline._manifest import find_manifest
+    from ..pipeline._manifest import Manifest, find_manifest
 
     return Manifest.load(find_manifest(run, Path(state_dir) if state_dir else None))
 
@@ -91,27 +53,15 @@ def select_stages(manifest: Any, name: str | None) -> list[Any]:
 
 def _live_events(manifest: Any, job_id: str) -> list[dict[str, Any]]:
     from ..pipeline._clients import resolve_backend
-    from ..polling import parse_event
     from ..retry import RetryPolicy
 
-    backend = resolve_backend(None, expected_provider=manifest.provider)
+    backend = resolve_backend(None, asynchronous=False, expected_provider=manifest.provider)
     retry = RetryPolicy()
     rows: list[dict[str, Any]] = []
     after: str | None = None
     for _ in range(_LIVE_PAGES):
-        page = retry.call(backend.list_job_events, job_id, after=after, limit=100)
-        for raw in page.data:
-            event = parse_event(raw)
-            rows.append(
-                {
-                    "id": event.id,
-                    "created_at": event.created_at,
-                    "level": event.level,
-                    "type": event.type,
-                    "message": event.message,
-                    "data": dict(event.data) if event.data is not None else None,
-                }
-            )
+        page = retry.call(backend.list_job_events(job_id, after=after, limit=100).run)
+        rows += [event.to_dict() for event in page.data]
         if not page.has_more or not page.data:
             break
         after = rows[-1]["id"]
@@ -159,3 +109,37 @@ def _run(args: argparse.Namespace) -> int:
             f"{stamp}{suffix}  {event['stage']:<4} {event.get('level') or '':<5} {event['message']}"
         )
     return 0
+
+
+register = Command(
+    "events",
+    help="show the job events of a run (messages, metrics)",
+    description=(
+        "Show what the provider reported about each job of a run, oldest first. "
+        "The manifest keeps each job's last 200 messages and last 20 metrics events; "
+        "--live fetches every event from the API instead (needs OPENAI_API_KEY, or the "
+        "Azure OpenAI variables)."
+    ),
+    epilog=_EPILOG,
+    flags=(
+        RUN,
+        STAGE,
+        flag(
+            "--type",
+            dest="kind",
+            choices=("all", "message", "metrics"),
+            default="all",
+            help="only messages, or only metrics events (default all)",
+        ),
+        count(
+            "--limit",
+            minimum=0,
+            default=50,
+            help="show the last N events per stage (default 50; 0 shows all)",
+        ),
+        flag("--live", action="store_true", help="fetch the events from the API, not the manifest"),
+        STATE_DIR,
+        json_flag("the events"),
+    ),
+    run=_run,
+).register

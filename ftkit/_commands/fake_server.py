@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from .._exceptions import UsageError
+from ._command import Command, flag
 
 __all__ = ["register"]
 
@@ -25,52 +26,6 @@ _EPILOG = """examples:
 """
 
 _REAL_STEP = 0.1  # seconds between clock advances when --speed is set
-
-
-def register(subparsers: Any) -> None:
-    """Add the ``fake-server`` subcommand."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "fake-server",
-        help="serve a fake fine-tuning API on 127.0.0.1 (for tests)",
-        description=(
-            "Serve a stateful fake of the fine-tuning API (files, uploads, jobs, events, "
-            "checkpoints, models) on 127.0.0.1 only. Point a client at it with "
-            "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1. Ctrl-C stops it."
-        ),
-        epilog=_EPILOG,
-    )
-    parser.add_argument(
-        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: pick a free one)"
-    )
-    parser.add_argument(
-        "--speed",
-        type=float,
-        default=60.0,
-        help="virtual seconds that pass per real second (default 60; 0 freezes the clock)",
-    )
-    parser.add_argument(
-        "--tick",
-        type=float,
-        default=0.0,
-        help="virtual seconds added by every API request (default 0)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="seed for ids, for reproducible ids (default: a fresh random seed per server)",
-    )
-    parser.add_argument(
-        "--refuse-training",
-        action="store_true",
-        help="answer job creation with 403 training_not_available",
-    )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="announce the addresses as one JSON line (for scripts that start the server)",
-    )
-    parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -114,3 +69,48 @@ def _drive_clock(fake: Any, speed: float, stop: threading.Event) -> None:
     # processes, not a test (tests move the clock themselves, deterministically).
     while not stop.wait(_REAL_STEP):
         fake.clock.advance(_REAL_STEP * speed)
+
+
+register = Command(
+    "fake-server",
+    help="serve a fake fine-tuning API on 127.0.0.1 (for tests)",
+    description=(
+        "Serve a stateful fake of the fine-tuning API (files, uploads, jobs, events, "
+        "checkpoints, models) on 127.0.0.1 only. Point a client at it with "
+        "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1. Ctrl-C stops it."
+    ),
+    epilog=_EPILOG,
+    flags=(
+        flag(
+            "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: pick a free one)"
+        ),
+        flag(
+            "--speed",
+            type=float,
+            default=60.0,
+            help="virtual seconds that pass per real second (default 60; 0 freezes the clock)",
+        ),
+        flag(
+            "--tick",
+            type=float,
+            default=0.0,
+            help="virtual seconds added by every API request (default 0)",
+        ),
+        flag(
+            "--seed",
+            type=int,
+            help="seed for ids, for reproducible ids (default: a fresh random seed per server)",
+        ),
+        flag(
+            "--refuse-training",
+            action="store_true",
+            help="answer job creation with 403 training_not_available",
+        ),
+        flag(
+            "--json",
+            action="store_true",
+            help="announce the addresses as one JSON line (for scripts that start the server)",
+        ),
+    ),
+    run=_run,
+).register

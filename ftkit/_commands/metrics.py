@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import stage_name
+from ._command import RUN, STAGE, STATE_DIR, Command, flag, json_flag
 from .events import load_manifest, select_stages
 
 __all__ = ["register"]
@@ -29,30 +29,6 @@ Exit status: 0 shown (or plotted), 1 no stage has metrics yet, 2 usage error.
 """
 
 _SHOWN_ROWS = 10  # rows of the text table, evenly spaced, plus the last
-
-
-def register(subparsers: Any) -> None:
-    """Add the ``metrics`` subcommand."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "metrics",
-        help="show or plot a run's training metrics (loss, accuracy per step)",
-        description=(
-            "Show the training metrics of a run's stages: loss and accuracy per step from "
-            "each job's result file, and the kept checkpoints. --plot writes the training "
-            "and validation curves to a PNG (needs the plots extra: "
-            "pip install 'ftkit[plots]')."
-        ),
-        epilog=_EPILOG,
-    )
-    parser.add_argument("run", metavar="RUN", help="run id or manifest path")
-    parser.add_argument("--stage", type=stage_name, help="only this stage (sft or dpo)")
-    parser.add_argument("--plot", metavar="PNG", help="write loss/accuracy curves to this file")
-    parser.add_argument(
-        "--all", action="store_true", help="print every row (default: about ten per stage)"
-    )
-    parser.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
-    parser.add_argument("--json", action="store_true", help="print rows and checkpoints as JSON")
-    parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -137,3 +113,25 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)
+
+
+register = Command(
+    "metrics",
+    help="show or plot a run's training metrics (loss, accuracy per step)",
+    description=(
+        "Show the training metrics of a run's stages: loss and accuracy per step from "
+        "each job's result file, and the kept checkpoints. --plot writes the training "
+        "and validation curves to a PNG (needs the plots extra: "
+        "pip install 'ftkit[plots]')."
+    ),
+    epilog=_EPILOG,
+    flags=(
+        RUN,
+        STAGE,
+        flag("--plot", metavar="PNG", help="write loss/accuracy curves to this file"),
+        flag("--all", action="store_true", help="print every row (default: about ten per stage)"),
+        STATE_DIR,
+        json_flag("rows and checkpoints"),
+    ),
+    run=_run,
+).register

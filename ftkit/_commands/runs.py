@@ -157,7 +157,7 @@ def _fake_wiring(ft: Any) -> Any:
     # every 30 virtual seconds, backing off to 5 minutes), for readable progress.
     from ..polling import PollPolicy
 
-    return ft.poll(PollPolicy(interval=30.0, max_interval=300.0))
+    return ft.poll(PollPolicy(initial_delay=30.0, max_delay=300.0))
 
 
 def _progress(stream: Any, args: argparse.Namespace, *, virtual_time: bool = False) -> Any:
@@ -261,7 +261,7 @@ def _print_status(status: Any, as_json: bool) -> None:
 
     recorded = status.status
     if recorded in ("created", "running"):
-        from ..pipeline import Manifest
+        from ..pipeline._manifest import Manifest
 
         shown = shown_status(Manifest.load(status.manifest_path), status.manifest_path)
         status = dataclasses.replace(status, status=shown)
@@ -296,8 +296,7 @@ def _cancel(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from ..pipeline import Manifest, default_state_dir
-    from ..pipeline._manifest import shown_status
+    from ..pipeline._manifest import Manifest, default_state_dir, shown_status
 
     folder = (_state_dir(args) or default_state_dir()) / "runs"
     manifests = []

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
-from ._args import METHOD_METAVAR, check_data_file, data_source, method, whole_number
+from ._args import check_data_file, data_source
+from ._command import NO_PROGRESS, Command, count, flag, json_flag, method_flag
 
 __all__ = ["register"]
 
@@ -32,83 +33,6 @@ without it or with another are reported (system_prompt_mismatch).
 On a terminal a progress bar shows bytes and examples read (never in CI or a pipe;
 --no-progress turns it off). Exit status: 0 no errors, 1 errors found, 2 usage error.
 """
-
-
-def register(subparsers: Any) -> None:
-    """Add the ``validate`` subcommand."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "validate",
-        help="check JSONL training files for every problem, with line numbers and fixes",
-        description=(
-            "Check SFT or DPO training files in one streaming pass: format, structure, tool "
-            "calls, images, the model's limits and dataset quality. Every finding has a code "
-            "(documented in docs/validation.md), a line, a JSON path and a fix. Exit status: "
-            "0 no errors, 1 errors found, 2 usage error."
-        ),
-        epilog=_EPILOG,
-    )
-    parser.add_argument(
-        "files",
-        nargs="+",
-        metavar="FILE",
-        help="training file(s) (.jsonl); - reads standard input",
-    )
-    parser.add_argument(
-        "--model",
-        default=None,
-        help="the model to train, e.g. gpt-4.1-mini-2025-04-14: checks the model and counts "
-        "tokens and cost",
-    )
-    parser.add_argument(
-        "--method",
-        type=method,
-        metavar=METHOD_METAVAR,
-        default=None,
-        help="the training method, sft (or supervised) or dpo (default: the kind of each "
-        "file's first record)",
-    )
-    parser.add_argument(
-        "--validation",
-        metavar="FILE",
-        default=None,
-        help="a validation file for the (single) training file: checked too, with overlap",
-    )
-    parser.add_argument(
-        "--system-prompt",
-        metavar="FILE",
-        default=None,
-        help="a file holding the system prompt used at inference: examples trained without "
-        "it or with another are reported (an empty file: inference sends none)",
-    )
-    parser.add_argument(
-        "--near-duplicates",
-        type=_near_duplicates,
-        default="auto",
-        metavar="T|off",
-        help="report examples whose estimated text similarity is at least T, from 0.5 to 1; "
-        "off skips the search (default: 0.8 for files up to 32 MiB, none for larger ones)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
-    parser.add_argument(
-        "--max-per-code",
-        type=whole_number(0),
-        default=20,
-        metavar="N",
-        help="findings shown per code; the rest are counted (default 20)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=whole_number(1),
-        default=None,
-        metavar="N",
-        help="processes for large files (default: automatic; 1 stays in-process)",
-    )
-    parser.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress bar (it is only drawn on a terminal, never in CI)",
-    )
-    parser.set_defaults(func=_run)
 
 
 class _FileProgress:
@@ -248,3 +172,66 @@ def _name(report: Any, label: str | None) -> None:
         else issue
         for issue in report.issues
     )
+
+
+register = Command(
+    "validate",
+    help="check JSONL training files for every problem, with line numbers and fixes",
+    description=(
+        "Check SFT or DPO training files in one streaming pass: format, structure, tool "
+        "calls, images, the model's limits and dataset quality. Every finding has a code "
+        "(documented in docs/validation.md), a line, a JSON path and a fix. Exit status: "
+        "0 no errors, 1 errors found, 2 usage error."
+    ),
+    epilog=_EPILOG,
+    flags=(
+        flag(
+            "files",
+            nargs="+",
+            metavar="FILE",
+            help="training file(s) (.jsonl); - reads standard input",
+        ),
+        flag(
+            "--model",
+            help="the model to train, e.g. gpt-4.1-mini-2025-04-14: checks the model and counts "
+            "tokens and cost",
+        ),
+        method_flag(
+            "the training method, sft (or supervised) or dpo (default: the kind of each "
+            "file's first record)"
+        ),
+        flag(
+            "--validation",
+            metavar="FILE",
+            help="a validation file for the (single) training file: checked too, with overlap",
+        ),
+        flag(
+            "--system-prompt",
+            metavar="FILE",
+            help="a file holding the system prompt used at inference: examples trained without "
+            "it or with another are reported (an empty file: inference sends none)",
+        ),
+        flag(
+            "--near-duplicates",
+            type=_near_duplicates,
+            default="auto",
+            metavar="T|off",
+            help="report examples whose estimated text similarity is at least T, from 0.5 to 1; "
+            "off skips the search (default: 0.8 for files up to 32 MiB, none for larger ones)",
+        ),
+        json_flag("the reports"),
+        count(
+            "--max-per-code",
+            minimum=0,
+            default=20,
+            help="findings shown per code; the rest are counted (default 20)",
+        ),
+        count(
+            "--workers",
+            minimum=1,
+            help="processes for large files (default: automatic; 1 stays in-process)",
+        ),
+        NO_PROGRESS,
+    ),
+    run=_run,
+).register

@@ -1,66 +1,77 @@
 """The only layer that talks to a fine-tuning API.
 
-- :class:`Backend` / :class:`AsyncBackend`: the protocol (one request per
-  call, ftkit errors only, no retries of its own).
-- :class:`OpenAIBackend` / :class:`AsyncOpenAIBackend`: adapters over
-  ``openai.OpenAI`` / ``openai.AzureOpenAI`` and their async twins, called
-  with ``max_retries=0``.
-- :func:`create_job_once`, :func:`find_job`: exactly-once job creation by metadata.
-- :func:`upload_file`: content-addressed, resumable upload.
-- :func:`translate`: the one mapping from openai exceptions to ftkit's.
+- :class:`Backend`: the protocol, whose methods each build one :class:`Request`
+  (``run()`` it, or ``await`` its ``arun()``; ftkit errors only, no retries of
+  its own), speaking only ftkit's types: :class:`Job`, :class:`TrainingFile`,
+  :class:`JobEvent` (and its :class:`MessageEvent` / :class:`MetricsEvent`),
+  :class:`Checkpoint`, :class:`UploadSession`, :class:`UploadedPart`,
+  :class:`RemoteModel`, :class:`Page`.
+- :class:`OpenAIBackend`: the one adapter over ``openai.OpenAI`` /
+  ``openai.AzureOpenAI`` and their async twins, called with ``max_retries=0``;
+  each openai object is translated once, at this edge.
+- :func:`create_job_once`: exactly-once job creation by metadata;
+  :func:`ensure_trainable`: the provider's refusal of a retired base model, before a job.
+- :func:`upload_file`: content-addressed, resumable upload (:class:`UploadState`).
+- :class:`ChatBackend`: Chat Completions (for evaluation), over :class:`OpenAIChat`.
+
+Every call that sends requests has an awaitable twin (``aupload_file``); a
+backend's :class:`Request` is its own (``run`` / ``arun``). The error translation
+(``_errors.py``) and the resolution of ``client=`` (``_clients.py``) are
+internal: every call above already raises ftkit's errors.
 
 Importing this package does not import ``openai``.
 """
 
 from __future__ import annotations
 
-from ._errors import parse_retry_after, redact, translate, translating
-from ._jobs import (
-    acreate_job_once,
-    aensure_trainable,
-    afind_job,
-    create_job_once,
-    ensure_trainable,
-    find_job,
-    model_retirement,
+from .._public import publish
+from ._chat import ChatAnswer, ChatBackend, OpenAIChat
+from ._events import JobEvent, MessageEvent, MetricsEvent
+from ._jobs import acreate_job_once, aensure_trainable, create_job_once, ensure_trainable
+from ._openai import OpenAIBackend
+from ._protocol import Backend, JobSpec
+from ._request import Request
+from ._resources import (
+    Checkpoint,
+    Job,
+    JobError,
+    JobStatus,
+    Page,
+    RemoteModel,
+    TrainingFile,
+    UploadedPart,
+    UploadSession,
 )
-from ._openai import AsyncOpenAIBackend, OpenAIBackend
-from ._protocol import AsyncBackend, Backend, JobSpec, Page
-from .uploads import (
-    FileDigest,
-    UploadResult,
-    UploadState,
-    aupload_file,
-    content_filename,
-    file_digest,
-    find_uploaded,
-    upload_file,
-)
+from .uploads import UploadResult, UploadState, aupload_file, upload_file
 
 __all__ = [
-    "AsyncBackend",
-    "AsyncOpenAIBackend",
     "Backend",
-    "FileDigest",
+    "ChatAnswer",
+    "ChatBackend",
+    "Checkpoint",
+    "Job",
+    "JobError",
+    "JobEvent",
     "JobSpec",
+    "JobStatus",
+    "MessageEvent",
+    "MetricsEvent",
     "OpenAIBackend",
+    "OpenAIChat",
     "Page",
+    "RemoteModel",
+    "Request",
+    "TrainingFile",
     "UploadResult",
+    "UploadSession",
     "UploadState",
+    "UploadedPart",
     "acreate_job_once",
     "aensure_trainable",
-    "afind_job",
     "aupload_file",
-    "content_filename",
     "create_job_once",
     "ensure_trainable",
-    "file_digest",
-    "find_job",
-    "find_uploaded",
-    "model_retirement",
-    "parse_retry_after",
-    "redact",
-    "translate",
-    "translating",
     "upload_file",
 ]
+
+publish(__name__, globals(), __all__)

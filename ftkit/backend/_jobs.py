@@ -5,6 +5,10 @@ key, so a create that timed out may still have created a job. ftkit tags
 every job with metadata that names its run and stage, creates it with the
 client's retries off, and after an ambiguous failure lists jobs by that
 metadata before trying again (:meth:`ftkit.RetryPolicy.call_once`).
+
+Each operation is one program (``finding_job``, ``creating_job``,
+``checking_trainable``) that the sync and async functions drive; the
+pipeline's program runs the same ones.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
+from .._twins import parameters_of
 from ..retry import RetryPolicy
 from ._errors import training_unavailable_for_model
+from ._program import CallOnce, Nested, Program, Retried, arun, run
 
 if TYPE_CHECKING:
-    from openai.types.fine_tuning import FineTuningJob
-
-    from ._protocol import AsyncBackend, Backend, JobSpec, Page
+    from ._protocol import Backend, JobSpec
+    from ._resources import Job, Page, RemoteModel
 
 __all__ = [
     "acreate_job_once",
@@ -29,7 +34,6 @@ __all__ = [
     "create_job_once",
     "ensure_trainable",
     "find_job",
-    "model_retirement",
 ]
 
 #: Server-side limits on job metadata (fine-tuning facts, jobs API).
@@ -56,20 +60,38 @@ def _check_metadata(metadata: Mapping[str, str]) -> None:
             )
 
 
-def _matches(job: Any, metadata: Mapping[str, str]) -> bool:
+def _first_match(page: Page[Job], metadata: Mapping[str, str]) -> Job | None:
     # Filter again on our side: a provider that ignores the metadata query
     # parameter must not make us adopt someone else's job.
-    found = getattr(job, "metadata", None)
-    if not isinstance(found, Mapping):
-        return False
-    return all(found.get(k) == v for k, v in metadata.items())
-
-
-def _first_match(page: Page[FineTuningJob], metadata: Mapping[str, str]) -> FineTuningJob | None:
     for job in page.data:
-        if _matches(job, metadata):
+        if all(job.metadata.get(k) == v for k, v in metadata.items()):
             return job
     return None
+
+
+def finding_job(
+    backend: Backend,
+    metadata: Mapping[str, str],
+    *,
+    retry: RetryPolicy | int | None = None,
+    max_pages: int | None = None,
+) -> Program[Job | None]:
+    """The program of :func:`find_job`: list by metadata, page after page."""
+    policy = RetryPolicy.coerce(retry)
+    after: str | None = None
+    pages = 0
+    while True:
+        request = backend.list_jobs(metadata=dict(metadata), after=after, limit=100)
+        page: Page[Job] = yield Retried(request, policy)
+        pages += 1
+        job = _first_match(page, metadata)
+        if job is not None:
+            return job
+        if not page.has_more or page.last_id is None:
+            return None
+        if max_pages is not None and pages >= max_pages:
+            return None
+        after = page.last_id
 
 
 def find_job(
@@ -78,7 +100,7 @@ def find_job(
     *,
     retry: RetryPolicy | int | None = None,
     max_pages: int | None = None,
-) -> FineTuningJob | None:
+) -> Job | None:
     """The newest job whose metadata contains every pair of ``metadata``.
 
     Args:
@@ -90,46 +112,35 @@ def find_job(
     Returns:
         The job, or ``None`` when no job carries that metadata.
     """
-    policy = RetryPolicy.coerce(retry)
-    after: str | None = None
-    pages = 0
-    while True:
-        page = policy.call(backend.list_jobs, metadata=dict(metadata), after=after, limit=100)
-        pages += 1
-        job = _first_match(page, metadata)
-        if job is not None:
-            return job
-        if not page.has_more or page.last_id is None:
-            return None
-        if max_pages is not None and pages >= max_pages:
-            return None
-        after = page.last_id
+    return run(finding_job(**locals()))
 
 
-async def afind_job(
-    backend: AsyncBackend,
-    metadata: Mapping[str, str],
+@parameters_of(find_job)
+async def afind_job(**arguments: Any) -> Job | None:
+    """The awaitable twin of :func:`find_job`."""
+    return await arun(finding_job(**arguments))
+
+
+def creating_job(
+    backend: Backend,
+    spec: JobSpec,
     *,
     retry: RetryPolicy | int | None = None,
-    max_pages: int | None = None,
-) -> FineTuningJob | None:
-    """The awaitable twin of :func:`find_job`."""
+    look_first: bool = True,
+) -> Program[Job]:
+    """The program of :func:`create_job_once`."""
+    _check_metadata(spec.metadata)
     policy = RetryPolicy.coerce(retry)
-    after: str | None = None
-    pages = 0
-    while True:
-        page = await policy.acall(
-            backend.list_jobs, metadata=dict(metadata), after=after, limit=100
-        )
-        pages += 1
-        job = _first_match(page, metadata)
-        if job is not None:
-            return job
-        if not page.has_more or page.last_id is None:
-            return None
-        if max_pages is not None and pages >= max_pages:
-            return None
-        after = page.last_id
+    if look_first:
+        existing = yield from finding_job(backend, spec.metadata, retry=policy)
+        if existing is not None:
+            return existing
+    created: Job = yield CallOnce(
+        backend.create_job(spec),
+        Nested(lambda: finding_job(backend, spec.metadata, retry=RetryPolicy.never())),
+        policy,
+    )
+    return created
 
 
 def create_job_once(
@@ -138,7 +149,7 @@ def create_job_once(
     *,
     retry: RetryPolicy | int | None = None,
     look_first: bool = True,
-) -> FineTuningJob:
+) -> Job:
     """Create the job described by ``spec`` unless it already exists.
 
     ``spec.metadata`` must identify this job (run id, stage, attempt): it is
@@ -159,62 +170,13 @@ def create_job_once(
         ftkit.APIError: a final failure (``TrainingUnavailable`` included).
         ftkit.RetryExhausted: retryable failures outlasted the policy.
     """
-    _check_metadata(spec.metadata)
-    policy = RetryPolicy.coerce(retry)
-
-    def find() -> FineTuningJob | None:
-        return find_job(backend, spec.metadata, retry=RetryPolicy.never())
-
-    if look_first:
-        existing = find_job(backend, spec.metadata, retry=policy)
-        if existing is not None:
-            return existing
-    return policy.call_once(lambda: backend.create_job(spec), find)
+    return run(creating_job(**locals()))
 
 
-async def acreate_job_once(
-    backend: AsyncBackend,
-    spec: JobSpec,
-    *,
-    retry: RetryPolicy | int | None = None,
-    look_first: bool = True,
-) -> FineTuningJob:
+@parameters_of(create_job_once)
+async def acreate_job_once(**arguments: Any) -> Job:
     """The awaitable twin of :func:`create_job_once`."""
-    _check_metadata(spec.metadata)
-    policy = RetryPolicy.coerce(retry)
-
-    async def find() -> FineTuningJob | None:
-        return await afind_job(backend, spec.metadata, retry=RetryPolicy.never())
-
-    async def create() -> FineTuningJob:
-        return await backend.create_job(spec)
-
-    if look_first:
-        existing = await afind_job(backend, spec.metadata, retry=policy)
-        if existing is not None:
-            return existing
-    return await policy.acall_once(create, find)
-
-
-def model_retirement(model: Any) -> str | None:
-    """The date after which ``model`` cannot be trained, if the provider says so.
-
-    Reads OpenAI's ``shutdown_date`` (``YYYY-MM-DD``) and Azure OpenAI's
-    ``deprecation.fine_tune`` (Unix seconds).
-
-    Returns:
-        An ISO date, or ``None`` when no date is published.
-    """
-    shutdown = getattr(model, "shutdown_date", None)
-    if isinstance(shutdown, str) and shutdown:
-        return shutdown[:10]
-    extra = getattr(model, "model_extra", None) or {}
-    deprecation = extra.get("deprecation") if isinstance(extra, Mapping) else None
-    if isinstance(deprecation, Mapping):
-        when = deprecation.get("fine_tune")
-        if isinstance(when, (int, float)) and not isinstance(when, bool):
-            return _dt.datetime.fromtimestamp(when, tz=_dt.timezone.utc).date().isoformat()
-    return None
+    return await arun(creating_job(**arguments))
 
 
 def _backend_today(backend: object) -> _dt.date | None:
@@ -224,16 +186,28 @@ def _backend_today(backend: object) -> _dt.date | None:
     return client_today(getattr(backend, "client", None))
 
 
-def _check_retired(model_id: str, model: Any, today: _dt.date | None) -> None:
-    date = model_retirement(model)
+def _check_retired(model_id: str, model: RemoteModel, today: _dt.date | None) -> None:
+    date = model.retires_on
     if date is None:
         return
     if today is None:
-        from ..validation import _models  # one "today" for the validator, the plan and here
+        from ..providers import _model  # one "today" for the validator, the plan and here
 
-        today = _models.utc_today()
+        today = _model.utc_today()
     if date <= today.isoformat():
         raise training_unavailable_for_model(model_id, date)
+
+
+def checking_trainable(
+    backend: Backend,
+    model: str,
+    *,
+    retry: RetryPolicy | int | None = None,
+    today: _dt.date | None = None,
+) -> Program[None]:
+    """The program of :func:`ensure_trainable`."""
+    found: RemoteModel = yield Retried(backend.retrieve_model(model), RetryPolicy.coerce(retry))
+    _check_retired(model, found, today or _backend_today(backend))
 
 
 def ensure_trainable(
@@ -255,17 +229,10 @@ def ensure_trainable(
         TrainingUnavailable: the model is retired; the message names the alternative.
         ftkit.APIError: the lookup failed (a 404 means the model does not exist here).
     """
-    found = RetryPolicy.coerce(retry).call(backend.retrieve_model, model)
-    _check_retired(model, found, today or _backend_today(backend))
+    run(checking_trainable(**locals()))
 
 
-async def aensure_trainable(
-    backend: AsyncBackend,
-    model: str,
-    *,
-    retry: RetryPolicy | int | None = None,
-    today: _dt.date | None = None,
-) -> None:
+@parameters_of(ensure_trainable)
+async def aensure_trainable(**arguments: Any) -> None:
     """The awaitable twin of :func:`ensure_trainable`."""
-    found = await RetryPolicy.coerce(retry).acall(backend.retrieve_model, model)
-    _check_retired(model, found, today or _backend_today(backend))
+    await arun(checking_trainable(**arguments))

@@ -1,92 +1,293 @@
-"""Backends over the official ``openai`` client (OpenAI and Azure OpenAI).
+"""The backend over the official ``openai`` client: OpenAI and Azure OpenAI, blocking or async.
 
-The adapters call through ``client.with_options(max_retries=0)``: ftkit owns
-retries, and the openai client's own retries would both stack with ftkit's and
-re-send ``POST``s without an idempotency key. Every call runs inside
+One adapter serves all four openai clients: each method builds a
+:class:`~ftkit.backend.Request` (the SDK call as a function of the client),
+which the caller runs or awaits; the sync and async clients have the same
+method paths, so nothing is written twice. The adapter calls through
+``client.with_options(max_retries=0)``: ftkit owns retries, and the openai
+client's own retries would both stack with ftkit's and re-send POST requests
+without an idempotency key. Every request runs inside
 :func:`~ftkit.backend._errors.translating`, so only ftkit errors escape.
 
+Each openai response model is translated into ftkit's type by one function
+per resource (:func:`to_job`, :func:`to_file`...). The translation reads the
+SDK objects leniently (a missing field is ``None``), since the SDK builds
+responses without validating them.
+
 Nothing here imports ``openai`` at module import time; the client object the
-caller passes in is all the adapters need.
+caller passes in is all the adapter needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as _dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import translating
-from ._protocol import JobSpec, Page
+from ._events import JobEvent, as_int, job_event
+from ._protocol import JobSpec
+from ._request import Request
+from ._resources import (
+    Checkpoint,
+    Job,
+    JobError,
+    JobStatus,
+    Page,
+    RemoteModel,
+    TrainingFile,
+    UploadedPart,
+    UploadSession,
+)
 
 if TYPE_CHECKING:
     import openai
-    from openai.types import FileObject, Model
-    from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
-    from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
-    from openai.types.upload import Upload
-    from openai.types.uploads import UploadPart
 
-__all__ = ["AsyncOpenAIBackend", "OpenAIBackend"]
+__all__ = [
+    "OpenAIBackend",
+    "to_checkpoint",
+    "to_event",
+    "to_file",
+    "to_job",
+    "to_model",
+    "to_part",
+    "to_upload",
+]
+
+# --------------------------------------------------------------------------- translation
+
+#: OpenAI's job statuses in ftkit's words; any other word is ``"unknown"``.
+JOB_STATUSES: Mapping[str, JobStatus] = {
+    "validating_files": "validating",
+    "queued": "queued",
+    "running": "running",
+    "pausing": "paused",  # on its way to paused: it no longer trains
+    "paused": "paused",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    """A free-form payload (an SDK sub-model, or the JSON object the SDK left as is)."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dict(dump())
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _job_error(error: Any) -> JobError | None:
+    # Jobs that did not fail carry {"code": null, "message": null, "param": null}.
+    parts = [_text(getattr(error, name, None)) for name in ("code", "message", "param")]
+    if not any(parts):
+        return None
+    code, message, param = parts
+    return JobError(code=code, message=message, param=param)
+
+
+def _hyperparameters(job: Any, method: Any, kind: str | None) -> dict[str, Any]:
+    settings = getattr(method, kind, None) if kind else None
+    found = getattr(settings, "hyperparameters", None) or getattr(job, "hyperparameters", None)
+    return {k: v for k, v in _plain(found).items() if v is not None}
+
+
+def to_job(raw: Any, provider: str = "openai") -> Job:
+    """ftkit's :class:`Job` for an openai ``FineTuningJob``."""
+    raw_status = _text(getattr(raw, "status", None)) or ""
+    method = getattr(raw, "method", None)
+    kind = _text(getattr(method, "type", None))
+    metadata = getattr(raw, "metadata", None)
+    return Job(
+        id=_text(getattr(raw, "id", None)) or "",
+        provider=provider,
+        status=JOB_STATUSES.get(raw_status, "unknown"),
+        raw_status=raw_status,
+        model=_text(getattr(raw, "model", None)),
+        fine_tuned_model=_text(getattr(raw, "fine_tuned_model", None)),
+        trained_tokens=as_int(getattr(raw, "trained_tokens", None)),
+        error=_job_error(getattr(raw, "error", None)),
+        created_at=as_int(getattr(raw, "created_at", None)),
+        finished_at=as_int(getattr(raw, "finished_at", None)),
+        estimated_finish=as_int(getattr(raw, "estimated_finish", None)),
+        metadata={str(k): str(v) for k, v in metadata.items()}
+        if isinstance(metadata, Mapping)
+        else {},
+        method=kind,
+        hyperparameters=_hyperparameters(raw, method, kind),
+        training_file=_text(getattr(raw, "training_file", None)),
+        validation_file=_text(getattr(raw, "validation_file", None)),
+        result_files=tuple(str(f) for f in getattr(raw, "result_files", None) or ()),
+        raw=raw,
+    )
+
+
+def to_file(raw: Any) -> TrainingFile:
+    """ftkit's :class:`TrainingFile` for an openai ``FileObject``."""
+    return TrainingFile(
+        id=_text(getattr(raw, "id", None)) or "",
+        filename=_text(getattr(raw, "filename", None)),
+        bytes=as_int(getattr(raw, "bytes", None)),
+        purpose=_text(getattr(raw, "purpose", None)),
+        status=_text(getattr(raw, "status", None)),
+        created_at=as_int(getattr(raw, "created_at", None)),
+        raw=raw,
+    )
+
+
+def to_upload(raw: Any) -> UploadSession:
+    """ftkit's :class:`UploadSession` for an openai ``Upload``."""
+    file = getattr(raw, "file", None)
+    return UploadSession(
+        id=_text(getattr(raw, "id", None)) or "",
+        status=_text(getattr(raw, "status", None)),
+        created_at=as_int(getattr(raw, "created_at", None)),
+        expires_at=as_int(getattr(raw, "expires_at", None)),
+        file=to_file(file) if file is not None else None,
+        raw=raw,
+    )
+
+
+def to_part(raw: Any) -> UploadedPart:
+    """ftkit's :class:`UploadedPart` for an openai ``UploadPart``."""
+    return UploadedPart(id=_text(getattr(raw, "id", None)) or "", raw=raw)
+
+
+def to_event(raw: Any) -> JobEvent:
+    """ftkit's typed :class:`JobEvent` for an openai ``FineTuningJobEvent``."""
+    data = getattr(raw, "data", None)
+    return job_event(
+        id=_text(getattr(raw, "id", None)) or "",
+        created_at=as_int(getattr(raw, "created_at", None)) or 0,
+        level=_text(getattr(raw, "level", None)) or "info",
+        message=_text(getattr(raw, "message", None)) or "",
+        type=_text(getattr(raw, "type", None)),
+        data=data if isinstance(data, Mapping) else None,
+    )
+
+
+def to_checkpoint(raw: Any) -> Checkpoint:
+    """ftkit's :class:`Checkpoint` for an openai ``FineTuningJobCheckpoint``."""
+    return Checkpoint(
+        id=_text(getattr(raw, "id", None)) or "",
+        step=as_int(getattr(raw, "step_number", None)),
+        model=_text(getattr(raw, "fine_tuned_model_checkpoint", None)),
+        metrics=_plain(getattr(raw, "metrics", None)),
+        created_at=as_int(getattr(raw, "created_at", None)),
+        raw=raw,
+    )
+
+
+def _retirement(raw: Any) -> str | None:
+    # OpenAI publishes ``shutdown_date`` (YYYY-MM-DD); Azure OpenAI
+    # ``deprecation.fine_tune`` (Unix seconds), an extra field to the SDK.
+    shutdown = _text(getattr(raw, "shutdown_date", None))
+    if shutdown:
+        return shutdown[:10]
+    deprecation = getattr(raw, "deprecation", None)
+    when = deprecation.get("fine_tune") if isinstance(deprecation, Mapping) else None
+    if isinstance(when, (int, float)) and not isinstance(when, bool):
+        return _dt.datetime.fromtimestamp(when, tz=_dt.timezone.utc).date().isoformat()
+    return None
+
+
+def to_model(raw: Any) -> RemoteModel:
+    """ftkit's :class:`RemoteModel` for an openai ``Model`` (OpenAI's or Azure's)."""
+    return RemoteModel(
+        id=_text(getattr(raw, "id", None)) or "",
+        owned_by=_text(getattr(raw, "owned_by", None)),
+        retires_on=_retirement(raw),
+        raw=raw,
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _page(page: Any, translate: Callable[[Any], Any]) -> Page[Any]:
+    items: Iterable[Any] = getattr(page, "data", None) or ()
+    return Page([translate(item) for item in items], bool(getattr(page, "has_more", False)))
+
+
+# --------------------------------------------------------------------------- adapter
 
 
 def _drop_none(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
-def _secrets_of(client: Any) -> tuple[str, ...]:
-    key = getattr(client, "api_key", None)
-    return (key,) if isinstance(key, str) and key else ()
+class _Adapter:
+    """What the training and chat adapters share: the retry-free client, the secrets."""
 
+    def __init__(self, client: openai.OpenAI | openai.AsyncOpenAI) -> None:
+        import openai  # loaded already: the caller built a client with it
 
-def _describe(client: Any) -> str:
-    # Only the endpoint: never the key, headers or organisation.
-    return f"{type(client).__name__} at {getattr(client, 'base_url', '?')}"
-
-
-class OpenAIBackend:
-    """A :class:`~ftkit.backend.Backend` over ``openai.OpenAI`` or ``openai.AzureOpenAI``.
-
-    Args:
-        client: a configured synchronous openai client. It is copied with
-            ``max_retries=0``; the original is left untouched.
-    """
-
-    def __init__(self, client: openai.OpenAI) -> None:
         self._client = client.with_options(max_retries=0)
-        self._secrets = _secrets_of(client)
+        key = getattr(client, "api_key", None)
+        self._secrets: tuple[str, ...] = (key,) if isinstance(key, str) and key else ()
+        azure = isinstance(client, (openai.AzureOpenAI, openai.AsyncAzureOpenAI))
+        self.provider = "azure" if azure else "openai"
+        #: Whether requests are awaited (``Request.arun``) rather than run.
+        self.asynchronous = isinstance(client, openai.AsyncOpenAI)
 
     def __repr__(self) -> str:
-        return f"OpenAIBackend({_describe(self._client)})"
+        # Only the endpoint: never the key, headers or organisation.
+        where = getattr(self._client, "base_url", "?")
+        return f"{type(self).__name__}({type(self._client).__name__} at {where})"
 
     @property
-    def client(self) -> openai.OpenAI:
-        """The retry-free copy of the client that every call goes through."""
+    def client(self) -> openai.OpenAI | openai.AsyncOpenAI:
+        """The retry-free copy of the client that every request goes through."""
         return self._client
+
+    def _request(self, call: Callable[[Any], Any], translate: Callable[[Any], _T]) -> Request[_T]:
+        """The request ``call(client)``, its answer translated by ``translate``."""
+        return Request(self._client, call, translate, self._secrets, self.asynchronous)
+
+
+class OpenAIBackend(_Adapter):
+    """A :class:`~ftkit.backend.Backend` over any openai client: OpenAI or Azure, blocking or async.
+
+    Each method builds one :class:`~ftkit.backend.Request`; ``run()`` it over
+    ``openai.OpenAI`` / ``openai.AzureOpenAI``, ``await arun()`` it over
+    ``openai.AsyncOpenAI`` / ``openai.AsyncAzureOpenAI``.
+
+    Args:
+        client: a configured openai client. It is copied with ``max_retries=0``;
+            the original is left untouched.
+    """
+
+    def _job(self, raw: Any) -> Job:
+        return to_job(raw, self.provider)
+
+    def _jobs(self, page: Any) -> Page[Job]:
+        return _page(page, self._job)
 
     # files
     def list_files(
         self, *, purpose: str | None = "fine-tune", after: str | None = None, limit: int = 100
-    ) -> Page[FileObject]:
-        with translating(self._secrets):
-            page = self._client.files.list(**_drop_none(purpose=purpose, after=after, limit=limit))
-        return Page(list(page.data), bool(page.has_more))
+    ) -> Request[Page[TrainingFile]]:
+        params = _drop_none(purpose=purpose, after=after, limit=limit)
+        return self._request(lambda c: c.files.list(**params), _files)
 
-    def retrieve_file(self, file_id: str) -> FileObject:
-        with translating(self._secrets):
-            return self._client.files.retrieve(file_id)
+    def retrieve_file(self, file_id: str) -> Request[TrainingFile]:
+        return self._request(lambda c: c.files.retrieve(file_id), to_file)
 
     def create_file(
         self, *, filename: str, content: bytes, purpose: str = "fine-tune"
-    ) -> FileObject:
-        with translating(self._secrets):
-            return self._client.files.create(file=(filename, content), purpose=purpose)  # type: ignore[arg-type]
+    ) -> Request[TrainingFile]:
+        return self._request(
+            lambda c: c.files.create(file=(filename, content), purpose=purpose), to_file
+        )
 
-    def delete_file(self, file_id: str) -> bool:
-        with translating(self._secrets):
-            return bool(self._client.files.delete(file_id).deleted)
+    def delete_file(self, file_id: str) -> Request[bool]:
+        return self._request(lambda c: c.files.delete(file_id), _deleted)
 
-    def file_content(self, file_id: str) -> bytes:
-        with translating(self._secrets):
-            return self._client.files.content(file_id).content
+    def file_content(self, file_id: str) -> Request[bytes]:
+        return self._request(lambda c: c.files.content(file_id), _content)
 
     # uploads
     def create_upload(
@@ -96,39 +297,29 @@ class OpenAIBackend:
         size: int,
         mime_type: str = "text/jsonl",
         purpose: str = "fine-tune",
-    ) -> Upload:
-        with translating(self._secrets):
-            return self._client.uploads.create(
-                bytes=size,
-                filename=filename,
-                mime_type=mime_type,
-                purpose=purpose,  # type: ignore[arg-type]
-            )
+    ) -> Request[UploadSession]:
+        params = {"bytes": size, "filename": filename, "mime_type": mime_type, "purpose": purpose}
+        return self._request(lambda c: c.uploads.create(**params), to_upload)
 
-    def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart:
-        with translating(self._secrets):
-            return self._client.uploads.parts.create(upload_id, data=data)
+    def add_upload_part(self, upload_id: str, data: bytes) -> Request[UploadedPart]:
+        return self._request(lambda c: c.uploads.parts.create(upload_id, data=data), to_part)
 
     def complete_upload(
         self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
-    ) -> Upload:
-        with translating(self._secrets):
-            return self._client.uploads.complete(
-                upload_id, **_drop_none(part_ids=list(part_ids), md5=md5)
-            )
+    ) -> Request[UploadSession]:
+        params = _drop_none(part_ids=list(part_ids), md5=md5)
+        return self._request(lambda c: c.uploads.complete(upload_id, **params), to_upload)
 
-    def cancel_upload(self, upload_id: str) -> Upload:
-        with translating(self._secrets):
-            return self._client.uploads.cancel(upload_id)
+    def cancel_upload(self, upload_id: str) -> Request[UploadSession]:
+        return self._request(lambda c: c.uploads.cancel(upload_id), to_upload)
 
     # jobs
-    def create_job(self, spec: JobSpec) -> FineTuningJob:
-        with translating(self._secrets):
-            return self._client.fine_tuning.jobs.create(**spec.to_params())
+    def create_job(self, spec: JobSpec) -> Request[Job]:
+        params = spec.to_params()
+        return self._request(lambda c: c.fine_tuning.jobs.create(**params), self._job)
 
-    def retrieve_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return self._client.fine_tuning.jobs.retrieve(job_id)
+    def retrieve_job(self, job_id: str) -> Request[Job]:
+        return self._request(lambda c: c.fine_tuning.jobs.retrieve(job_id), self._job)
 
     def list_jobs(
         self,
@@ -136,184 +327,54 @@ class OpenAIBackend:
         metadata: Mapping[str, str] | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> Page[FineTuningJob]:
+    ) -> Request[Page[Job]]:
         meta = dict(metadata) if metadata else None
-        with translating(self._secrets):
-            page = self._client.fine_tuning.jobs.list(
-                **_drop_none(metadata=meta, after=after, limit=limit)
-            )
-        return Page(list(page.data), bool(page.has_more))
+        params = _drop_none(metadata=meta, after=after, limit=limit)
+        return self._request(lambda c: c.fine_tuning.jobs.list(**params), self._jobs)
 
-    def cancel_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return self._client.fine_tuning.jobs.cancel(job_id)
+    def cancel_job(self, job_id: str) -> Request[Job]:
+        return self._request(lambda c: c.fine_tuning.jobs.cancel(job_id), self._job)
 
-    def pause_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return self._client.fine_tuning.jobs.pause(job_id)
+    def pause_job(self, job_id: str) -> Request[Job]:
+        return self._request(lambda c: c.fine_tuning.jobs.pause(job_id), self._job)
 
-    def resume_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return self._client.fine_tuning.jobs.resume(job_id)
+    def resume_job(self, job_id: str) -> Request[Job]:
+        return self._request(lambda c: c.fine_tuning.jobs.resume(job_id), self._job)
 
     def list_job_events(
         self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobEvent]:
-        with translating(self._secrets):
-            page = self._client.fine_tuning.jobs.list_events(
-                job_id, **_drop_none(after=after, limit=limit)
-            )
-        return Page(list(page.data), bool(page.has_more))
+    ) -> Request[Page[JobEvent]]:
+        params = _drop_none(after=after, limit=limit)
+        return self._request(lambda c: c.fine_tuning.jobs.list_events(job_id, **params), _events)
 
     def list_job_checkpoints(
         self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobCheckpoint]:
-        with translating(self._secrets):
-            page = self._client.fine_tuning.jobs.checkpoints.list(
-                job_id, **_drop_none(after=after, limit=limit)
-            )
-        return Page(list(page.data), bool(page.has_more))
+    ) -> Request[Page[Checkpoint]]:
+        params = _drop_none(after=after, limit=limit)
+        return self._request(
+            lambda c: c.fine_tuning.jobs.checkpoints.list(job_id, **params), _checkpoints
+        )
 
     # models
-    def retrieve_model(self, model: str) -> Model:
-        with translating(self._secrets):
-            return self._client.models.retrieve(model)
+    def retrieve_model(self, model: str) -> Request[RemoteModel]:
+        return self._request(lambda c: c.models.retrieve(model), to_model)
 
 
-class AsyncOpenAIBackend:
-    """An :class:`~ftkit.backend.AsyncBackend` over ``openai.AsyncOpenAI`` / ``AsyncAzureOpenAI``.
+def _files(page: Any) -> Page[TrainingFile]:
+    return _page(page, to_file)
 
-    Args:
-        client: a configured asynchronous openai client, copied with ``max_retries=0``.
-    """
 
-    def __init__(self, client: openai.AsyncOpenAI) -> None:
-        self._client = client.with_options(max_retries=0)
-        self._secrets = _secrets_of(client)
+def _events(page: Any) -> Page[JobEvent]:
+    return _page(page, to_event)
 
-    def __repr__(self) -> str:
-        return f"AsyncOpenAIBackend({_describe(self._client)})"
 
-    @property
-    def client(self) -> openai.AsyncOpenAI:
-        """The retry-free copy of the client that every call goes through."""
-        return self._client
+def _checkpoints(page: Any) -> Page[Checkpoint]:
+    return _page(page, to_checkpoint)
 
-    # files
-    async def list_files(
-        self, *, purpose: str | None = "fine-tune", after: str | None = None, limit: int = 100
-    ) -> Page[FileObject]:
-        with translating(self._secrets):
-            page = await self._client.files.list(
-                **_drop_none(purpose=purpose, after=after, limit=limit)
-            )
-        return Page(list(page.data), bool(page.has_more))
 
-    async def retrieve_file(self, file_id: str) -> FileObject:
-        with translating(self._secrets):
-            return await self._client.files.retrieve(file_id)
+def _deleted(answer: Any) -> bool:
+    return bool(answer.deleted)
 
-    async def create_file(
-        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
-    ) -> FileObject:
-        with translating(self._secrets):
-            return await self._client.files.create(file=(filename, content), purpose=purpose)  # type: ignore[arg-type]
 
-    async def delete_file(self, file_id: str) -> bool:
-        with translating(self._secrets):
-            return bool((await self._client.files.delete(file_id)).deleted)
-
-    async def file_content(self, file_id: str) -> bytes:
-        with translating(self._secrets):
-            return (await self._client.files.content(file_id)).content
-
-    # uploads
-    async def create_upload(
-        self,
-        *,
-        filename: str,
-        size: int,
-        mime_type: str = "text/jsonl",
-        purpose: str = "fine-tune",
-    ) -> Upload:
-        with translating(self._secrets):
-            return await self._client.uploads.create(
-                bytes=size,
-                filename=filename,
-                mime_type=mime_type,
-                purpose=purpose,  # type: ignore[arg-type]
-            )
-
-    async def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart:
-        with translating(self._secrets):
-            return await self._client.uploads.parts.create(upload_id, data=data)
-
-    async def complete_upload(
-        self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
-    ) -> Upload:
-        with translating(self._secrets):
-            return await self._client.uploads.complete(
-                upload_id, **_drop_none(part_ids=list(part_ids), md5=md5)
-            )
-
-    async def cancel_upload(self, upload_id: str) -> Upload:
-        with translating(self._secrets):
-            return await self._client.uploads.cancel(upload_id)
-
-    # jobs
-    async def create_job(self, spec: JobSpec) -> FineTuningJob:
-        with translating(self._secrets):
-            return await self._client.fine_tuning.jobs.create(**spec.to_params())
-
-    async def retrieve_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return await self._client.fine_tuning.jobs.retrieve(job_id)
-
-    async def list_jobs(
-        self,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> Page[FineTuningJob]:
-        meta = dict(metadata) if metadata else None
-        with translating(self._secrets):
-            page = await self._client.fine_tuning.jobs.list(
-                **_drop_none(metadata=meta, after=after, limit=limit)
-            )
-        return Page(list(page.data), bool(page.has_more))
-
-    async def cancel_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return await self._client.fine_tuning.jobs.cancel(job_id)
-
-    async def pause_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return await self._client.fine_tuning.jobs.pause(job_id)
-
-    async def resume_job(self, job_id: str) -> FineTuningJob:
-        with translating(self._secrets):
-            return await self._client.fine_tuning.jobs.resume(job_id)
-
-    async def list_job_events(
-        self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobEvent]:
-        with translating(self._secrets):
-            page = await self._client.fine_tuning.jobs.list_events(
-                job_id, **_drop_none(after=after, limit=limit)
-            )
-        return Page(list(page.data), bool(page.has_more))
-
-    async def list_job_checkpoints(
-        self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobCheckpoint]:
-        with translating(self._secrets):
-            page = await self._client.fine_tuning.jobs.checkpoints.list(
-                job_id, **_drop_none(after=after, limit=limit)
-            )
-        return Page(list(page.data), bool(page.has_more))
-
-    # models
-    async def retrieve_model(self, model: str) -> Model:
-        with translating(self._secrets):
-            return await self._client.models.retrieve(model)
+def _content(answer: Any) -> bytes:
+    return bytes(answer.content)

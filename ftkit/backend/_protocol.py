@@ -1,53 +1,38 @@
 """The seam between ftkit and a fine-tuning API: what a backend must do.
 
-A backend performs exactly one HTTP request per method call, never retries
-by itself and raises only ftkit errors (:class:`~ftkit.APIError` and
+A backend method builds exactly one HTTP request (a :class:`~ftkit.backend.Request`,
+performed by its ``run()`` or awaited ``arun()``), never retries by itself,
+and its requests raise only ftkit errors (:class:`~ftkit.APIError` and
 subclasses). Retrying, reconciling ambiguous writes and polling are decided
 above it, by :class:`~ftkit.RetryPolicy` and :class:`~ftkit.PollPolicy`.
 
-Results are the openai SDK's response models (``FileObject``,
-``FineTuningJob``, ...), which are lenient: unknown statuses and extra fields
-pass through. Listings come back one page at a time as :class:`Page`.
+It speaks only ftkit's own types (:class:`~ftkit.backend.Job`,
+:class:`~ftkit.backend.TrainingFile`, :class:`~ftkit.backend.JobEvent`...):
+each adapter translates its provider's objects once, so the layers above
+never depend on a provider SDK. Listings come back one page at a time as
+:class:`~ftkit.backend.Page`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from openai.types import FileObject, Model
-    from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
-    from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
-    from openai.types.upload import Upload
-    from openai.types.uploads import UploadPart
+    from ._events import JobEvent
+    from ._request import Request
+    from ._resources import (
+        Checkpoint,
+        Job,
+        Page,
+        RemoteModel,
+        TrainingFile,
+        UploadedPart,
+        UploadSession,
+    )
 
-__all__ = ["AsyncBackend", "Backend", "JobSpec", "Page"]
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a cursor-paginated listing.
-
-    Attributes:
-        data: the items, in the order the API returned them.
-        has_more: whether another page follows (request it with ``after=page.last_id``).
-    """
-
-    data: Sequence[T]
-    has_more: bool = False
-
-    @property
-    def last_id(self) -> str | None:
-        """The cursor for the next page: the id of the last item, if any."""
-        if not self.data:
-            return None
-        last = self.data[-1]
-        value = last.get("id") if isinstance(last, Mapping) else getattr(last, "id", None)
-        return str(value) if value is not None else None
+__all__ = ["Backend", "JobSpec"]
 
 
 @dataclass(frozen=True)
@@ -90,21 +75,26 @@ class JobSpec:
 
 @runtime_checkable
 class Backend(Protocol):
-    """Synchronous access to files, uploads, fine-tuning jobs and models."""
+    """Files, uploads, fine-tuning jobs and models; each method builds one request.
+
+    A method sends nothing: it returns a :class:`~ftkit.backend.Request`, run
+    blocking (``request.run()``) or awaited (``await request.arun()``) as the
+    adapter's client allows.
+    """
 
     def list_files(
         self, *, purpose: str | None = "fine-tune", after: str | None = None, limit: int = 100
-    ) -> Page[FileObject]: ...
+    ) -> Request[Page[TrainingFile]]: ...
 
-    def retrieve_file(self, file_id: str) -> FileObject: ...
+    def retrieve_file(self, file_id: str) -> Request[TrainingFile]: ...
 
     def create_file(
         self, *, filename: str, content: bytes, purpose: str = "fine-tune"
-    ) -> FileObject: ...
+    ) -> Request[TrainingFile]: ...
 
-    def delete_file(self, file_id: str) -> bool: ...
+    def delete_file(self, file_id: str) -> Request[bool]: ...
 
-    def file_content(self, file_id: str) -> bytes: ...
+    def file_content(self, file_id: str) -> Request[bytes]: ...
 
     def create_upload(
         self,
@@ -113,19 +103,19 @@ class Backend(Protocol):
         size: int,
         mime_type: str = "text/jsonl",
         purpose: str = "fine-tune",
-    ) -> Upload: ...
+    ) -> Request[UploadSession]: ...
 
-    def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart: ...
+    def add_upload_part(self, upload_id: str, data: bytes) -> Request[UploadedPart]: ...
 
     def complete_upload(
         self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
-    ) -> Upload: ...
+    ) -> Request[UploadSession]: ...
 
-    def cancel_upload(self, upload_id: str) -> Upload: ...
+    def cancel_upload(self, upload_id: str) -> Request[UploadSession]: ...
 
-    def create_job(self, spec: JobSpec) -> FineTuningJob: ...
+    def create_job(self, spec: JobSpec) -> Request[Job]: ...
 
-    def retrieve_job(self, job_id: str) -> FineTuningJob: ...
+    def retrieve_job(self, job_id: str) -> Request[Job]: ...
 
     def list_jobs(
         self,
@@ -133,84 +123,20 @@ class Backend(Protocol):
         metadata: Mapping[str, str] | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> Page[FineTuningJob]: ...
+    ) -> Request[Page[Job]]: ...
 
-    def cancel_job(self, job_id: str) -> FineTuningJob: ...
+    def cancel_job(self, job_id: str) -> Request[Job]: ...
 
-    def pause_job(self, job_id: str) -> FineTuningJob: ...
+    def pause_job(self, job_id: str) -> Request[Job]: ...
 
-    def resume_job(self, job_id: str) -> FineTuningJob: ...
+    def resume_job(self, job_id: str) -> Request[Job]: ...
 
     def list_job_events(
         self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobEvent]: ...
+    ) -> Request[Page[JobEvent]]: ...
 
     def list_job_checkpoints(
         self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobCheckpoint]: ...
+    ) -> Request[Page[Checkpoint]]: ...
 
-    def retrieve_model(self, model: str) -> Model: ...
-
-
-@runtime_checkable
-class AsyncBackend(Protocol):
-    """The awaitable twin of :class:`Backend` (same methods, same promises)."""
-
-    async def list_files(
-        self, *, purpose: str | None = "fine-tune", after: str | None = None, limit: int = 100
-    ) -> Page[FileObject]: ...
-
-    async def retrieve_file(self, file_id: str) -> FileObject: ...
-
-    async def create_file(
-        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
-    ) -> FileObject: ...
-
-    async def delete_file(self, file_id: str) -> bool: ...
-
-    async def file_content(self, file_id: str) -> bytes: ...
-
-    async def create_upload(
-        self,
-        *,
-        filename: str,
-        size: int,
-        mime_type: str = "text/jsonl",
-        purpose: str = "fine-tune",
-    ) -> Upload: ...
-
-    async def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart: ...
-
-    async def complete_upload(
-        self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
-    ) -> Upload: ...
-
-    async def cancel_upload(self, upload_id: str) -> Upload: ...
-
-    async def create_job(self, spec: JobSpec) -> FineTuningJob: ...
-
-    async def retrieve_job(self, job_id: str) -> FineTuningJob: ...
-
-    async def list_jobs(
-        self,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> Page[FineTuningJob]: ...
-
-    async def cancel_job(self, job_id: str) -> FineTuningJob: ...
-
-    async def pause_job(self, job_id: str) -> FineTuningJob: ...
-
-    async def resume_job(self, job_id: str) -> FineTuningJob: ...
-
-    async def list_job_events(
-        self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobEvent]: ...
-
-    async def list_job_checkpoints(
-        self, job_id: str, *, after: str | None = None, limit: int = 100
-    ) -> Page[FineTuningJobCheckpoint]: ...
-
-    async def retrieve_model(self, model: str) -> Model: ...
+    def retrieve_model(self, model: str) -> Request[RemoteModel]: ...

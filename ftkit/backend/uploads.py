@@ -20,7 +20,7 @@ before anything is sent again.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import hashlib
 import logging
 import math
@@ -28,19 +28,18 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import APIError, UsageError
+from .._twins import parameters_of
 from ..retry import RetryPolicy
+from ._program import CallOnce, Concurrently, Local, Nested, Program, Retried, arun, run
 
 if TYPE_CHECKING:
-    from openai.types import FileObject
-    from openai.types.upload import Upload
-
-    from ._protocol import AsyncBackend, Backend
+    from ._protocol import Backend
+    from ._resources import Page, TrainingFile, UploadedPart, UploadSession
 
 __all__ = [
     "FILES_API_LIMIT",
@@ -49,6 +48,7 @@ __all__ = [
     "FileDigest",
     "UploadResult",
     "UploadState",
+    "afind_uploaded",
     "aupload_file",
     "content_filename",
     "file_digest",
@@ -122,20 +122,35 @@ def content_filename(path: str | Path, sha256: str) -> str:
     return f"{stem}.{_hash_suffix(sha256)}"
 
 
-def _field(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _is_reusable(file: Any, sha256: str, size: int) -> bool:
-    name = _field(file, "filename")
+def _is_reusable(file: TrainingFile, sha256: str, size: int) -> bool:
     return (
-        isinstance(name, str)
-        and name.endswith(_hash_suffix(sha256))
-        and _field(file, "bytes") == size
-        and _field(file, "status") not in ("error", "deleted")
+        file.filename is not None
+        and file.filename.endswith(_hash_suffix(sha256))
+        and file.bytes == size
+        and file.status not in ("error", "deleted")
     )
+
+
+def finding_upload(
+    backend: Backend,
+    sha256: str,
+    size: int,
+    *,
+    purpose: str = "fine-tune",
+    retry: RetryPolicy | int | None = None,
+) -> Program[TrainingFile | None]:
+    """The program of :func:`find_uploaded`."""
+    policy = RetryPolicy.coerce(retry)
+    after: str | None = None
+    while True:
+        request = backend.list_files(purpose=purpose, after=after, limit=10000)
+        page: Page[TrainingFile] = yield Retried(request, policy)
+        for file in page.data:
+            if _is_reusable(file, sha256, size):
+                return file
+        if not page.has_more or page.last_id is None:
+            return None
+        after = page.last_id
 
 
 def find_uploaded(
@@ -145,7 +160,7 @@ def find_uploaded(
     *,
     purpose: str = "fine-tune",
     retry: RetryPolicy | int | None = None,
-) -> FileObject | None:
+) -> TrainingFile | None:
     """An already uploaded file with this content (hash in its name, same size).
 
     Args:
@@ -158,35 +173,13 @@ def find_uploaded(
     Returns:
         The file, or ``None``.
     """
-    policy = RetryPolicy.coerce(retry)
-    after: str | None = None
-    while True:
-        page = policy.call(backend.list_files, purpose=purpose, after=after, limit=10000)
-        for file in page.data:
-            if _is_reusable(file, sha256, size):
-                return file
-        if not page.has_more or page.last_id is None:
-            return None
-        after = page.last_id
+    return run(finding_upload(**locals()))
 
 
-async def _afind_uploaded(
-    backend: AsyncBackend,
-    sha256: str,
-    size: int,
-    *,
-    purpose: str,
-    retry: RetryPolicy,
-) -> FileObject | None:
-    after: str | None = None
-    while True:
-        page = await retry.acall(backend.list_files, purpose=purpose, after=after, limit=10000)
-        for file in page.data:
-            if _is_reusable(file, sha256, size):
-                return file
-        if not page.has_more or page.last_id is None:
-            return None
-        after = page.last_id
+@parameters_of(find_uploaded)
+async def afind_uploaded(**arguments: Any) -> TrainingFile | None:
+    """The awaitable twin of :func:`find_uploaded`."""
+    return await arun(finding_upload(**arguments))
 
 
 @dataclass(frozen=True)
@@ -276,14 +269,14 @@ class UploadResult:
     """The outcome of :func:`upload_file`.
 
     Attributes:
-        file: the provider's file object (use ``file.id`` for jobs).
+        file: the uploaded (or reused) file (use ``file.id`` for jobs).
         digest: size and hashes of the content.
         reused: an identical file was already uploaded; nothing was sent.
         via: ``"existing"``, ``"files"`` (one request) or ``"uploads"`` (parts).
         state: the final multi-part state, for ``"uploads"``.
     """
 
-    file: FileObject
+    file: TrainingFile
     digest: FileDigest
     reused: bool
     via: Literal["existing", "files", "uploads"]
@@ -313,18 +306,18 @@ def _resumable(
     return state
 
 
-def _new_state(upload: Upload, name: str, digest: FileDigest, part_size: int) -> UploadState:
-    created = int(_field(upload, "created_at") or time.time())
-    expires = _field(upload, "expires_at")
+def _new_state(upload: UploadSession, name: str, digest: FileDigest, part_size: int) -> UploadState:
+    created = upload.created_at or int(time.time())
+    expires = upload.expires_at
     return UploadState(
-        upload_id=str(_field(upload, "id")),
+        upload_id=upload.id,
         filename=name,
         size=digest.size,
         sha256=digest.sha256,
         md5=digest.md5,
         part_size=part_size,
         created_at=created,
-        expires_at=int(expires) if expires else created + UPLOAD_TTL,
+        expires_at=expires or created + UPLOAD_TTL,
     )
 
 
@@ -334,14 +327,13 @@ def _read_part(path: Path, index: int, part_size: int) -> bytes:
         return handle.read(part_size)
 
 
-def _completed_file(upload: Upload) -> FileObject:
-    file = _field(upload, "file")
-    if file is None:
+def _completed_file(upload: UploadSession) -> TrainingFile:
+    if upload.file is None:
         raise APIError(
-            f"upload {_field(upload, 'id')} ended {_field(upload, 'status')!r} without a file",
+            f"upload {upload.id} ended {upload.status!r} without a file",
             ambiguous=True,
         )
-    return file  # type: ignore[no-any-return]
+    return upload.file
 
 
 class _Progress:
@@ -378,6 +370,102 @@ class _Progress:
                 self._on_state(self.state)
             if self._progress is not None:
                 self._progress(self.sent, self.state.size)
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    """One upload: what to send, where, and how (the arguments of :func:`upload_file`)."""
+
+    backend: Backend
+    path: str | Path
+    retry: RetryPolicy | int | None
+    purpose: str
+    reuse: bool
+    files_api_limit: int
+    part_size: int
+    concurrency: int
+    state: UploadState | None
+    on_state: StateCallback | None
+    progress: ProgressCallback | None
+    wall_clock: Callable[[], float]
+
+    @classmethod
+    def checked(cls, **arguments: Any) -> UploadRequest:
+        """The request for these arguments of :func:`upload_file`, its sizes checked.
+
+        Raises:
+            UsageError: invalid sizes or concurrency.
+        """
+        request = cls(**arguments)
+        _check_sizes(request.part_size, request.concurrency, request.files_api_limit)
+        return request
+
+    def done(self, digest: FileDigest) -> None:
+        if self.progress is not None:
+            self.progress(digest.size, digest.size)
+
+
+def uploading(job: UploadRequest) -> Program[UploadResult]:
+    """The program of :func:`upload_file` and :func:`aupload_file`."""
+    backend, path, policy = job.backend, Path(job.path), RetryPolicy.coerce(job.retry)
+    digest: FileDigest = yield Local(file_digest, (path,))
+    name = content_filename(path, digest.sha256)
+
+    find = Nested(
+        lambda: finding_upload(
+            backend, digest.sha256, digest.size, purpose=job.purpose, retry=RetryPolicy.never()
+        )
+    )
+
+    if job.reuse:
+        existing = yield from finding_upload(
+            backend, digest.sha256, digest.size, purpose=job.purpose, retry=policy
+        )
+        if existing is not None:
+            logger.info("reusing uploaded file %s for %s", existing.id, path.name)
+            job.done(digest)
+            return UploadResult(existing, digest, reused=True, via="existing")
+
+    if digest.size <= job.files_api_limit:
+        content: bytes = yield Local(path.read_bytes)
+        create = backend.create_file(filename=name, content=content, purpose=job.purpose)
+        file: TrainingFile = yield CallOnce(create, find, policy)
+        job.done(digest)
+        return UploadResult(file, digest, reused=False, via="files")
+
+    current = _resumable(job.state, digest, name, job.wall_clock())
+    if current is None:
+        request = backend.create_upload(filename=name, size=digest.size, purpose=job.purpose)
+        opened: UploadSession = yield Retried(request, policy)
+        current = _new_state(opened, name, digest, job.part_size)
+    book = _Progress(current, job.on_state, job.progress)
+    book.started()
+    missing = current.missing_parts()
+    logger.info(
+        "uploading %s in %d parts (%d to send) as %s",
+        path.name,
+        current.part_count,
+        len(missing),
+        current.upload_id,
+    )
+
+    def send(index: int) -> Program[None]:
+        data: bytes = yield Local(_read_part, (path, index, current.part_size))
+        part: UploadedPart = yield Retried(backend.add_upload_part(current.upload_id, data), policy)
+        book.part_done(index, part.id)
+
+    yield Concurrently([functools.partial(send, i) for i in missing], limit=job.concurrency)
+    final = book.state
+
+    def complete() -> Program[TrainingFile]:
+        request = backend.complete_upload(
+            final.upload_id, part_ids=final.ordered_part_ids(), md5=final.md5
+        )
+        completed: UploadSession = yield request
+        return _completed_file(completed)
+
+    file = yield CallOnce(Nested(complete), find, policy)
+    return UploadResult(file, digest, reused=False, via="uploads", state=final)
 
 
 def upload_file(
@@ -419,156 +507,10 @@ def upload_file(
         OSError: the file cannot be read.
         ftkit.APIError: a final API failure; ftkit.RetryExhausted when retries ran out.
     """
-    _check_sizes(part_size, concurrency, files_api_limit)
-    policy = RetryPolicy.coerce(retry)
-    path = Path(path)
-    digest = file_digest(path)
-    name = content_filename(path, digest.sha256)
-
-    def find() -> FileObject | None:
-        return find_uploaded(
-            backend, digest.sha256, digest.size, purpose=purpose, retry=RetryPolicy.never()
-        )
-
-    if reuse:
-        existing = find_uploaded(backend, digest.sha256, digest.size, purpose=purpose, retry=policy)
-        if existing is not None:
-            logger.info("reusing uploaded file %s for %s", _field(existing, "id"), path.name)
-            if progress is not None:
-                progress(digest.size, digest.size)
-            return UploadResult(existing, digest, reused=True, via="existing")
-
-    if digest.size <= files_api_limit:
-        content = path.read_bytes()
-        file = policy.call_once(
-            lambda: backend.create_file(filename=name, content=content, purpose=purpose), find
-        )
-        if progress is not None:
-            progress(digest.size, digest.size)
-        return UploadResult(file, digest, reused=False, via="files")
-
-    current = _resumable(state, digest, name, wall_clock())
-    if current is None:
-        upload = policy.call(
-            backend.create_upload, filename=name, size=digest.size, purpose=purpose
-        )
-        current = _new_state(upload, name, digest, part_size)
-    book = _Progress(current, on_state, progress)
-    book.started()
-    missing = current.missing_parts()
-    logger.info(
-        "uploading %s in %d parts (%d to send) as %s",
-        path.name,
-        current.part_count,
-        len(missing),
-        current.upload_id,
-    )
-
-    def send(index: int) -> None:
-        data = _read_part(path, index, current.part_size)
-        part = policy.call(backend.add_upload_part, current.upload_id, data)
-        book.part_done(index, str(_field(part, "id")))
-
-    if missing:
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(missing))) as pool:
-            futures = [pool.submit(send, i) for i in missing]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()  # parts not started yet; running ones finish
-            for future in futures:
-                if not future.cancelled() and (error := future.exception()) is not None:
-                    raise error
-    final = book.state
-
-    def complete() -> FileObject:
-        upload = backend.complete_upload(
-            final.upload_id, part_ids=final.ordered_part_ids(), md5=final.md5
-        )
-        return _completed_file(upload)
-
-    file = policy.call_once(complete, find)
-    return UploadResult(file, digest, reused=False, via="uploads", state=final)
+    return run(uploading(UploadRequest.checked(**locals())))  # the arguments, as given
 
 
-async def aupload_file(
-    backend: AsyncBackend,
-    path: str | Path,
-    *,
-    retry: RetryPolicy | int | None = None,
-    purpose: str = "fine-tune",
-    reuse: bool = True,
-    files_api_limit: int = FILES_API_LIMIT,
-    part_size: int = MAX_PART_SIZE,
-    concurrency: int = 4,
-    state: UploadState | None = None,
-    on_state: StateCallback | None = None,
-    progress: ProgressCallback | None = None,
-    wall_clock: Callable[[], float] = time.time,
-) -> UploadResult:
+@parameters_of(upload_file)
+async def aupload_file(**arguments: Any) -> UploadResult:
     """The awaitable twin of :func:`upload_file` (parts run as concurrent tasks)."""
-    _check_sizes(part_size, concurrency, files_api_limit)
-    policy = RetryPolicy.coerce(retry)
-    path = Path(path)
-    digest = await asyncio.to_thread(file_digest, path)
-    name = content_filename(path, digest.sha256)
-
-    async def find() -> FileObject | None:
-        return await _afind_uploaded(
-            backend, digest.sha256, digest.size, purpose=purpose, retry=RetryPolicy.never()
-        )
-
-    if reuse:
-        existing = await _afind_uploaded(
-            backend, digest.sha256, digest.size, purpose=purpose, retry=policy
-        )
-        if existing is not None:
-            logger.info("reusing uploaded file %s for %s", _field(existing, "id"), path.name)
-            if progress is not None:
-                progress(digest.size, digest.size)
-            return UploadResult(existing, digest, reused=True, via="existing")
-
-    if digest.size <= files_api_limit:
-        content = await asyncio.to_thread(path.read_bytes)
-
-        async def create() -> FileObject:
-            return await backend.create_file(filename=name, content=content, purpose=purpose)
-
-        file = await policy.acall_once(create, find)
-        if progress is not None:
-            progress(digest.size, digest.size)
-        return UploadResult(file, digest, reused=False, via="files")
-
-    current = _resumable(state, digest, name, wall_clock())
-    if current is None:
-        upload = await policy.acall(
-            backend.create_upload, filename=name, size=digest.size, purpose=purpose
-        )
-        current = _new_state(upload, name, digest, part_size)
-    book = _Progress(current, on_state, progress)
-    book.started()
-    gate = asyncio.Semaphore(concurrency)
-
-    async def send(index: int) -> None:
-        async with gate:
-            data = await asyncio.to_thread(_read_part, path, index, current.part_size)
-            part = await policy.acall(backend.add_upload_part, current.upload_id, data)
-            book.part_done(index, str(_field(part, "id")))
-
-    tasks = [asyncio.ensure_future(send(i)) for i in current.missing_parts()]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    final = book.state
-
-    async def complete() -> FileObject:
-        upload = await backend.complete_upload(
-            final.upload_id, part_ids=final.ordered_part_ids(), md5=final.md5
-        )
-        return _completed_file(upload)
-
-    file = await policy.acall_once(complete, find)
-    return UploadResult(file, digest, reused=False, via="uploads", state=final)
+    return await arun(uploading(UploadRequest.checked(**arguments)))

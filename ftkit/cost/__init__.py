@@ -4,6 +4,7 @@ Pricing only: the token statistics it prices are :mod:`ftkit.tokens`' and the pa
 that produces them (:func:`ftkit.estimate`) is the validator's.
 """
 
+from .._public import publish
 from .epochs import default_epochs, resolve_epochs
 from .estimate import CostEstimate
 from .plan import PlanEstimate, estimate_stages
@@ -20,3 +21,5 @@ __all__ = [
     "load_prices",
     "resolve_epochs",
 ]
+
+publish(__name__, globals(), __all__)

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..tokens.encoding import base_model as _base_model
-from ..tokens.limits import example_limit
+from ..providers import base_model as _base_model
+from ..providers import example_limit
 from ..tokens.stats import HistogramBin, TokenStats, TokenSummary, skip_reasons_text, skipped_text
 from .epochs import EpochsArg, resolve_epochs
 from .prices import PricesArg, load_prices

@@ -1,11 +1,12 @@
-"""Training prices as dated data, never as constants buried in code.
+"""Training prices for a run: the model catalog's dated prices, overridable per call.
 
-The default table ships as ``prices.json`` beside this module, with the month
-it was checked. Prices change and differ by provider (Azure bills its own
-rates), so every entry point takes ``prices=``: a :class:`PriceTable`, a
-mapping of model to USD per 1M training tokens, or the path of a JSON file
-(either the full table format or a plain ``{"model": price}`` object). Given
-entries override the defaults for those models only.
+The prices come from ftkit's model catalog (:mod:`ftkit.providers`), with the
+date each was checked; the catalog is where a price change is recorded for
+good. Prices differ by provider and contract (Azure bills its own rates), so
+every entry point also takes ``prices=``: a :class:`PriceTable`, a mapping of
+model to USD per 1M training tokens, or the path of a JSON file (either the
+full table format or a plain ``{"model": price}`` object). Given entries
+override the catalog for those models only, for that call.
 
 A model the table does not know gets no price, with a reason: ftkit never
 guesses one.
@@ -24,7 +25,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Union
@@ -87,13 +87,39 @@ class PriceTable:
 
     @classmethod
     def default(cls) -> PriceTable:
-        """The table shipped with ftkit (see ``as_of``)."""
-        text = resources.files("ftkit.cost").joinpath("prices.json").read_text("utf-8")
-        return cls.from_dict(json.loads(text))
+        """The training prices of ftkit's model catalog, ``as_of`` its newest check.
+
+        SFT and DPO are priced per token, reinforcement per hour; the first
+        provider that prices a name wins (``openai`` first).
+        """
+        from ..providers import models
+
+        prices: dict[str, Price] = {}
+        aliases: dict[str, str] = {}
+        checked: list[str] = []
+        for info in models():
+            per_token = info.training_price("sft") or info.training_price("dpo")
+            per_hour = info.training_price("rft")
+            if per_token is None and per_hour is None:
+                continue
+            prices.setdefault(
+                info.name,
+                Price(
+                    per_1m_tokens=per_token.per_1m_tokens if per_token else None,
+                    per_hour=per_hour.per_hour if per_hour else None,
+                ),
+            )
+            for alias in info.aliases:
+                aliases.setdefault(alias, info.name)
+            checked += [p.as_of for p in info.training_prices.values() if p.as_of]
+        return cls(prices=prices, as_of=max(checked, default="unknown"), aliases=aliases)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, as_of: str = "custom") -> PriceTable:
-        """Build a table from the ``prices.json`` format or a plain ``{model: price}`` mapping.
+        """Build a table from the full table format or a plain ``{model: price}`` mapping.
+
+        The full format is ``{"as_of", "currency", "training": {model: {per_1m_tokens |
+        per_hour, base_model}}, "aliases": {name: model}}``.
 
         Raises:
             UsageError: a price that is not a non-negative number.
@@ -151,22 +177,18 @@ class PriceTable:
 PricesArg = Union[PriceTable, Mapping[str, Any], str, "os.PathLike[str]", None]
 """What ``prices=`` accepts: a table, ``{model: USD per 1M}``, a JSON file path, or ``None``."""
 
-_default: PriceTable | None = None
-
 
 def load_prices(prices: PricesArg = None) -> PriceTable:
-    """Resolve a ``prices=`` argument to a table (defaults overridden by what is given).
+    """Resolve a ``prices=`` argument to a table (the catalog's, overridden by what is given).
 
     Raises:
         UsageError: an unreadable file or a malformed price.
     """
-    global _default
-    if _default is None:
-        _default = PriceTable.default()
-    if prices is None:
-        return _default
     if isinstance(prices, PriceTable):
         return prices
+    default = PriceTable.default()  # built each time: the catalog may have changed since
+    if prices is None:
+        return default
     if isinstance(prices, (str, os.PathLike)):
         path = Path(prices)
         try:
@@ -175,9 +197,9 @@ def load_prices(prices: PricesArg = None) -> PriceTable:
             raise UsageError(f"cannot read prices from {path}: {exc}") from None
         if not isinstance(data, dict):
             raise UsageError(f"{path}: a prices file must hold a JSON object")
-        return _default.with_prices(PriceTable.from_dict(data))
+        return default.with_prices(PriceTable.from_dict(data))
     if isinstance(prices, Mapping):
-        return _default.with_prices(prices)
+        return default.with_prices(prices)
     raise UsageError(
         f"prices must be a PriceTable, a mapping or a file path, got {type(prices).__name__}"
     )

@@ -20,106 +20,49 @@ Importing this package does not import ``openai``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._public import lazy_exports, names_of
 
 if TYPE_CHECKING:
-    from ._examples import EvalExample, TestSource, load_examples
-    from ._prices import InferencePrices
-    from ._report import (
-        EvalReport,
-        ExampleResult,
-        ModelReply,
-        ModelScore,
-        PairwiseResult,
-        mean_interval,
-    )
-    from ._runner import EvalProgress, ModelsArg, aevaluate, evaluate
-    from ._scorers import (
-        SCORERS,
-        AutoScorer,
-        ExactMatch,
-        JsonFields,
-        JsonValid,
-        Scorer,
-        TokenF1,
-        ToolCallData,
-        ToolCallMatch,
-        Turn,
-        choose_scorer,
-        resolve_scorer,
-    )
-    from ._store import REPLIES_FILE, REPORT_FILE, ReplyStore
+    from ._prices import InferencePrices as InferencePrices
+    from ._program import EvalProgress as EvalProgress
+    from ._report import EvalReport as EvalReport
+    from ._report import ExampleResult as ExampleResult
+    from ._report import ModelReply as ModelReply
+    from ._report import ModelScore as ModelScore
+    from ._report import PairwiseResult as PairwiseResult
+    from ._runner import aevaluate as aevaluate
+    from ._runner import evaluate as evaluate
+    from ._scorers import SCORERS as SCORERS
+    from ._scorers import AutoScorer as AutoScorer
+    from ._scorers import ExactMatch as ExactMatch
+    from ._scorers import JsonFields as JsonFields
+    from ._scorers import JsonValid as JsonValid
+    from ._scorers import Scorer as Scorer
+    from ._scorers import TokenF1 as TokenF1
+    from ._scorers import ToolCallData as ToolCallData
+    from ._scorers import ToolCallMatch as ToolCallMatch
+    from ._scorers import Turn as Turn
+    from ._scorers import choose_scorer as choose_scorer
+    from ._store import REPLIES_FILE as REPLIES_FILE
+    from ._store import REPORT_FILE as REPORT_FILE
 
 # Names load on first use: the command line builds its parser from the scorer names
 # alone, and the rest (records, pydantic, asyncio) would cost every command ~0.3 s.
 _HOMES = {
-    "_examples": ("EvalExample", "TestSource", "load_examples"),
-    "_prices": ("InferencePrices",),
-    "_report": (
-        "EvalReport",
-        "ExampleResult",
-        "ModelReply",
-        "ModelScore",
-        "PairwiseResult",
-        "mean_interval",
+    "ftkit.evaluation._prices": names_of("InferencePrices"),
+    "ftkit.evaluation._program": names_of("EvalProgress"),
+    "ftkit.evaluation._report": names_of(
+        "EvalReport ExampleResult ModelReply ModelScore PairwiseResult"
     ),
-    "_runner": ("EvalProgress", "ModelsArg", "aevaluate", "evaluate"),
-    "_scorers": (
-        "SCORERS",
-        "AutoScorer",
-        "ExactMatch",
-        "JsonFields",
-        "JsonValid",
-        "Scorer",
-        "TokenF1",
-        "ToolCallData",
-        "ToolCallMatch",
-        "Turn",
-        "choose_scorer",
-        "resolve_scorer",
+    "ftkit.evaluation._runner": names_of("aevaluate evaluate"),
+    "ftkit.evaluation._scorers": names_of(
+        "SCORERS AutoScorer ExactMatch JsonFields JsonValid Scorer TokenF1 ToolCallData "
+        "ToolCallMatch Turn choose_scorer"
     ),
-    "_store": ("REPLIES_FILE", "REPORT_FILE", "ReplyStore"),
+    "ftkit.evaluation._store": names_of("REPLIES_FILE REPORT_FILE"),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = [
-    "REPLIES_FILE",
-    "REPORT_FILE",
-    "SCORERS",
-    "AutoScorer",
-    "EvalExample",
-    "EvalProgress",
-    "EvalReport",
-    "ExactMatch",
-    "ExampleResult",
-    "InferencePrices",
-    "JsonFields",
-    "JsonValid",
-    "ModelReply",
-    "ModelScore",
-    "ModelsArg",
-    "PairwiseResult",
-    "ReplyStore",
-    "Scorer",
-    "TestSource",
-    "TokenF1",
-    "ToolCallData",
-    "ToolCallMatch",
-    "Turn",
-    "aevaluate",
-    "choose_scorer",
-    "evaluate",
-    "load_examples",
-    "mean_interval",
-    "resolve_scorer",
-]
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ftkit.evaluation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"ftkit.evaluation.{module}"), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # type checkers read the imports above, so a typo is an error
+    __all__, __getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

@@ -1,22 +1,21 @@
 """Inference prices, as dated data: what the evaluation's tokens cost.
 
-``inference_prices.json`` beside this module holds USD per 1M input and output
-tokens for fine-tuned models (the "FT input" / "FT output" columns of the
-pricing page's fine-tuning section, keyed by base snapshot) and for the base
-snapshots themselves. ``prices=`` overrides entries by exact model name (an
-``ft:`` name, a deployment, a base snapshot). A model the table does not know
-gets no cost and a reason: ftkit never guesses a price.
+The prices are the model catalog's (:mod:`ftkit.providers`): USD per 1M input
+and output tokens for fine-tuned models (the "FT input" / "FT output" columns
+of the pricing page's fine-tuning section, kept on the base snapshot's entry)
+and for the base snapshots themselves. ``prices=`` overrides entries by exact
+model name (an ``ft:`` name, a deployment, a base snapshot). A model the table
+does not know gets no cost and a reason: ftkit never guesses a price.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from .._exceptions import UsageError
+from ..providers import base_model, models
 
 __all__ = ["InferencePrices", "InferencePricesArg"]
 
@@ -36,20 +35,30 @@ class InferencePrices:
 
     @classmethod
     def load(cls, overrides: InferencePricesArg = None) -> InferencePrices:
-        """The shipped table, with ``overrides`` winning for the models they name.
+        """The catalog's prices (``as_of``: its newest check); ``overrides`` win for their models.
 
         Raises:
             UsageError: a malformed override.
         """
-        text = resources.files("ftkit.evaluation").joinpath("inference_prices.json").read_text()
-        data = json.loads(text)
-        from ..cost.prices import load_prices
-
+        fine_tuned: dict[str, tuple[float, float]] = {}
+        base: dict[str, tuple[float, float]] = {}
+        aliases: dict[str, str] = {}
+        checked: list[str] = []
+        for info in models():  # the first provider that prices a name wins (openai first)
+            for table, price in (
+                (fine_tuned, info.inference_price),
+                (base, info.base_inference_price),
+            ):
+                if price is not None:
+                    table.setdefault(info.name, (price.input, price.output))
+                    checked += [price.as_of] if price.as_of else []
+            for alias in info.aliases:
+                aliases.setdefault(alias, info.name)
         return cls(
-            fine_tuned={k: _pair(k, v) for k, v in data["fine_tuned"].items()},
-            base={k: _pair(k, v) for k, v in data["base"].items()},
-            as_of=str(data["as_of"]),
-            aliases=dict(load_prices().aliases),
+            fine_tuned=fine_tuned,
+            base=base,
+            as_of=max(checked, default="unknown"),
+            aliases=aliases,
             overrides={str(k): _pair(k, v) for k, v in (overrides or {}).items()},
         )
 
@@ -57,8 +66,6 @@ class InferencePrices:
         """``((input, output) USD per 1M, None)``, or ``(None, reason)``."""
         if model in self.overrides:
             return self.overrides[model], None
-        from ..tokens.encoding import base_model
-
         fine_tuned = model.startswith("ft:") or ".ft-" in model
         try:
             base = base_model(model)

@@ -1,145 +1,41 @@
 """Ask every model every test example, with bounded concurrency, retries and resume.
 
-One preparation and one bookkeeping object are shared by two drivers:
-:func:`evaluate` runs calls on a thread pool of ``concurrency`` workers (each
-call wrapped in the :class:`~ftkit.RetryPolicy`, as the pipeline does), and
-:func:`aevaluate` runs them as tasks under a semaphore. Only the calling
-thread writes the results log, so the store needs no lock.
-
-Failures are sorted in one place (:func:`_is_fatal`): a 401/403/404 or a usage
-error stops the whole evaluation (every call would fail the same way), after
-the replies already received are logged; any other failure (a 400 for one
-over-long conversation, retries exhausted) is recorded on that example and
-the evaluation goes on. Failed examples are asked again on resume.
+:func:`evaluate` and :func:`aevaluate` share everything but the driver: the
+arguments are checked and the tasks prepared here once (:func:`_prepare`), the
+requests are run by the one sans-IO program of :mod:`._program` (its docstring
+has the rules: the window, which failures stop the evaluation, what is kept
+when it stops), performed by a thread pool or by asyncio tasks
+(:mod:`._drivers`), each request under the :class:`~ftkit.RetryPolicy` as in
+the pipeline, and the report is built here once (:func:`_report`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .._exceptions import APIError, TrainingUnavailable, UsageError
+from .._exceptions import UsageError
+from .._twins import parameters_of
 from .._virtual_time import on_client_time
 from .._words import plural
+from ..backend._chat import ChatBackend, resolve_chat
+from ..backend._program import Operation, Retried
 from ..retry import RetryPolicy
-from ._chat import AsyncChatCaller, ChatAnswer, ChatCaller
+from ._drivers import run_tasks, run_threads
 from ._examples import EvalExample, TestSource, load_examples
 from ._prices import InferencePrices, InferencePricesArg
+from ._program import Book, EvalProgress, Program, Task, program
 from ._report import EvalReport, ExampleResult, ModelReply, ModelScore, mean_interval, pairwise
 from ._scorers import ScorerArg, fit_scorer, resolve_scorer, scorer_name
-from ._store import ReplyStore, StoredReply
+from ._store import ReplyStore
 
 __all__ = ["EvalProgress", "ModelsArg", "aevaluate", "evaluate"]
 
-log = logging.getLogger("ftkit.evaluation")
-
 ModelsArg = str | Sequence[str] | Mapping[str, str]
 """One model id, several, or ``{label: model id}`` (labels name the models in the report)."""
-
-_FATAL_STATUSES = frozenset({401, 403, 404})
-
-
-@dataclass(frozen=True)
-class EvalProgress:
-    """How far an evaluation is, passed to ``progress=`` callables after each answer.
-
-    Attributes:
-        done: (example, model) pairs finished, reused ones included.
-        total: pairs to finish.
-        reused: pairs answered from the results directory (no API call).
-        errors: pairs whose call failed.
-    """
-
-    done: int
-    total: int
-    reused: int
-    errors: int
-
-
-@dataclass
-class _Task:
-    example: EvalExample
-    label: str
-    model: str
-    fingerprint: str
-    request: dict[str, Any]
-
-
-@dataclass
-class _Book:
-    """The bookkeeping both drivers share: replies, errors, the log and progress."""
-
-    tasks: list[_Task]
-    store: ReplyStore | None
-    on_progress: Callable[[EvalProgress], object] | None
-    answers: dict[tuple[int, str], tuple[StoredReply, bool]] = field(default_factory=dict)
-    errors: dict[tuple[int, str], str] = field(default_factory=dict)
-    reused: int = 0
-    asked: int = 0
-
-    def todo(self) -> list[_Task]:
-        """The tasks without a stored reply; stored ones are counted as done."""
-        pending: list[_Task] = []
-        for task in self.tasks:
-            stored = self.store.get(task.model, task.fingerprint) if self.store else None
-            if stored is not None:
-                self.answers[(task.example.index, task.label)] = (stored, True)
-                self.reused += 1
-            else:
-                pending.append(task)
-        if self.reused:
-            log.info("resuming: %d of %d replies reused", self.reused, len(self.tasks))
-        self._progress()
-        return pending
-
-    def succeeded(self, task: _Task, answer: ChatAnswer) -> None:
-        stored = StoredReply(
-            index=task.example.index,
-            model=task.model,
-            fingerprint=task.fingerprint,
-            reply=answer.reply,
-            prompt_tokens=answer.prompt_tokens,
-            completion_tokens=answer.completion_tokens,
-            finish_reason=answer.finish_reason,
-        )
-        if self.store is not None:
-            self.store.add(stored)
-        self.answers[(task.example.index, task.label)] = (stored, False)
-        self.asked += 1
-        self._progress()
-
-    def failed(self, task: _Task, exc: BaseException) -> None:
-        """Record a failure, or re-raise it when no other call can do better."""
-        if _is_fatal(exc):
-            raise exc
-        log.warning("example %d on %s failed: %s", task.example.index, task.model, exc)
-        self.errors[(task.example.index, task.label)] = f"{type(exc).__name__}: {exc}"
-        self._progress()
-
-    def _progress(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(
-                EvalProgress(
-                    done=len(self.answers) + len(self.errors),
-                    total=len(self.tasks),
-                    reused=self.reused,
-                    errors=len(self.errors),
-                )
-            )
-
-
-def _is_fatal(exc: BaseException) -> bool:
-    if isinstance(exc, (UsageError, TrainingUnavailable)):
-        return True
-    if isinstance(exc, APIError):
-        return exc.status_code in _FATAL_STATUSES
-    return True  # not an API failure: a bug or an interrupt, never hidden in a report
 
 
 def _labels(models: ModelsArg) -> dict[str, str]:
@@ -168,19 +64,32 @@ def _labels(models: ModelsArg) -> dict[str, str]:
 
 @dataclass
 class _Prepared:
+    """Everything an evaluation needs before its first request, shared by both drivers."""
+
     labels: dict[str, str]
     scorer: Any
     examples: list[EvalExample]
     skipped: int
-    book: _Book
+    book: Book
+    todo: list[Task]
     policy: RetryPolicy
     prices: InferencePrices
+    window: int
+
+    def program(self) -> Program:
+        """The requests still to ask, as one program (see :mod:`._program`)."""
+        return program(self.book, self.todo, self.window)
+
+    def asking(self, chat: ChatBackend) -> Callable[[Mapping[str, Any]], Operation]:
+        """What asking one request is, for either driver: ``chat``'s request, retried."""
+        return lambda params: Retried(chat.complete(params), self.policy)
 
 
 def _prepare(
     models: ModelsArg,
     test_source: TestSource,
     *,
+    client: Any,
     scorer: ScorerArg,
     concurrency: int,
     max_examples: int | None,
@@ -191,6 +100,7 @@ def _prepare(
     temperature: float | None,
     max_tokens: int | None,
 ) -> _Prepared:
+    """Check the arguments of :func:`evaluate` (they are :func:`aevaluate`'s too) and plan."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise UsageError(f"concurrency must be a positive integer, got {concurrency!r}")
     if max_tokens is not None and (isinstance(max_tokens, bool) or max_tokens < 1):
@@ -216,7 +126,7 @@ def _prepare(
     if max_tokens is not None:
         params["max_completion_tokens"] = max_tokens
     tasks = [
-        _Task(
+        Task(
             example,
             label,
             model,
@@ -227,14 +137,17 @@ def _prepare(
         for label, model in labels.items()
     ]
     store = ReplyStore(out) if out is not None else None
+    book = Book(tasks, store, _progress_callback(progress, len(tasks)))
     return _Prepared(
         labels=labels,
         scorer=resolved,
         examples=examples,
         skipped=skipped,
-        book=_Book(tasks, store, _progress_callback(progress, len(tasks))),
-        policy=RetryPolicy.coerce(retry),
+        book=book,
+        todo=book.todo(),
+        policy=on_client_time(RetryPolicy.coerce(retry), client),
         prices=InferencePrices.load(prices),
+        window=concurrency,
     )
 
 
@@ -381,7 +294,8 @@ def evaluate(
             ``exact`` for short answers, ``token-f1`` for free text), ``"exact"``,
             ``"json"``, ``"json-fields"``, ``"tool-calls"``, ``"token-f1"``, a scorer
             object, or any ``fn(reply, reference) -> float`` in [0, 1].
-        concurrency: calls in flight at once (a thread pool of this size).
+        concurrency: requests in flight at once, the window of both drivers (here a
+            thread pool of this size); one starts only when one has finished.
         max_examples: evaluate only the first N usable examples.
         retry: the per-call :class:`~ftkit.RetryPolicy` (or max attempts), as in the pipeline.
             With a client of :class:`ftkit.testing.FakeFineTuningAPI` it sleeps on the
@@ -402,156 +316,32 @@ def evaluate(
     Raises:
         UsageError: bad arguments, an empty test set, no client configured.
         ftkit.APIError: a failure no other call would escape (401, 403, 404 such as an
-            unknown model); replies received so far are kept in ``out``.
+            unknown model). No new request starts; the replies already received and
+            those of the requests in flight are kept in ``out``, then it is raised. An
+            exception from ``progress`` stops the evaluation the same way.
         RecordError: a malformed line in the test file.
     """
-    prepared = _prepare(
-        models,
-        test_source,
-        scorer=scorer,
-        concurrency=concurrency,
-        max_examples=max_examples,
-        retry=retry,
-        out=out,
-        progress=progress,
-        prices=prices,
-        temperature=temperature,
-        max_tokens=max_tokens,
-    )
-    book = prepared.book
-    todo = book.todo()
-    if todo:
-        chat = ChatCaller(client)
-        policy = on_client_time(prepared.policy, client)
-        try:
-            _run_threads(todo, chat, policy, concurrency, book)
-        finally:
-            if book.store is not None:
-                book.store.close()
+    prepared = _prepare(**locals())  # exactly the parameters above (aevaluate's too)
+    if prepared.todo:
+        chat = resolve_chat(client, asynchronous=False, twin="ftkit.aevaluate")
+        run_threads(prepared.program(), prepared.asking(chat), concurrency)
     return _report(prepared)
 
 
-def _run_threads(
-    todo: list[_Task], chat: ChatCaller, policy: RetryPolicy, concurrency: int, book: _Book
-) -> None:
-    queue: Iterator[_Task] = iter(todo)
-    pending: dict[Future[ChatAnswer], _Task] = {}
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ftkit-eval") as pool:
-
-        def refill() -> None:
-            # A bounded window: memory stays flat however large the test set is.
-            while len(pending) < 2 * concurrency:
-                task = next(queue, None)
-                if task is None:
-                    return
-                pending[pool.submit(policy.call, chat.complete, task.request)] = task
-
-        try:
-            refill()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = pending.pop(future)
-                    error = future.exception()
-                    if error is None:
-                        book.succeeded(task, future.result())
-                    else:
-                        book.failed(task, error)
-                refill()
-        except BaseException:
-            # Stop what has not started; keep what the running calls bring back.
-            for future in pending:
-                future.cancel()
-            for future, task in pending.items():
-                if future.cancelled():
-                    continue
-                try:
-                    answer = future.result()
-                except BaseException:
-                    continue
-                book.succeeded(task, answer)
-            raise
-
-
-async def aevaluate(
-    models: ModelsArg,
-    test_source: TestSource,
-    *,
-    client: Any = None,
-    scorer: ScorerArg = "auto",
-    concurrency: int = 4,
-    max_examples: int | None = None,
-    retry: int | RetryPolicy | None = None,
-    out: str | os.PathLike[str] | None = None,
-    progress: bool | Callable[[EvalProgress], object] = False,
-    prices: InferencePricesArg = None,
-    temperature: float | None = 0.0,
-    max_tokens: int | None = None,
-) -> EvalReport:
+@parameters_of(evaluate)
+async def aevaluate(**arguments: Any) -> EvalReport:
     """The awaitable twin of :func:`evaluate`, over an ``openai.AsyncOpenAI`` client.
 
-    At most ``concurrency`` requests are in flight; each is retried with
-    ``retry`` (sleeping with ``asyncio.sleep`` unless the policy has a ``sleep``, or
-    on the fake's virtual clock with a :class:`ftkit.testing.FakeFineTuningAPI` client).
-    Arguments, result and errors are those of :func:`evaluate`.
+    The same program runs the requests, as asyncio tasks: the same window of
+    ``concurrency``, the same failures, the same replies kept when it stops. Each is
+    retried with ``retry`` (sleeping with ``asyncio.sleep`` unless the policy has a
+    ``sleep``, or on the fake's virtual clock with a
+    :class:`ftkit.testing.FakeFineTuningAPI` client). Arguments (the very parameter
+    list of :func:`evaluate`), result and errors are those of :func:`evaluate`;
+    cancelling the task cancels the requests in flight.
     """
-    prepared = _prepare(
-        models,
-        test_source,
-        scorer=scorer,
-        concurrency=concurrency,
-        max_examples=max_examples,
-        retry=retry,
-        out=out,
-        progress=progress,
-        prices=prices,
-        temperature=temperature,
-        max_tokens=max_tokens,
-    )
-    book = prepared.book
-    todo = book.todo()
-    if todo:
-        chat = AsyncChatCaller(client)
-        policy = on_client_time(prepared.policy, client)
-        try:
-            await _run_tasks(todo, chat, policy, concurrency, book)
-        finally:
-            if book.store is not None:
-                book.store.close()
+    prepared = _prepare(**arguments)
+    if prepared.todo:
+        chat = resolve_chat(arguments["client"], asynchronous=True, twin="ftkit.evaluate")
+        await run_tasks(prepared.program(), prepared.asking(chat))
     return _report(prepared)
-
-
-async def _run_tasks(
-    todo: list[_Task],
-    chat: AsyncChatCaller,
-    policy: RetryPolicy,
-    concurrency: int,
-    book: _Book,
-) -> None:
-    queue: Iterator[_Task] = iter(todo)
-    pending: dict[asyncio.Task[ChatAnswer], _Task] = {}
-
-    def refill() -> None:
-        while len(pending) < concurrency:
-            task = next(queue, None)
-            if task is None:
-                return
-            pending[asyncio.ensure_future(policy.acall(chat.complete, task.request))] = task
-
-    try:
-        refill()
-        while pending:
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for future in done:
-                task = pending.pop(future)
-                error = future.exception()
-                if error is None:
-                    book.succeeded(task, future.result())
-                else:
-                    book.failed(task, error)
-            refill()
-    finally:
-        for future in pending:
-            future.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)

@@ -4,15 +4,18 @@
   ``start()``, ``run()``.
 - :class:`Run` / :class:`AsyncRun`: handles that wait, report status, cancel
   and resume from the run manifest.
-- :class:`RunResult`, :class:`StageResult`, :class:`RunEvent`, :class:`Plan`.
+- :class:`RunResult`, :class:`StageResult`, :class:`RunStatus`, :class:`RunEvent`,
+  :class:`Plan` (with a :class:`StagePlan` per stage).
+
+The run manifest is the pipeline's own file (read it through ``Run.status()``
+and ``ftkit status --json``), so its classes stay internal.
 """
 
 from __future__ import annotations
 
+from .._public import publish
 from ._builder import AsyncFineTune, FineTune
-from ._core import parse_metrics
 from ._events import RunEvent
-from ._manifest import Manifest, default_state_dir
 from ._plan import Plan, StagePlan
 from ._result import RunResult, StageResult
 from ._run import AsyncRun, Run, RunStatus
@@ -21,7 +24,6 @@ __all__ = [
     "AsyncFineTune",
     "AsyncRun",
     "FineTune",
-    "Manifest",
     "Plan",
     "Run",
     "RunEvent",
@@ -29,6 +31,6 @@ __all__ = [
     "RunStatus",
     "StagePlan",
     "StageResult",
-    "default_state_dir",
-    "parse_metrics",
 ]
+
+publish(__name__, globals(), __all__)

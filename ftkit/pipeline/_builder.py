@@ -21,7 +21,6 @@ they do for files.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
@@ -34,10 +33,12 @@ from typing import Any, Generic, TypeVar
 
 from .._exceptions import DatasetInvalid, RunConflict, UsageError
 from .._virtual_time import client_clock, client_today
+from ..backend import _program as steps
+from ..backend._clients import provider_of
+from ..backend._program import Program
 from ..jsonl import atomic_write
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
-from ._clients import provider_of
 from ._config import PipelineConfig, StageConfig, check_metadata, file_digest
 from ._manifest import (
     FileState,
@@ -271,15 +272,15 @@ class _Builder(Generic[_R]):
         self: _B,
         policy: PollPolicy | None = None,
         *,
-        interval: float | None = None,
-        timeout: float | None = None,
+        initial_delay: float | None = None,
+        deadline: float | None = None,
     ) -> _B:
-        """How to wait for jobs: a :class:`PollPolicy`, or its interval and timeout."""
+        """How to wait for jobs: a :class:`PollPolicy`, or its first delay and deadline."""
         current = policy or self._settings.poll
-        if interval is not None:
-            current = current.with_interval(interval)
-        if timeout is not None:
-            current = current.with_timeout(timeout)
+        if initial_delay is not None:
+            current = current.with_backoff(initial_delay=initial_delay)
+        if deadline is not None:
+            current = current.with_deadline(deadline)
         return self._with_settings(poll=current)
 
     def on_event(self: _B, callback: EventCallback) -> _B:
@@ -350,6 +351,24 @@ class _Builder(Generic[_R]):
                     "raise the cap, reduce epochs or the data"
                 )
         return self._create_manifest(plan)
+
+    def resume(self, run: str | os.PathLike[str]) -> _R:
+        """A handle on an earlier run of *this* configuration (refused if it differs)."""
+        return self._run_type(self._check_resumable(run), self._client, self._settings)
+
+    def _starting(self, max_cost_usd: float | None) -> Program[_R]:
+        """Prepare the run, then drive it until its first job exists (``start()``)."""
+        path: Path = yield steps.Local(self._prepare, (max_cost_usd,))
+        handle = self._run_type(path, self._client, self._settings)
+        with discard_if_unstarted(path):
+            yield from handle._driving(stop_when_started=True)
+        return handle
+
+    def _running(self, max_cost_usd: float | None) -> Program[RunResult]:
+        """Prepare the run, then drive it to its end (``run()``)."""
+        path: Path = yield steps.Local(self._prepare, (max_cost_usd,))
+        with discard_if_unstarted(path):
+            return (yield from self._run_type(path, self._client, self._settings)._waiting())
 
     def _create_manifest(self, plan: Plan) -> Path:
         config = self._config
@@ -427,6 +446,8 @@ class FineTune(_Builder[Run]):
             backend, or ``None`` to build a client from the environment.
     """
 
+    _run_type = Run
+
     def start(self, *, max_cost_usd: float | None = None) -> Run:
         """Validate, upload and create the first job; return its :class:`Run` handle.
 
@@ -434,40 +455,22 @@ class FineTune(_Builder[Run]):
             DatasetInvalid: a file has errors (nothing uploaded).
             UsageError: incomplete configuration, or the estimate is over ``max_cost_usd``.
         """
-        path = self._prepare(max_cost_usd)
-        run = Run(path, self._client, self._settings)
-        with discard_if_unstarted(path):
-            run._drive(stop_when_started=True)
-        return run
+        return steps.run(self._starting(max_cost_usd))
 
     def run(self, *, max_cost_usd: float | None = None) -> RunResult:
         """Train every stage and wait for the end (``start().wait()``)."""
-        path = self._prepare(max_cost_usd)
-        with discard_if_unstarted(path):
-            return Run(path, self._client, self._settings).wait()
-
-    def resume(self, run: str | os.PathLike[str]) -> Run:
-        """A handle on an earlier run of *this* configuration (refused if it differs)."""
-        return Run(self._check_resumable(run), self._client, self._settings)
+        return steps.run(self._running(max_cost_usd))
 
 
 class AsyncFineTune(_Builder[AsyncRun]):
     """The awaitable twin of :class:`FineTune` (for ``openai.AsyncOpenAI`` clients)."""
 
+    _run_type = AsyncRun
+
     async def start(self, *, max_cost_usd: float | None = None) -> AsyncRun:
         """See :meth:`FineTune.start`."""
-        path = await asyncio.to_thread(self._prepare, max_cost_usd)
-        run = AsyncRun(path, self._client, self._settings)
-        with discard_if_unstarted(path):
-            await run._drive(stop_when_started=True)
-        return run
+        return await steps.arun(self._starting(max_cost_usd))
 
     async def run(self, *, max_cost_usd: float | None = None) -> RunResult:
         """See :meth:`FineTune.run`."""
-        path = await asyncio.to_thread(self._prepare, max_cost_usd)
-        with discard_if_unstarted(path):
-            return await AsyncRun(path, self._client, self._settings).wait()
-
-    def resume(self, run: str | os.PathLike[str]) -> AsyncRun:
-        """See :meth:`FineTune.resume`."""
-        return AsyncRun(self._check_resumable(run), self._client, self._settings)
+        return await steps.arun(self._running(max_cost_usd))

@@ -1,10 +1,11 @@
 """The pipeline as one sans-IO program, run by a sync or an async driver.
 
 :func:`program` is a generator: it reads and updates the :class:`Manifest`,
-decides what happens next, and *yields* an operation (call the API, upload a
-file, create a job exactly once, sleep) instead of performing it. A driver
-performs the operation and sends the result back (or throws the error in).
-:mod:`._drivers` has the two drivers; everything that matters — ordering,
+decides what happens next, and *yields* an operation (a request the backend
+built, under the retry policy; a sleep) instead of performing it, running the
+backend's own programs for uploads, exactly-once creation and the model check. The drivers of
+:mod:`ftkit.backend._program` perform each operation and send the result
+back (or throw the error in); everything that matters — ordering,
 resumption, exactly-once, what is saved when — lives here once.
 
 The program is resumable by construction: every step starts by looking at
@@ -20,98 +21,78 @@ import binascii
 import csv
 import io
 import logging
-from collections.abc import Callable, Generator, Mapping
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import APIError
-from ..backend import JobSpec
-from ..polling import Done, Fail, FollowState, JobEvent, JobWaiter, PollPolicy, Sleep, Timeout
+from .._exceptions import APIError, RunConflict
+from ..backend import (
+    Backend,
+    Checkpoint,
+    Job,
+    JobEvent,
+    JobSpec,
+    Page,
+    UploadState,
+)
+from ..backend._jobs import checking_trainable, creating_job
+from ..backend._program import Operation, Program, Retried
+from ..backend._program import Sleep as Pause
+from ..backend.uploads import FILES_API_LIMIT, MAX_PART_SIZE, UploadRequest, uploading
+from ..polling import Done, Fail, FollowState, JobWaiter, PollPolicy, Sleep, Timeout, following
+from ..retry import RetryPolicy
 from ._config import RUN_KEY, STAGE_KEY
 from ._events import RunEvent
 from ._manifest import FileState, Manifest, StageState
 from ._result import RunResult
 
-__all__ = [
-    "ApiCall",
-    "CreateJob",
-    "EnsureTrainable",
-    "Op",
-    "Pause",
-    "Started",
-    "UploadFile",
-    "program",
-]
+__all__ = ["Context", "UploadSettings", "parse_metrics", "program", "remember_events"]
 
 logger = logging.getLogger("ftkit.pipeline")
 
 
 @dataclass(frozen=True)
-class ApiCall:
-    """Call ``backend.<method>(*args, **kwargs)`` under the retry policy."""
+class UploadSettings:
+    """How files are sent: the Files API up to ``files_api_limit``, parts above it."""
 
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CreateJob:
-    """Create a job exactly once (find it by metadata after an ambiguous failure)."""
-
-    spec: JobSpec
-
-
-@dataclass(frozen=True)
-class EnsureTrainable:
-    """Preflight: refuse a retired base model before any upload."""
-
-    model: str
-
-
-@dataclass(frozen=True)
-class UploadFile:
-    """Upload (or reuse) a local file; the driver updates ``state`` as parts land."""
-
-    state: FileState
-    save: Callable[[], None]
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Sleep between polls."""
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Started:
-    """Marker: the first job exists; ``start()`` returns its handle here."""
-
-
-Op = ApiCall | CreateJob | EnsureTrainable | UploadFile | Pause | Started
+    files_api_limit: int = FILES_API_LIMIT
+    part_size: int = MAX_PART_SIZE
+    concurrency: int = 4
 
 
 @dataclass
 class Context:
-    """What the program needs besides the manifest; nothing here talks to the network."""
+    """What the program needs besides the manifest: policies, callbacks, the backend.
+
+    The program never calls the backend itself: it yields the requests the
+    backend builds, which the driver performs (blocking, or awaited over an
+    async client).
+    """
 
     manifest_path: Path
+    backend: Backend
+    retry: RetryPolicy
     poll: PollPolicy
     clock: Callable[[], float]
     emit: Callable[[RunEvent], None]
+    upload: UploadSettings = field(default_factory=UploadSettings)
+    stop_when_started: bool = False
     events_page_size: int = 100
 
-
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
+    def retried(self, request: Operation) -> Retried:
+        """``request`` (one the backend built) under the run's retry policy."""
+        return Retried(request, self.retry)
 
 
-def program(m: Manifest, ctx: Context) -> Generator[Op, Any, RunResult]:
-    """Drive the run recorded in ``m`` to its end, from wherever it stands."""
+def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
+    """Drive the run recorded in ``m`` to its end, from wherever it stands.
+
+    Returns:
+        The result; ``None`` when ``ctx.stop_when_started`` ended it once the first
+        job existed (``start()`` returns its handle there).
+    """
 
     def save() -> None:
         m.save(ctx.manifest_path)
@@ -133,11 +114,10 @@ def program(m: Manifest, ctx: Context) -> Generator[Op, Any, RunResult]:
 
     if m.status == "created":
         first_base = m.stages[0].base_model or m.model
-        yield EnsureTrainable(first_base)
+        yield from checking_trainable(ctx.backend, first_base, retry=ctx.retry)
         m.status = "running"
         save()
 
-    announced_start = False
     previous: StageState | None = None
     for stage in m.stages:
         # The job's status is saved as soon as it is seen; the stage is done only once its
@@ -156,14 +136,13 @@ def program(m: Manifest, ctx: Context) -> Generator[Op, Any, RunResult]:
             for role, state in (("training", stage.train), ("validation", stage.validation)):
                 if state is None or state.file_id is not None:
                     continue
-                file_id = yield UploadFile(state, save)
-                state.file_id = str(file_id)
+                state.file_id = yield from _upload(state, save, ctx)
                 state.upload = None
                 save()
                 emit(
                     "file_ready",
                     stage,
-                    f"{role} file {Path(state.path).name} is {file_id}",
+                    f"{role} file {Path(state.path).name} is {state.file_id}",
                     file_id=state.file_id,
                 )
             spec = JobSpec(
@@ -178,9 +157,10 @@ def program(m: Manifest, ctx: Context) -> Generator[Op, Any, RunResult]:
                 seed=m.seed,
                 metadata={**m.metadata, RUN_KEY: m.run_id, STAGE_KEY: stage.name},
             )
-            job = yield CreateJob(spec)
-            stage.job_id = str(_get(job, "id"))
-            stage.status = str(_get(job, "status") or "validating_files")
+            created = yield from creating_job(ctx.backend, spec, retry=ctx.retry)
+            stage.job_id = created.id
+            # The manifest keeps the provider's word, as ``ftkit status`` shows it.
+            stage.status = created.raw_status or "validating_files"
             save()
             emit(
                 "job_created",
@@ -188,16 +168,15 @@ def program(m: Manifest, ctx: Context) -> Generator[Op, Any, RunResult]:
                 f"created job {stage.job_id} ({stage.status})",
                 status=stage.status,
             )
-        if not announced_start:
-            announced_start = True
-            yield Started()
+        if ctx.stop_when_started:
+            return None
 
         job = yield from _wait(m, stage, ctx, save, emit)
-        stage.fine_tuned_model = _get(job, "fine_tuned_model")
-        stage.trained_tokens = _get(job, "trained_tokens")
+        stage.fine_tuned_model = job.fine_tuned_model
+        stage.trained_tokens = job.trained_tokens
         stage.status = "succeeded"
-        stage.metrics = yield from _metrics(job)
-        stage.checkpoints = yield from _checkpoints(stage)
+        stage.metrics = yield from _metrics(job, ctx)
+        stage.checkpoints = yield from _checkpoints(stage, ctx)
         save()
         emit(
             "stage_succeeded",
@@ -220,7 +199,7 @@ def _wait(
     ctx: Context,
     save: Callable[[], None],
     emit: Callable[..., None],
-) -> Generator[Op, Any, Any]:
+) -> Program[Job]:
     """Poll the stage's job to a terminal status, following its events."""
     job_id = str(stage.job_id)
     waiter = JobWaiter(ctx.poll, started=ctx.clock(), job_id=job_id, run_id=m.run_id)
@@ -230,27 +209,26 @@ def _wait(
         seen=[stage.last_event_id] if stage.last_event_id else [],
     )
     while True:
-        job = yield ApiCall("retrieve_job", (job_id,))
-        status = str(_get(job, "status"))
+        job: Job = yield ctx.retried(ctx.backend.retrieve_job(job_id))
+        status = job.raw_status
         # Events first: what led to a status change is told before the change itself.
-        yield from _follow_events(job_id, follow, stage, save, emit)
+        yield from _follow_events(job_id, follow, stage, ctx, save, emit)
         if status != stage.status:
             stage.status = status
             save()
-            finish = _get(job, "estimated_finish")
             emit(
                 "status",
                 stage,
                 f"job {job_id}: {status}",
                 status=status,
-                estimated_finish=finish if isinstance(finish, int) else None,
+                estimated_finish=job.estimated_finish,
             )
         action = waiter.observe(job, ctx.clock())
         if isinstance(action, Done):
             return action.job
         if isinstance(action, Fail):
             stage.error = _error_dict(job)
-            m.status = "cancelled" if status == "cancelled" else "failed"
+            m.status = "cancelled" if job.status == "cancelled" else "failed"
             save()
             emit("stage_failed", stage, str(action.error), status=status)
             raise action.error
@@ -258,33 +236,58 @@ def _wait(
             save()
             raise action.error
         assert isinstance(action, Sleep)
-        yield Pause(action.delay)
+        yield Pause(action.delay, ctx.poll.sleep)
 
 
 def _follow_events(
     job_id: str,
     follow: FollowState,
     stage: StageState,
+    ctx: Context,
     save: Callable[[], None],
     emit: Callable[..., None],
-) -> Generator[Op, Any, None]:
-    follow.begin()
-    cursor: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {"limit": follow.page_size}
-        if cursor is not None:
-            kwargs["after"] = cursor
-        page = yield ApiCall("list_job_events", (job_id,), kwargs)
-        cursor = follow.take(page)
-        if cursor is None:
-            break
-    events = follow.finish()
+) -> Program[None]:
+
+    def fetch(after: str | None, limit: int) -> Operation:
+        return ctx.retried(ctx.backend.list_job_events(job_id, after=after, limit=limit))
+
+    events = yield from following(fetch, follow)
     for event in events:
         emit("job_event", stage, event.message, job_event=event)
     if events:
         stage.last_event_id = events[-1].id
         stage.events = remember_events(stage.events, events)
         save()
+
+
+def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program[str]:
+    """Upload (or reuse) a stage's file, saving each part's progress in the manifest."""
+
+    def on_state(upload: UploadState) -> None:
+        state.upload = upload.to_dict()
+        save()
+
+    request = UploadRequest(
+        backend=ctx.backend,
+        path=Path(state.path),
+        retry=ctx.retry,
+        purpose="fine-tune",
+        reuse=True,
+        files_api_limit=ctx.upload.files_api_limit,
+        part_size=ctx.upload.part_size,
+        concurrency=ctx.upload.concurrency,
+        state=UploadState.from_dict(state.upload) if state.upload else None,
+        on_state=on_state,
+        progress=None,
+        wall_clock=time.time,
+    )
+    result = yield from uploading(request)
+    if result.digest.sha256 != state.sha256:
+        raise RunConflict(
+            f"{state.path} changed since the run started (sha256 {result.digest.sha256[:12]}… "
+            f"instead of {state.sha256[:12]}…); start a new run for the new data"
+        )
+    return result.file.id
 
 
 MAX_MESSAGE_EVENTS = 200
@@ -297,61 +300,43 @@ def remember_events(kept: list[dict[str, Any]], new: list[JobEvent]) -> list[dic
     Bounded so the manifest stays small on long jobs; every step's metrics are
     in the result file (``StageState.metrics``) once the job succeeds.
     """
-    rows = kept + [
-        {
-            "id": e.id,
-            "created_at": e.created_at,
-            "level": e.level,
-            "type": e.type,
-            "message": e.message,
-            "data": dict(e.data) if e.data is not None else None,
-        }
-        for e in new
-    ]
+    rows = kept + [e.to_dict() for e in new]
     metrics = [i for i, row in enumerate(rows) if row.get("type") == "metrics"]
     messages = [i for i, row in enumerate(rows) if row.get("type") != "metrics"]
     keep = set(metrics[-MAX_METRICS_EVENTS:]) | set(messages[-MAX_MESSAGE_EVENTS:])
     return [row for i, row in enumerate(rows) if i in keep]
 
 
-def _error_dict(job: Any) -> dict[str, Any] | None:
-    error = _get(job, "error")
-    if not error or not _get(error, "code"):
-        # Jobs that did not fail carry {"code": null, ...}: not an error.
+def _error_dict(job: Job) -> dict[str, Any] | None:
+    error = job.error
+    if error is None or not error.code:
         return None
-    return {k: _get(error, k) for k in ("code", "message", "param")}
+    return {"code": error.code, "message": error.message, "param": error.param}
 
 
-def _metrics(job: Any) -> Generator[Op, Any, list[dict[str, Any]]]:
-    files = _get(job, "result_files") or []
+def _metrics(job: Job, ctx: Context) -> Program[list[dict[str, Any]]]:
+    files = job.result_files
     if not files:
         return []
     try:
-        content = yield ApiCall("file_content", (str(files[0]),))
+        content = yield ctx.retried(ctx.backend.file_content(files[0]))
     except APIError as exc:
         logger.warning("could not read the result file %s: %s", files[0], exc)
         return []
     return parse_metrics(content)
 
 
-def _checkpoints(stage: StageState) -> Generator[Op, Any, list[dict[str, Any]]]:
+def _checkpoints(stage: StageState, ctx: Context) -> Program[list[dict[str, Any]]]:
     try:
-        page = yield ApiCall("list_job_checkpoints", (str(stage.job_id),), {"limit": 10})
+        request = ctx.backend.list_job_checkpoints(str(stage.job_id), limit=10)
+        page: Page[Checkpoint] = yield ctx.retried(request)
     except APIError as exc:
         logger.warning("could not list checkpoints of %s: %s", stage.job_id, exc)
         return []
-    rows = []
-    for item in _get(page, "data") or []:
-        metrics = _get(item, "metrics")
-        rows.append(
-            {
-                "id": _get(item, "id"),
-                "step": _get(item, "step_number"),
-                "model": _get(item, "fine_tuned_model_checkpoint"),
-                "metrics": metrics.model_dump() if hasattr(metrics, "model_dump") else metrics,
-            }
-        )
-    return rows
+    return [
+        {"id": c.id, "step": c.step, "model": c.model, "metrics": dict(c.metrics)}
+        for c in page.data
+    ]
 
 
 def parse_metrics(content: bytes | str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..polling import JobEvent
+from ..backend import JobEvent
 
 __all__ = ["EventType", "RunEvent"]
 

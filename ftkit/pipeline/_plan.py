@@ -255,8 +255,9 @@ def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:
             builder passes a fake's virtual day for a fake's client).
     """
     from ..cost import CostEstimate
+    from ..providers import lookup_model
+    from ..providers._model import utc_today
     from ..validation import validate_files
-    from ..validation._models import lookup_model, utc_today
 
     model = config.require_complete()
     today = today or utc_today()  # one date for every stage and for the refusal

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from ..evaluation import EvalReport
     from ._manifest import Manifest
 
-__all__ = ["RunResult", "StageResult"]
+__all__ = ["RunResult", "StageResult", "stage_results"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,25 @@ class StageResult:
         return text
 
 
+def stage_results(manifest: Manifest) -> list[StageResult]:
+    """Each stage the manifest records, as a :class:`StageResult` (``RunResult``, ``RunStatus``)."""
+    return [
+        StageResult(
+            name=s.name,
+            method=s.method,
+            job_id=s.job_id,
+            status=s.status,
+            base_model=s.base_model,
+            fine_tuned_model=s.fine_tuned_model,
+            estimated_trained_tokens=s.estimated_trained_tokens,
+            trained_tokens=s.trained_tokens,
+            metrics=list(s.metrics),
+            checkpoints=list(s.checkpoints),
+        )
+        for s in manifest.stages
+    ]
+
+
 @dataclass(frozen=True)
 class RunResult:
     """A finished run: ``fine_tuned_model`` is the last stage's model.
@@ -114,21 +133,7 @@ class RunResult:
         cls, manifest: Manifest, path: Path | None = None, *, client: Any = None
     ) -> RunResult:
         """Build the result from a manifest (the manifest is the source of truth)."""
-        stages = [
-            StageResult(
-                name=s.name,
-                method=s.method,
-                job_id=s.job_id,
-                status=s.status,
-                base_model=s.base_model,
-                fine_tuned_model=s.fine_tuned_model,
-                estimated_trained_tokens=s.estimated_trained_tokens,
-                trained_tokens=s.trained_tokens,
-                metrics=list(s.metrics),
-                checkpoints=list(s.checkpoints),
-            )
-            for s in manifest.stages
-        ]
+        stages = stage_results(manifest)
         final = stages[-1].fine_tuned_model if stages else None
         return cls(
             run_id=manifest.run_id,

@@ -16,20 +16,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .._exceptions import APIError, JobFailed, RetryExhausted, RunConflict
 from .._virtual_time import on_client_time
-from ..backend import AsyncBackend, Backend
+from ..backend import Backend, Job
+from ..backend import _program as steps
+from ..backend._program import CallOnce, Nested, Program, Retried
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
-from ._clients import resolve_async_backend, resolve_backend
+from ._clients import resolve_backend
 from ._config import file_digest
-from ._core import Context, program
-from ._drivers import UploadSettings, drive, drive_async
+from ._core import Context, UploadSettings, program
 from ._events import RunEvent
 from ._manifest import Manifest, RunLock, find_manifest
-from ._result import RunResult
+from ._result import RunResult, StageResult, stage_results
 
 __all__ = ["AsyncRun", "Run", "RunStatus", "Settings"]
 
@@ -88,44 +89,52 @@ class Settings:
 
 @dataclass(frozen=True)
 class RunStatus:
-    """A snapshot of a run: its own status and each stage's job."""
+    """A snapshot of a run, as its manifest records it: its own status and each stage's job.
+
+    Attributes:
+        run_id: the run's id (``ftr-...``).
+        status: the run's status (``created``, ``running``, ``succeeded``, ...).
+        stages: each stage's :class:`StageResult` so far, in training order (the
+            type of ``RunResult.stages``).
+        manifest_path: the run's manifest file.
+    """
 
     run_id: str
     status: str
-    stages: list[dict[str, Any]]
+    stages: list[StageResult]
     manifest_path: Path
 
     def __str__(self) -> str:
         lines = [f"run {self.run_id}: {self.status}"]
         for s in self.stages:
             lines.append(
-                f"  {s['name']}: {s.get('job_id') or 'no job yet'} {s.get('status') or ''} "
-                f"{s.get('fine_tuned_model') or ''}".rstrip()
+                f"  {s.name}: {s.job_id or 'no job yet'} {s.status or ''} "
+                f"{s.fine_tuned_model or ''}".rstrip()
             )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         from .._html import html_block, html_table
 
-        rows = [
-            (
-                s["name"],
-                s.get("job_id"),
-                s.get("status"),
-                s.get("base_model"),
-                s.get("fine_tuned_model"),
-            )
-            for s in self.stages
-        ]
+        rows = [(s.name, s.job_id, s.status, s.base_model, s.fine_tuned_model) for s in self.stages]
         table = html_table(("stage", "job", "status", "base model", "fine-tuned model"), rows)
         return html_block(f"ftkit run {self.run_id}", self.status, table)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (``ftkit status --json``)."""
+        """JSON-safe form (``ftkit status --json``): per stage its job, status and models."""
         return {
             "run_id": self.run_id,
             "status": self.status,
-            "stages": [dict(s) for s in self.stages],
+            "stages": [
+                {
+                    "name": s.name,
+                    "job_id": s.job_id,
+                    "status": s.status,
+                    "base_model": s.base_model,
+                    "fine_tuned_model": s.fine_tuned_model,
+                }
+                for s in self.stages
+            ],
             "manifest": str(self.manifest_path),
         }
 
@@ -179,7 +188,7 @@ def _check_files_unchanged(manifest: Manifest) -> None:
                 )
 
 
-def _cancel_job(backend: Backend, job_id: str, retry: RetryPolicy) -> Any:
+def _cancelling_job(backend: Backend, job_id: str, retry: RetryPolicy) -> Program[Job]:
     """Cancel a job; one found already cancelled (an earlier answer lost) counts as done.
 
     A cancel whose answer was lost has been applied, and cancelling again is
@@ -187,37 +196,18 @@ def _cancel_job(backend: Backend, job_id: str, retry: RetryPolicy) -> Any:
     job is looked at before anything is raised.
     """
 
-    def cancelled() -> Any:
-        job = backend.retrieve_job(job_id)
-        return job if getattr(job, "status", None) == "cancelled" else None
+    def looking() -> Program[Job | None]:
+        job: Job = yield backend.retrieve_job(job_id)
+        return job if job.status == "cancelled" else None
 
+    cancelled = Nested(looking)
     try:
-        return retry.call_once(lambda: backend.cancel_job(job_id), cancelled)
+        job: Job = yield CallOnce(backend.cancel_job(job_id), cancelled, retry)
+        return job
     except RetryExhausted:
         raise
     except APIError:
-        found = retry.call(cancelled)
-        if found is None:
-            raise
-        return found
-
-
-async def _acancel_job(backend: AsyncBackend, job_id: str, retry: RetryPolicy) -> Any:
-    """The awaitable twin of :func:`_cancel_job`."""
-
-    async def cancelled() -> Any:
-        job = await backend.retrieve_job(job_id)
-        return job if getattr(job, "status", None) == "cancelled" else None
-
-    async def cancel() -> Any:
-        return await backend.cancel_job(job_id)
-
-    try:
-        return await retry.acall_once(cancel, cancelled)
-    except RetryExhausted:
-        raise
-    except APIError:
-        found = await retry.acall(cancelled)
+        found: Job | None = yield Retried(cancelled, retry)
         if found is None:
             raise
         return found
@@ -243,19 +233,7 @@ class _RunBase:
         """What the manifest records (no network)."""
         m = self.manifest()
         return RunStatus(
-            run_id=m.run_id,
-            status=m.status,
-            stages=[
-                {
-                    "name": s.name,
-                    "job_id": s.job_id,
-                    "status": s.status,
-                    "base_model": s.base_model,
-                    "fine_tuned_model": s.fine_tuned_model,
-                }
-                for s in m.stages
-            ],
-            manifest_path=self._path,
+            run_id=m.run_id, status=m.status, stages=stage_results(m), manifest_path=self._path
         )
 
     def _record_cancel(self, status: str) -> RunStatus:
@@ -272,28 +250,67 @@ class _RunBase:
             logger.info("run %s is being driven elsewhere; it will record the cancel", self.id)
         return self.status()
 
-    def _context(self) -> Context:
+    def _context(self, backend: Backend, *, stop_when_started: bool) -> Context:
         poll = self._settings.poll
         return Context(
             manifest_path=self._path,
+            backend=backend,
+            retry=self._settings.retry,
             poll=poll,
             clock=poll.clock or time.monotonic,
             emit=_emitter(self._settings.callbacks),
+            upload=self._settings.upload,
+            stop_when_started=stop_when_started,
         )
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(id={self.id!r}, manifest={str(self._path)!r})"
+    #: Whether the handle is awaited: then an openai client must be an async one.
+    _asynchronous = False
 
+    def _backend(self, provider: str | None) -> Backend:
+        """The backend this handle drives, over a client of the handle's kind."""
+        return resolve_backend(
+            self._client, asynchronous=self._asynchronous, expected_provider=provider
+        )
 
-class Run(_RunBase):
-    """A handle on a run: ``wait()``, ``status()``, ``cancel()``; resumable anywhere.
+    def _driving(self, *, stop_when_started: bool) -> Program[RunResult | None]:
+        """Under the run's lock, continue the run from its manifest (see :func:`program`)."""
+        with RunLock(self._path):
+            manifest = self.manifest()
+            if manifest.status in _FINISHED:
+                return _finished(manifest, self._path)
+            _check_files_unchanged(manifest)
+            backend = self._backend(manifest.provider)
+            context = self._context(backend, stop_when_started=stop_when_started)
+            try:
+                return (yield from program(manifest, context))
+            except KeyboardInterrupt:
+                logger.warning(
+                    "stopped waiting for run %s; its job keeps running: %s",
+                    self.id,
+                    _resume_hint(self.id),
+                )
+                raise
 
-    Obtain one from :meth:`FineTune.start` or :meth:`Run.resume`.
-    """
+    def _waiting(self) -> Program[RunResult]:
+        result = yield from self._driving(stop_when_started=False)
+        assert result is not None
+        return result.with_client(self._client)
+
+    def _cancelling(self) -> Program[RunStatus]:
+        manifest = self.manifest()
+        stage = manifest.current
+        if stage is None or manifest.status in _FINISHED:
+            return self.status()
+        status = "cancelled"
+        if stage.job_id:
+            backend = self._backend(manifest.provider)
+            job = yield from _cancelling_job(backend, stage.job_id, self._settings.retry)
+            status = job.raw_status or "cancelled"
+        return self._record_cancel(status)
 
     @classmethod
     def resume(
-        cls,
+        cls: type[_H],
         run: str | os.PathLike[str],
         client: Any = None,
         *,
@@ -301,13 +318,14 @@ class Run(_RunBase):
         retry: RetryPolicy | int | None = None,
         poll: PollPolicy | None = None,
         on_event: EventCallback | None = None,
-    ) -> Run:
+    ) -> _H:
         """Re-attach to a run by id or manifest path; never creates a second job for a stage.
 
         Args:
             run: the run id (looked up in ``state_dir``) or the manifest's path.
-            client: an ``openai.OpenAI`` / ``openai.AzureOpenAI`` client, a
-                backend, or ``None`` to build one from the environment.
+            client: an ``openai.OpenAI`` / ``openai.AzureOpenAI`` client (their async
+                twins for :class:`AsyncRun`), a backend, or ``None`` to build one
+                from the environment.
             state_dir: where runs live (default ``$FTKIT_STATE_DIR`` or ``.ftkit``).
             retry: the per-call retry policy (or max attempts).
             poll: the polling policy.
@@ -315,6 +333,19 @@ class Run(_RunBase):
         """
         settings = Settings.of(state_dir=state_dir, retry=retry, poll=poll, on_event=on_event)
         return cls(find_manifest(run, settings.state_dir), client, settings)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, manifest={str(self._path)!r})"
+
+
+_H = TypeVar("_H", bound=_RunBase)
+
+
+class Run(_RunBase):
+    """A handle on a run: ``wait()``, ``status()``, ``cancel()``; resumable anywhere.
+
+    Obtain one from :meth:`FineTune.start` or :meth:`Run.resume`.
+    """
 
     def wait(self) -> RunResult:
         """Drive the run to its end and return the result.
@@ -325,33 +356,7 @@ class Run(_RunBase):
             RunConflict: another process is driving this run, or its files changed.
             KeyboardInterrupt: Ctrl-C; the remote job keeps running (resume later).
         """
-        result = self._drive(stop_when_started=False)
-        assert result is not None
-        return result.with_client(self._client)
-
-    def _drive(self, *, stop_when_started: bool) -> RunResult | None:
-        with RunLock(self._path):
-            manifest = self.manifest()
-            if manifest.status in _FINISHED:
-                return _finished(manifest, self._path)
-            _check_files_unchanged(manifest)
-            backend = resolve_backend(self._client, expected_provider=manifest.provider)
-            try:
-                return drive(
-                    program(manifest, self._context()),
-                    backend,
-                    retry=self._settings.retry,
-                    sleep=self._settings.poll.sleep or time.sleep,
-                    upload=self._settings.upload,
-                    stop_when_started=stop_when_started,
-                )
-            except KeyboardInterrupt:
-                logger.warning(
-                    "stopped waiting for run %s; its job keeps running: %s",
-                    self.id,
-                    _resume_hint(self.id),
-                )
-                raise
+        return steps.run(self._waiting())
 
     def cancel(self) -> RunStatus:
         """Cancel the current stage's job and mark the run cancelled.
@@ -359,68 +364,18 @@ class Run(_RunBase):
         Later stages are not started. Safe to call while another process waits:
         it will see the job cancelled on its next look.
         """
-        manifest = self.manifest()
-        stage = manifest.current
-        if stage is None or manifest.status in _FINISHED:
-            return self.status()
-        if stage.job_id:
-            backend = resolve_backend(self._client, expected_provider=manifest.provider)
-            job = _cancel_job(backend, stage.job_id, self._settings.retry)
-            status = getattr(job, "status", None) or "cancelled"
-        else:
-            status = "cancelled"
-        return self._record_cancel(str(status))
+        return steps.run(self._cancelling())
 
 
 class AsyncRun(_RunBase):
-    """The awaitable twin of :class:`Run`."""
+    """The awaitable twin of :class:`Run` (over an async client)."""
 
-    @classmethod
-    def resume(
-        cls,
-        run: str | os.PathLike[str],
-        client: Any = None,
-        *,
-        state_dir: str | os.PathLike[str] | None = None,
-        retry: RetryPolicy | int | None = None,
-        poll: PollPolicy | None = None,
-        on_event: EventCallback | None = None,
-    ) -> AsyncRun:
-        """Re-attach to a run (see :meth:`Run.resume`) with an async client."""
-        settings = Settings.of(state_dir=state_dir, retry=retry, poll=poll, on_event=on_event)
-        return cls(find_manifest(run, settings.state_dir), client, settings)
+    _asynchronous = True
 
     async def wait(self) -> RunResult:
         """Drive the run to its end (see :meth:`Run.wait`)."""
-        result = await self._drive(stop_when_started=False)
-        assert result is not None
-        return result.with_client(self._client)
-
-    async def _drive(self, *, stop_when_started: bool) -> RunResult | None:
-        with RunLock(self._path):
-            manifest = self.manifest()
-            if manifest.status in _FINISHED:
-                return _finished(manifest, self._path)
-            _check_files_unchanged(manifest)
-            backend = resolve_async_backend(self._client, expected_provider=manifest.provider)
-            return await drive_async(
-                program(manifest, self._context()),
-                backend,
-                retry=self._settings.retry,
-                sleep=self._settings.poll.sleep,
-                upload=self._settings.upload,
-                stop_when_started=stop_when_started,
-            )
+        return await steps.arun(self._waiting())
 
     async def cancel(self) -> RunStatus:
         """Cancel the current stage's job (see :meth:`Run.cancel`)."""
-        manifest = self.manifest()
-        stage = manifest.current
-        if stage is None or manifest.status in _FINISHED:
-            return self.status()
-        status = "cancelled"
-        if stage.job_id:
-            backend = resolve_async_backend(self._client, expected_provider=manifest.provider)
-            job = await _acancel_job(backend, stage.job_id, self._settings.retry)
-            status = str(getattr(job, "status", None) or "cancelled")
-        return self._record_cancel(status)
+        return await steps.arun(self._cancelling())

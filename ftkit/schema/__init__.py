@@ -6,9 +6,9 @@ The models load on first use: the validator's fast path needs only
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from .._public import publish
 from .formats import describe_foreign, detect_kind
 
 if TYPE_CHECKING:
@@ -38,32 +38,6 @@ if TYPE_CHECKING:
         parse_record,
     )
 
-_MESSAGES = (
-    "AssistantMessage",
-    "ContentPart",
-    "DeveloperMessage",
-    "FunctionCall",
-    "FunctionMessage",
-    "ImagePart",
-    "ImageURL",
-    "Message",
-    "SystemMessage",
-    "TextPart",
-    "ToolCall",
-    "ToolMessage",
-    "UserMessage",
-)
-_RECORDS = (
-    "DPOInput",
-    "DPORecord",
-    "FunctionDefinition",
-    "Record",
-    "RecordKind",
-    "SFTRecord",
-    "ToolDefinition",
-    "parse_record",
-)
-
 __all__ = [
     "AssistantMessage",
     "ContentPart",
@@ -92,12 +66,16 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _MESSAGES:
-        module = "ftkit.schema.messages"
-    elif name in _RECORDS:
-        module = "ftkit.schema.records"
-    else:
+    if name not in __all__:
         raise AttributeError(f"module 'ftkit.schema' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    # The models load together (records import messages); each module's ``__all__``
+    # says which names are its own, so they are not listed a second time here.
+    from . import messages, records
+
+    value = getattr(records if name in records.__all__ else messages, name)
     globals()[name] = value
     return value
+
+
+# The models publish themselves as they load (records.py, messages.py).
+publish(__name__, globals(), __all__)

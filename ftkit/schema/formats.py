@@ -97,18 +97,19 @@ def describe_foreign(obj: dict[str, Any], *, expected: Literal["sft", "dpo"] | N
     return f"neither an SFT nor a DPO record: it looks like {looks}. Expected: {wanted}"
 
 
+# ``bool`` before ``int``: a JSON boolean parses as a Python bool, which is also an int.
+_JSON_TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "a boolean"),
+    ((int, float), "a number"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+)
+
+
 def json_type_name(value: Any) -> str:
     """How messages name a parsed JSON value's type: ``"a number"``, ``"an array"``..."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    kinds = (name for kind, name in _JSON_TYPE_NAMES if isinstance(value, kind))
+    return next(kinds, type(value).__name__)

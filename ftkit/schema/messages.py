@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from .._public import publish
 from ._base import StrictModel
 
 __all__ = [
@@ -233,3 +234,6 @@ Message = Annotated[
     Field(discriminator="role"),
 ]
 """Any chat message, discriminated on ``role``."""
+
+
+publish("ftkit.schema", globals(), __all__)

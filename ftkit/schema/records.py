@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
 from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, model_validator
 
 from .._exceptions import RecordError
+from .._public import publish
 from ._base import StrictModel, first_error
 from .formats import describe_foreign, detect_kind, json_type_name
 from .messages import (
@@ -325,3 +326,6 @@ def _code_for(error_type: str) -> str:
     if error_type.endswith("_type") or error_type.startswith("literal"):
         return "wrong_type"
     return "invalid_record"
+
+
+publish("ftkit.schema", globals(), __all__)

@@ -21,20 +21,19 @@ itself is imported only when a client is built.
 
 from __future__ import annotations
 
+from .._public import publish
 from ._api import FakeFineTuningAPI, RecordedRequest
 from ._chat import ChatBehaviour
 from ._clock import DEFAULT_START, FakeClock
 from ._config import Limits, Timings
 from ._faults import Fault, FaultKind, FaultScript
-from ._models_catalog import DEFAULT_MODELS, ModelInfo
-from ._routes import ROUTES
+from ._openai_routes import OPENAI
 from ._server import FakeServer
 
-ROUTE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(route.name for route in ROUTES))
+ROUTE_NAMES: tuple[str, ...] = OPENAI.names
 """Every route the fake serves, by SDK method path (the names faults target)."""
 
 __all__ = [
-    "DEFAULT_MODELS",
     "DEFAULT_START",
     "ROUTE_NAMES",
     "ChatBehaviour",
@@ -45,7 +44,8 @@ __all__ = [
     "FaultKind",
     "FaultScript",
     "Limits",
-    "ModelInfo",
     "RecordedRequest",
     "Timings",
 ]
+
+publish(__name__, globals(), __all__)

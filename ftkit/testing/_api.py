@@ -1,29 +1,38 @@
-"""``FakeFineTuningAPI``: one object holding the fake service's state, clock and faults."""
+"""``FakeFineTuningAPI``: one object holding the fake service's state, clock and faults.
+
+Its :meth:`~FakeFineTuningAPI.handle` is the front door every way in shares (the
+in-process clients and the loopback server): prefix, auth, scripted faults,
+the request log and ``auto_advance`` are decided here, the same for every
+route; the answer itself comes from the provider's handler set
+(``_openai_routes``) over the resource stores (``_service``).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import logging
+import random
 import secrets
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx2
 
+from ..providers import ModelInfo
 from ._chat import ChatBehaviour
 from ._clients import ClientFactory
 from ._clock import FakeClock
 from ._config import Limits, Timings
-from ._faults import Fault, FaultScript
-from ._models_catalog import DEFAULT_MODELS, ModelInfo
-from ._routes import Call, Route, match, split_prefix
+from ._core import Core, WireError, bad_request
+from ._faults import Fault, FaultScript, strike
+from ._models import served_models
+from ._openai_routes import OPENAI
+from ._recording import RecordedRequest, record
+from ._router import Call, Route
 from ._server import FakeServer
-from ._state import FakeState
-from ._wire import WireError, bad_request, error_response, json_response
+from ._service import FakeService
+from ._wire import error_response, json_response
 
 if TYPE_CHECKING:
     import openai
@@ -31,58 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["FakeFineTuningAPI", "RecordedRequest"]
 
 log = logging.getLogger("ftkit.testing")
-
-DEFAULT_API_KEY = "sk-fake-not-a-real-key"
-DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
-
-# What the service says with the statuses a "status" fault can answer.
-_STATUS_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("Invalid request: the request was refused as malformed.", "invalid_request_error"),
-    401: (
-        "Incorrect API key provided. You can find your API key in your account settings.",
-        "invalid_request_error",
-    ),
-    403: ("You are not allowed to perform this request.", "invalid_request_error"),
-    404: ("The requested resource does not exist.", "invalid_request_error"),
-    409: ("The request conflicts with the resource's current state.", "invalid_request_error"),
-    422: ("The request could not be processed.", "invalid_request_error"),
-}
-
-# Header names that can carry a credential: never stored, whatever their value.
-_SECRET_MARKERS = ("auth", "key", "token", "secret", "cookie", "signature")
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the fake received, without credentials.
-
-    Attributes:
-        method: HTTP method.
-        path: the URL path as sent (with its ``/v1`` or ``/openai`` prefix).
-        route: the SDK method it maps to (``"jobs.create"``), or None for an unknown URL.
-        query: the query parameters (repeated keys keep the last value).
-        headers: request headers minus anything that can hold a secret
-            (``Authorization``, ``api-key``, cookies ...).
-        json: the parsed JSON body, or None for multipart and empty bodies.
-        body_bytes: the size of the body.
-        status: the HTTP status answered, or None when a transport fault was raised.
-        fault: the kind of fault that struck this request, if any.
-        at: virtual time the request arrived.
-        azure: whether it came through an Azure-style path.
-    """
-
-    method: str
-    path: str
-    route: str | None
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-    body_bytes: int
-    status: int | None
-    fault: str | None
-    at: float
-    azure: bool = False
-    attempt: int = field(default=0)
 
 
 class FakeFineTuningAPI:
@@ -101,7 +58,8 @@ class FakeFineTuningAPI:
         org: the organisation id reported on jobs and fine-tuned models.
         org_name: the organisation slug inside fine-tuned model names
             (``ft:<base>:<org_name>:<suffix>:<id>``); derived from ``org`` by default.
-        models: the base models served (default: :data:`DEFAULT_MODELS`).
+        models: the base models served (default: the model catalog's OpenAI snapshots
+            with a known ``created``; see :func:`ftkit.model_info`).
         timings: how long job phases last in virtual seconds.
         limits: size and count limits (lower them to test refusals cheaply).
         seed: seeds ids and random choices. By default a fresh random seed per fake, so
@@ -139,19 +97,23 @@ class FakeFineTuningAPI:
         self.faults = FaultScript()
         self.auto_advance = auto_advance
         self.require_auth = require_auth
-        self._state = FakeState(
+        self._core = Core(
             clock=self.clock,
             org=org,
             org_name=org_name or org.removeprefix("org-") or org,
-            models=tuple(DEFAULT_MODELS if models is None else models),
             timings=timings or Timings(),
             limits=limits or Limits(),
-            seed=self.seed,
+            rng=random.Random(self.seed),
+        )
+        self._lock = self._core.lock
+        self._service = FakeService(
+            self._core,
+            models=served_models() if models is None else models,
             result_files_base64=result_files_base64,
         )
         if chat is not None:
-            self._state.chat.behaviour = chat
-        self._lock = threading.RLock()
+            self._service.chat.behaviour = chat
+        self._handlers = OPENAI
         self._requests: list[RecordedRequest] = []
         self._clients = ClientFactory(self.handle, self.clock)
 
@@ -172,71 +134,56 @@ class FakeFineTuningAPI:
             status: int | None = None
             try:
                 try:
-                    path, azure = split_prefix(request.url)
+                    path, azure = self._handlers.split_prefix(request.url)
                     if path.startswith("/_fake/"):
                         response = self._control(path, request)
                     else:
                         if self.auto_advance:
                             self.clock.advance(self.auto_advance)
-                        route, params = match(request.method, path)
+                        route, params = self._handlers.match(request.method, path)
                         self._check_auth(request)
                         fault = self.faults.take(route.name)
-                        call = Call(request, params)
-                        response = (
-                            self._with_fault(fault, route, call)
-                            if fault
-                            else route.handler(self._state, call)
-                        )
+                        response = self._answer(route, Call(request, params), fault)
                 except WireError as exc:
                     response = error_response(exc)
                 status = response.status_code
             finally:
-                self._record(request, route, status, fault, arrived, azure)
-            response.headers["x-request-id"] = self._state.new_id("req_", 32)
-            response.headers["openai-organization"] = self._state.org
+                self._requests.append(
+                    record(
+                        request,
+                        route=route.name if route else None,
+                        status=status,
+                        fault=fault.kind if fault else None,
+                        at=arrived,
+                        azure=azure,
+                    )
+                )
+            response.headers["x-request-id"] = self._core.new_id("req_", 32)
+            response.headers["openai-organization"] = self._core.org
             return response
 
-    def client(
-        self, *, max_retries: int = 2, api_key: str = DEFAULT_API_KEY, **kwargs: Any
-    ) -> openai.OpenAI:
+    def client(self, **options: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` client wired to this fake in-process (no sockets).
 
-        Its own retries wait on the virtual clock, not for real. Extra keyword
-        arguments go to the client (``timeout``, ``organization``, ...).
+        Its own retries wait on the virtual clock, not for real. ``options`` go to the
+        client: ``max_retries`` (default 2), ``api_key`` (default a fake one), ``timeout``...
         """
-        return self._clients.sync(api_key=api_key, max_retries=max_retries, **kwargs)
+        return cast("openai.OpenAI", self._clients.build("OpenAI", options))
 
-    def async_client(
-        self, *, max_retries: int = 2, api_key: str = DEFAULT_API_KEY, **kwargs: Any
-    ) -> openai.AsyncOpenAI:
+    def async_client(self, **options: Any) -> openai.AsyncOpenAI:
         """An ``openai.AsyncOpenAI`` client wired to this fake in-process."""
-        return self._clients.async_(api_key=api_key, max_retries=max_retries, **kwargs)
+        return cast("openai.AsyncOpenAI", self._clients.build("AsyncOpenAI", options))
 
-    def azure_client(
-        self,
-        *,
-        api_version: str = DEFAULT_AZURE_API_VERSION,
-        max_retries: int = 2,
-        api_key: str = DEFAULT_API_KEY,
-        **kwargs: Any,
-    ) -> openai.AzureOpenAI:
-        """An ``openai.AzureOpenAI`` client wired to this fake (``/openai/...?api-version=``)."""
-        return self._clients.azure(
-            api_key=api_key, api_version=api_version, max_retries=max_retries, **kwargs
-        )
+    def azure_client(self, **options: Any) -> openai.AzureOpenAI:
+        """An ``openai.AzureOpenAI`` client wired to this fake (``/openai/...?api-version=``).
 
-    def async_azure_client(
-        self,
-        *,
-        api_version: str = DEFAULT_AZURE_API_VERSION,
-        max_retries: int = 2,
-        api_key: str = DEFAULT_API_KEY,
-        **kwargs: Any,
-    ) -> openai.AsyncAzureOpenAI:
+        Any ``api_version`` is served; it defaults to a recent one.
+        """
+        return cast("openai.AzureOpenAI", self._clients.build("AzureOpenAI", options))
+
+    def async_azure_client(self, **options: Any) -> openai.AsyncAzureOpenAI:
         """An ``openai.AsyncAzureOpenAI`` client wired to this fake."""
-        return self._clients.async_azure(
-            api_key=api_key, api_version=api_version, max_retries=max_retries, **kwargs
-        )
+        return cast("openai.AsyncAzureOpenAI", self._clients.build("AsyncAzureOpenAI", options))
 
     def serve(self, port: int = 0) -> FakeServer:
         """Start a loopback HTTP server (127.0.0.1 only) answering with this fake.
@@ -271,7 +218,7 @@ class FakeFineTuningAPI:
         if not statuses:
             raise ValueError("script at least one status")
         with self._lock:
-            self._state.script_next_job(statuses, error)
+            self._service.jobs.script_next(statuses, error)
 
     def fail_job(
         self,
@@ -283,24 +230,22 @@ class FakeFineTuningAPI:
     ) -> None:
         """Fail a job now, e.g. as the post-training safety check does."""
         with self._lock:
-            self._state.fail_job(job_id, code=code, message=message, param=param)
+            self._service.jobs.fail(job_id, code=code, message=message, param=param)
 
     def add_model(self, model: ModelInfo) -> None:
-        """Serve one more base model (or replace one with the same id)."""
+        """Serve one more base model (or replace the one of the same name)."""
         with self._lock:
-            self._state.models[model.id] = model
-            for alias in model.aliases:
-                self._state.aliases[alias] = model.id
+            self._service.models.add(model)
 
     @property
     def chat(self) -> ChatBehaviour:
         """How models answer ``POST /chat/completions`` (assign a new :class:`ChatBehaviour`)."""
-        return self._state.chat.behaviour
+        return self._service.chat.behaviour
 
     @chat.setter
     def chat(self, behaviour: ChatBehaviour) -> None:
         with self._lock:
-            self._state.chat.behaviour = behaviour
+            self._service.chat.behaviour = behaviour
 
     # ------------------------------------------------------ for assertions
     @property
@@ -317,52 +262,60 @@ class FakeFineTuningAPI:
     def jobs(self) -> list[dict[str, Any]]:
         """Every job as the API would return it now, oldest first."""
         with self._lock:
-            self._state.tick()
-            return [job.to_api() for job in self._state.jobs.values()]
+            self._service.tick()
+            return [job.to_api() for job in self._service.jobs.all()]
 
     def job(self, job_id: str) -> dict[str, Any]:
         """One job as the API would return it now (without consuming a scripted status)."""
         with self._lock:
-            return self._state.job(job_id).to_api()
+            return self._service.jobs.get(job_id).to_api()
 
     def events(self, job_id: str) -> list[dict[str, Any]]:
         """A job's events, oldest first."""
         with self._lock:
-            return copy.deepcopy(self._state.job(job_id).events)
+            return copy.deepcopy(self._service.jobs.get(job_id).events)
 
     @property
     def files(self) -> list[dict[str, Any]]:
         """Every stored file object, oldest first."""
         with self._lock:
-            self._state.expire_files()
-            return [f.to_api() for f in self._state.files.values()]
+            return [f.to_api() for f in self._service.files.all()]
 
     def file_content(self, file_id: str) -> bytes:
         """A stored file's bytes (training files included, which the API will not serve)."""
         with self._lock:
-            return self._state.file(file_id).content
+            return self._service.files.get(file_id).content
 
     @property
     def uploads(self) -> list[dict[str, Any]]:
         """Every upload object, oldest first."""
         with self._lock:
-            return [self._state.upload(u).to_api() for u in list(self._state.uploads)]
+            return [u.to_api() for u in self._service.uploads.all()]
 
     @property
     def fine_tuned_models(self) -> list[str]:
         """The ``ft:`` models (and checkpoints) that exist now."""
         with self._lock:
-            self._state.tick()
-            return list(self._state.fine_tuned)
+            self._service.tick()
+            return self._service.models.fine_tuned()
 
     def __repr__(self) -> str:
         with self._lock:
             return (
-                f"FakeFineTuningAPI(org={self._state.org!r}, files={len(self._state.files)}, "
-                f"jobs={len(self._state.jobs)}, clock={self.clock!r})"
+                f"FakeFineTuningAPI(org={self._core.org!r}, files={len(self._service.files)}, "
+                f"jobs={len(self._service.jobs)}, clock={self.clock!r})"
             )
 
     # ------------------------------------------------------------ internals
+    def _answer(self, route: Route, call: Call, fault: Fault | None) -> httpx2.Response:
+        def answer() -> httpx2.Response:
+            return route.handler(self._service, call)
+
+        if fault is None:
+            return answer()
+        log.debug("fault %s on %s", fault.kind, route.name)
+        return strike(fault, call.request, answer, self.clock)
+
     def _check_auth(self, request: httpx2.Request) -> None:
         if not self.require_auth:
             return
@@ -376,54 +329,6 @@ class FakeFineTuningAPI:
             "You didn't provide an API key. You need to provide your API key in an "
             "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
         )
-
-    def _with_fault(self, fault: Fault, route: Route, call: Call) -> httpx2.Response:
-        kind = fault.kind
-        log.debug("fault %s on %s", kind, route.name)
-        request = call.request
-        if kind == "429":
-            wait = 1.0 if fault.retry_after is None else fault.retry_after
-            raise WireError(
-                429,
-                f"Rate limit reached for requests. Please try again in {wait:g}s.",
-                type="requests",
-                code="rate_limit_exceeded",
-                headers={"retry-after": f"{wait:g}", "retry-after-ms": str(int(wait * 1000))},
-            )
-        if kind == "500":
-            raise WireError(
-                500,
-                "The server had an error while processing your request. Sorry about that!",
-                type="server_error",
-            )
-        if kind == "503":
-            raise WireError(503, "The server is overloaded or not ready yet.", type="server_error")
-        if kind == "403_training_not_available":
-            raise WireError(
-                403,
-                "Fine-tuning is not available for this organization: new fine-tuning "
-                "jobs can no longer be created.",
-                code="training_not_available",
-            )
-        if kind == "status":
-            status = int(fault.status or 500)
-            message, type_ = _STATUS_ERRORS.get(status, (f"HTTP {status}", "invalid_request_error"))
-            raise WireError(status, message, type=type_, code=fault.code)
-        if kind == "reset":
-            raise httpx2.ConnectError("[Errno 104] Connection reset by peer", request=request)
-        timeout = _read_timeout(request)
-        if kind == "slow":
-            if timeout is not None and fault.delay >= timeout:
-                self.clock.advance(timeout)
-                raise httpx2.ReadTimeout("The read operation timed out", request=request)
-            self.clock.advance(fault.delay)
-            return route.handler(self._state, call)
-        # applied_but_lost: the write happens, the answer never arrives.
-        with contextlib.suppress(WireError):
-            route.handler(self._state, call)
-        if timeout is not None:
-            self.clock.advance(timeout)
-        raise httpx2.ReadTimeout("The read operation timed out", request=request)
 
     def _control(self, path: str, request: httpx2.Request) -> httpx2.Response:
         """Test controls for clients in other processes: ``/_fake/advance``, ``/_fake/faults``."""
@@ -459,59 +364,3 @@ class FakeFineTuningAPI:
         if path == "/_fake/jobs" and request.method == "GET":
             return json_response(200, {"data": self.jobs})
         raise WireError(404, f"Invalid URL ({request.method} {path})")
-
-    def _record(
-        self,
-        request: httpx2.Request,
-        route: Route | None,
-        status: int | None,
-        fault: Fault | None,
-        at: float,
-        azure: bool,
-    ) -> None:
-        headers = {
-            k.lower(): v
-            for k, v in request.headers.items()
-            if not any(marker in k.lower() for marker in _SECRET_MARKERS)
-        }
-        content = request.content
-        parsed: Any = None
-        if content and "json" in request.headers.get("content-type", ""):
-            try:
-                parsed = json.loads(content)
-            except ValueError:
-                parsed = None
-        try:
-            attempt = int(request.headers.get("x-stainless-retry-count", "0"))
-        except ValueError:
-            attempt = 0
-        self._requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.url.path,
-                route=route.name if route else None,
-                query=dict(request.url.params.items()),
-                headers=headers,
-                json=parsed,
-                body_bytes=len(content),
-                status=status,
-                fault=fault.kind if fault else None,
-                at=at,
-                azure=azure,
-                attempt=attempt,
-            )
-        )
-
-
-def _read_timeout(request: httpx2.Request) -> float | None:
-    """The client's read timeout: httpx's request extension, else the SDK's header."""
-    timeout = request.extensions.get("timeout")
-    if isinstance(timeout, dict) and isinstance(timeout.get("read"), (int, float)):
-        return float(timeout["read"])
-    header = request.headers.get("x-stainless-read-timeout")
-    if header:
-        try:
-            return float(header)
-        except ValueError:
-            return None
-    return None

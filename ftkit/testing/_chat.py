@@ -29,13 +29,11 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._models_catalog import parse_fine_tuned_name
-from ._wire import WireError, bad_request
-
-if TYPE_CHECKING:
-    from ._state import FakeState, JobRecord
+from ..providers._names import parse_fine_tuned_name
+from ._core import Core, bad_request
+from ._models import ModelStore
 
 __all__ = ["ChatBehaviour", "FakeChat", "prompt_key"]
 
@@ -181,47 +179,38 @@ class FakeChat:
     """The fake's inference: what each model knows and how it answers (serialised by the fake).
 
     Args:
-        state: the fake service's state (jobs, files, models).
+        core: the fake's clock and ids.
+        models: the models that exist (a request for any other is refused).
         behaviour: the error rate and generalisation switch.
     """
 
-    def __init__(self, state: FakeState, behaviour: ChatBehaviour | None = None) -> None:
-        self._state = state
+    def __init__(
+        self, core: Core, models: ModelStore, behaviour: ChatBehaviour | None = None
+    ) -> None:
+        self._core = core
+        self._models = models
         self.behaviour = behaviour or ChatBehaviour()
         self._memory: dict[str, dict[str, _Lesson]] = {}
 
     # ------------------------------------------------------------- knowledge
-    def _job_of(self, model: str) -> JobRecord | None:
-        name = _CKPT.sub("", model)
-        for job in self._state.jobs.values():
-            if job.fine_tuned_name == name and job.status == "succeeded":
-                return job
-        return None
-
     def memory(self, model: str) -> dict[str, _Lesson]:
         """What a fine-tuned model learned, by prompt key (empty for base models)."""
-        name = _CKPT.sub("", model)
-        cached = self._memory.get(name)
-        if cached is not None:
-            return cached
-        job = self._job_of(name)
-        return self.learn(job) if job is not None else {}
+        return self._memory.get(_CKPT.sub("", model), {})
 
-    def learn(self, job: JobRecord) -> dict[str, _Lesson]:
-        """Fix what a succeeded job's model knows (its training file, and its parent's memory).
+    def learn(self, name: str, *, parent: str, training: bytes | None) -> None:
+        """Fix what a just-succeeded job's model ``name`` knows.
 
-        Called when the job succeeds, so deleting the training file later changes nothing.
+        Its training file's lessons, on top of what ``parent`` learned when the
+        parent is itself a fine-tune. Called when the job succeeds, so deleting
+        the training file later changes nothing.
         """
-        name = job.fine_tuned_name
         learned: dict[str, _Lesson] = {}
-        if job.model != name and job.model.startswith("ft:"):
-            learned.update(self.memory(job.model))
-        record = self._state.files.get(job.training_file)
-        if record is not None:
-            for lesson in lessons_of(record.content):
+        if parent != name and parent.startswith("ft:"):
+            learned.update(self.memory(parent))
+        if training is not None:
+            for lesson in lessons_of(training):
                 learned[lesson.key] = lesson
         self._memory[name] = learned
-        return learned
 
     # --------------------------------------------------------------- answers
     def complete(self, body: dict[str, Any], *, deployment: str | None = None) -> dict[str, Any]:
@@ -255,7 +244,7 @@ class FakeChat:
             n = 1
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
             raise bad_request("n must be an integer from 1 to 128.", param="n")
-        served = self._resolve(model)
+        served = self._models.served_name(model)
         tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
         reply = self._answer(model, messages, tools)
         key = prompt_key(messages)
@@ -291,7 +280,7 @@ class FakeChat:
         return {
             "id": "chatcmpl-" + self._token(model, key, "id", length=29),
             "object": "chat.completion",
-            "created": int(self._state.now()),
+            "created": int(self._core.now()),
             "model": served,
             "choices": [
                 {"index": i, "message": dict(answer), "finish_reason": finish, "logprobs": None}
@@ -305,21 +294,6 @@ class FakeChat:
             "system_fingerprint": "fp_fake0000",
             "service_tier": "default",
         }
-
-    def _resolve(self, model: str) -> str:
-        """The model name the answer reports; 404 for models that do not exist."""
-        state = self._state
-        if model in state.fine_tuned:
-            return model
-        snapshot = state.aliases.get(model, model)
-        if snapshot in state.models:
-            return snapshot
-        raise WireError(
-            404,
-            f"The model `{model}` does not exist or you do not have access to it.",
-            param=None,
-            code="model_not_found",
-        )
 
     def _answer(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]

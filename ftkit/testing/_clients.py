@@ -21,14 +21,18 @@ from .._virtual_time import CLIENT_CLOCK_ATTRIBUTE
 from ._clock import FakeClock
 
 if TYPE_CHECKING:
-    import openai
     from openai._models import FinalRequestOptions
 
-__all__ = ["ClientFactory"]
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_AZURE_API_VERSION", "ClientFactory"]
 
 IN_PROCESS_BASE_URL = "https://fake-openai.invalid/v1"
 """Never resolvable (``.invalid``): a client that escaped the fake transport cannot reach anyone."""
 IN_PROCESS_AZURE_ENDPOINT = "https://fake-resource.openai.azure.invalid"
+
+
+DEFAULT_API_KEY = "sk-fake-not-a-real-key"
+DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
+"""The ``api-version`` an in-process Azure client sends unless told otherwise."""
 
 
 class ClientFactory:
@@ -43,7 +47,29 @@ class ClientFactory:
         self._clock = clock
         self._classes: dict[str, type[Any]] = {}
 
+    def build(self, name: str, options: dict[str, Any]) -> Any:
+        """A ``name`` client (``OpenAI``, ``AsyncAzureOpenAI``, ...) on the fake's transport.
+
+        ``options`` go to the client's constructor, over these defaults: a fake API key,
+        the SDK's 2 retries, an address that resolves nowhere and, for Azure,
+        :data:`DEFAULT_AZURE_API_VERSION`.
+        """
+        kwargs = {"api_key": DEFAULT_API_KEY, "max_retries": 2, **options}
+        transport = httpx2.MockTransport(self._handler)
+        http_client = (
+            httpx2.AsyncClient(transport=transport)
+            if name.startswith("Async")
+            else httpx2.Client(transport=transport)
+        )
+        if "Azure" in name:
+            kwargs.setdefault("azure_endpoint", IN_PROCESS_AZURE_ENDPOINT)
+            kwargs.setdefault("api_version", DEFAULT_AZURE_API_VERSION)
+        else:
+            kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
+        return self._virtual(name)(http_client=http_client, **kwargs)
+
     def _virtual(self, name: str) -> type[Any]:
+        """The openai class ``name``, its retry pause sent to the virtual clock (made once)."""
         cls = self._classes.get(name)
         if cls is not None:
             return cls
@@ -51,89 +77,31 @@ class ClientFactory:
 
         base: type[Any] = getattr(openai, name)
         sleep = self._clock.sleep
-        if name.startswith("Async"):
 
-            async def _async_sleep_for_retry(
-                client: Any,
-                *,
-                retries_taken: int,
-                max_retries: int,
-                options: FinalRequestOptions,
-                response: httpx2.Response | None,
-            ) -> None:
-                sleep(_delay(client, retries_taken, max_retries, options, response))
+        def sleep_for_retry(
+            client: Any,
+            *,
+            retries_taken: int,
+            max_retries: int,
+            options: FinalRequestOptions,
+            response: httpx2.Response | None,
+        ) -> None:
+            sleep(_delay(client, retries_taken, max_retries, options, response))
 
-            namespace: dict[str, Any] = {"_sleep_for_retry": _async_sleep_for_retry}
-        else:
+        async def async_sleep_for_retry(client: Any, **kwargs: Any) -> None:
+            sleep_for_retry(client, **kwargs)
 
-            def _sync_sleep_for_retry(
-                client: Any,
-                *,
-                retries_taken: int,
-                max_retries: int,
-                options: FinalRequestOptions,
-                response: httpx2.Response | None,
-            ) -> None:
-                sleep(_delay(client, retries_taken, max_retries, options, response))
-
-            namespace = {"_sleep_for_retry": _sync_sleep_for_retry}
-        namespace["__module__"] = __name__
-        namespace["__doc__"] = f"{name} bound to an in-process fake, on its virtual clock."
-        namespace[CLIENT_CLOCK_ATTRIBUTE] = self._clock
+        namespace: dict[str, Any] = {
+            "_sleep_for_retry": (
+                async_sleep_for_retry if name.startswith("Async") else sleep_for_retry
+            ),
+            "__module__": __name__,
+            "__doc__": f"{name} bound to an in-process fake, on its virtual clock.",
+            CLIENT_CLOCK_ATTRIBUTE: self._clock,
+        }
         cls = type(name, (base,), namespace)
         self._classes[name] = cls
         return cls
-
-    def _build(self, name: str, **kwargs: Any) -> Any:
-        """A ``name`` client (``OpenAI``, ``AsyncAzureOpenAI``, ...) on the fake's transport."""
-        asynchronous = name.startswith("Async")
-        transport = httpx2.MockTransport(self._handler)
-        http_client = (
-            httpx2.AsyncClient(transport=transport)
-            if asynchronous
-            else httpx2.Client(transport=transport)
-        )
-        if "Azure" in name:
-            kwargs.setdefault("azure_endpoint", IN_PROCESS_AZURE_ENDPOINT)
-        else:
-            kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
-        return self._virtual(name)(http_client=http_client, **kwargs)
-
-    def sync(self, *, api_key: str, max_retries: int, **kwargs: Any) -> openai.OpenAI:
-        client: openai.OpenAI = self._build(
-            "OpenAI", api_key=api_key, max_retries=max_retries, **kwargs
-        )
-        return client
-
-    def async_(self, *, api_key: str, max_retries: int, **kwargs: Any) -> openai.AsyncOpenAI:
-        client: openai.AsyncOpenAI = self._build(
-            "AsyncOpenAI", api_key=api_key, max_retries=max_retries, **kwargs
-        )
-        return client
-
-    def azure(
-        self, *, api_key: str, api_version: str, max_retries: int, **kwargs: Any
-    ) -> openai.AzureOpenAI:
-        client: openai.AzureOpenAI = self._build(
-            "AzureOpenAI",
-            api_key=api_key,
-            api_version=api_version,
-            max_retries=max_retries,
-            **kwargs,
-        )
-        return client
-
-    def async_azure(
-        self, *, api_key: str, api_version: str, max_retries: int, **kwargs: Any
-    ) -> openai.AsyncAzureOpenAI:
-        client: openai.AsyncAzureOpenAI = self._build(
-            "AsyncAzureOpenAI",
-            api_key=api_key,
-            api_version=api_version,
-            max_retries=max_retries,
-            **kwargs,
-        )
-        return client
 
 
 def _delay(

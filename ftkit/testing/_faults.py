@@ -5,17 +5,26 @@ next two job creations answer 429; routes are the openai SDK's method paths
 without ``fine_tuning.`` (``files.create``, ``uploads.parts.create``,
 ``jobs.list_events``, ``jobs.checkpoints.list`` ...) and accept shell-style
 wildcards (``jobs.*``, ``*``). Faults are consumed in the order they were
-injected; the first one that matches a request fires.
+injected; the first one that matches a request fires. :func:`strike` is what a
+fired fault does to the request: a refusal, a dropped connection, a late or a
+lost answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-__all__ = ["Fault", "FaultKind", "FaultScript"]
+import httpx2
+
+from ._clock import FakeClock
+from ._core import WireError
+
+__all__ = ["Fault", "FaultKind", "FaultScript", "strike"]
 
 FaultKind = Literal[
     "429",
@@ -155,3 +164,91 @@ class FaultScript:
                 fault.fired += 1
                 return fault
         return None
+
+
+# What the service says with the statuses a "status" fault can answer.
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("Invalid request: the request was refused as malformed.", "invalid_request_error"),
+    401: (
+        "Incorrect API key provided. You can find your API key in your account settings.",
+        "invalid_request_error",
+    ),
+    403: ("You are not allowed to perform this request.", "invalid_request_error"),
+    404: ("The requested resource does not exist.", "invalid_request_error"),
+    409: ("The request conflicts with the resource's current state.", "invalid_request_error"),
+    422: ("The request could not be processed.", "invalid_request_error"),
+}
+
+
+def strike(
+    fault: Fault,
+    request: httpx2.Request,
+    answer: Callable[[], httpx2.Response],
+    clock: FakeClock,
+) -> httpx2.Response:
+    """What ``request`` gets when ``fault`` fires; ``answer`` performs the request.
+
+    Raises:
+        WireError: for the refusals (429, 5xx, 403, ``status``): nothing is applied.
+        httpx2.ConnectError: for ``reset``: nothing is applied.
+        httpx2.ReadTimeout: for ``applied_but_lost`` (applied) and a ``slow`` answer past
+            the client's read timeout (not applied); the clock moves by that timeout.
+    """
+    kind = fault.kind
+    if kind == "429":
+        wait = 1.0 if fault.retry_after is None else fault.retry_after
+        raise WireError(
+            429,
+            f"Rate limit reached for requests. Please try again in {wait:g}s.",
+            type="requests",
+            code="rate_limit_exceeded",
+            headers={"retry-after": f"{wait:g}", "retry-after-ms": str(int(wait * 1000))},
+        )
+    if kind == "500":
+        raise WireError(
+            500,
+            "The server had an error while processing your request. Sorry about that!",
+            type="server_error",
+        )
+    if kind == "503":
+        raise WireError(503, "The server is overloaded or not ready yet.", type="server_error")
+    if kind == "403_training_not_available":
+        raise WireError(
+            403,
+            "Fine-tuning is not available for this organization: new fine-tuning "
+            "jobs can no longer be created.",
+            code="training_not_available",
+        )
+    if kind == "status":
+        status = int(fault.status or 500)
+        message, type_ = _STATUS_ERRORS.get(status, (f"HTTP {status}", "invalid_request_error"))
+        raise WireError(status, message, type=type_, code=fault.code)
+    if kind == "reset":
+        raise httpx2.ConnectError("[Errno 104] Connection reset by peer", request=request)
+    timeout = _read_timeout(request)
+    if kind == "slow":
+        if timeout is not None and fault.delay >= timeout:
+            clock.advance(timeout)
+            raise httpx2.ReadTimeout("The read operation timed out", request=request)
+        clock.advance(fault.delay)
+        return answer()
+    # applied_but_lost: the write happens, the answer never arrives.
+    with contextlib.suppress(WireError):
+        answer()
+    if timeout is not None:
+        clock.advance(timeout)
+    raise httpx2.ReadTimeout("The read operation timed out", request=request)
+
+
+def _read_timeout(request: httpx2.Request) -> float | None:
+    """The client's read timeout: httpx's request extension, else the SDK's header."""
+    timeout = request.extensions.get("timeout")
+    if isinstance(timeout, dict) and isinstance(timeout.get("read"), (int, float)):
+        return float(timeout["read"])
+    header = request.headers.get("x-stainless-read-timeout")
+    if header:
+        try:
+            return float(header)
+        except ValueError:
+            return None
+    return None

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ._config import Limits
+from ._core import WireError, bad_request
 from ._serverside import MethodType
-from ._wire import WireError, bad_request
 
 __all__ = ["JobSpec", "parse_job_request"]
 

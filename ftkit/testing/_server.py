@@ -15,20 +15,24 @@ import socket
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._api import FakeFineTuningAPI
-
 __all__ = ["FakeServer"]
 
 log = logging.getLogger("ftkit.testing")
 
 LOOPBACK = "127.0.0.1"
+
+
+class Answers(Protocol):
+    """What the server fronts: anything that answers an ``httpx2.Request`` (a fake)."""
+
+    def handle(self, request: httpx2.Request, /) -> httpx2.Response: ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -81,7 +85,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, fake: FakeFineTuningAPI) -> None:
+    def __init__(self, port: int, fake: Answers) -> None:
         self.fake = fake
         super().__init__((LOOPBACK, port), _Handler)
 
@@ -100,7 +104,7 @@ class FakeServer:
         azure_endpoint: ``http://127.0.0.1:<port>``, for ``openai.AzureOpenAI(azure_endpoint=...)``.
     """
 
-    def __init__(self, fake: FakeFineTuningAPI, port: int = 0) -> None:
+    def __init__(self, fake: Answers, port: int = 0) -> None:
         self._server = _Server(port, fake)
         self.port: int = self._server.server_address[1]
         self.base_url = f"http://{LOOPBACK}:{self.port}/v1"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._exceptions import FtkitError, RecordError
-from ._models_catalog import ModelInfo
+from ..providers import ModelInfo
 
 __all__ = [
     "FileReport",
@@ -63,7 +63,7 @@ class FileReport:
 
 
 # Findings about the model, not the file: the fake decides those itself at job creation,
-# from its own catalogue (which tests may extend), and vision from ModelInfo.vision.
+# from its own models (the catalog's, which tests may extend), vision from ModelInfo.features.
 _MODEL_CODES = frozenset(
     {
         "unknown_model",
@@ -106,7 +106,7 @@ def inspect_training_file(
             )
         return _inspect_reinforcement(lines, model, is_validation_file)
     result = _scan_bytes(
-        content, model=model.id, method=method, is_validation_file=is_validation_file
+        content, model=model.name, method=method, is_validation_file=is_validation_file
     )
     from ..validation import Severity
 
@@ -123,7 +123,7 @@ def inspect_training_file(
             examples, 0, error_message=f"Invalid file format. {where}: {issue.message}"
         )
     lines = _text_lines(content)
-    if not model.vision and b'"image_url"' in content:
+    if "vision" not in model.features and b'"image_url"' in content:
         for line_no, line in enumerate(lines, start=1):
             if line.strip() and _has_image(_loads(line)):
                 return FileReport(examples, 0, error_message=_no_vision(line_no, model))
@@ -187,7 +187,7 @@ def _too_few(examples: int) -> str:
 def _no_vision(line_no: int, model: ModelInfo) -> str:
     return (
         f"Invalid file format. Line {line_no}: images are not supported for fine-tuning "
-        f"{model.id}; vision fine-tuning needs a vision model such as gpt-4o-2024-08-06."
+        f"{model.name}; vision fine-tuning needs a vision model such as gpt-4o-2024-08-06."
     )
 
 
@@ -212,10 +212,11 @@ def _count_lines(lines: list[str], model: ModelInfo, is_validation_file: bool) -
             continue
         examples += 1
         example = _loads(line)
-        count = count_example_tokens(example if isinstance(example, dict) else {}, model=model.id)
-        if count > model.max_example_tokens:
+        count = count_example_tokens(example if isinstance(example, dict) else {}, model=model.name)
+        limit = model.limit()
+        if limit is not None and count > limit:
             truncated += 1
-            count = model.max_example_tokens
+            count = limit
         tokens += count
     if not is_validation_file and examples < _min_examples():
         return FileReport(examples, tokens, truncated, error_message=_too_few(examples))

@@ -1,9 +1,9 @@
 """HTTP plumbing of the fake: error bodies, JSON responses and multipart parsing.
 
-Errors are raised as :class:`WireError` anywhere below the router and turned
-into the provider's error envelope (``{"error": {message, type, param, code}}``)
-in one place, so every refusal has the shape the openai client parses into
-``.code``/``.param``.
+Refusals are raised as :class:`~ftkit.testing._core.WireError` anywhere below
+the router and turned into the provider's error envelope (``{"error": {message,
+type, param, code}}``) here, in one place, so every refusal has the shape the
+openai client parses into ``.code``/``.param``.
 """
 
 from __future__ import annotations
@@ -15,49 +15,9 @@ from typing import Any
 
 import httpx2
 
-__all__ = ["MultipartField", "WireError", "error_response", "json_response", "parse_multipart"]
+from ._core import WireError, bad_request
 
-
-class WireError(Exception):
-    """A refusal the fake answers with an HTTP error status and the provider's error body."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str = "invalid_request_error",
-        param: str | None = None,
-        code: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type
-        self.param = param
-        self.code = code
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.type,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
-
-
-def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> WireError:
-    """A 400 ``invalid_request_error``."""
-    return WireError(400, message, param=param, code=code)
-
-
-def not_found(message: str, *, param: str | None = None) -> WireError:
-    """A 404 ``invalid_request_error``."""
-    return WireError(404, message, param=param)
+__all__ = ["MultipartField", "error_response", "json_response", "parse_multipart"]
 
 
 def json_response(

@@ -1,25 +1,29 @@
-"""An optional faster token counter: the Rust ``bpe`` tokenizer bundled in ``bpe-openai``.
+"""An optional accelerator for tiktoken's encodings: the Rust ``bpe`` tokenizer in ``bpe-openai``.
 
-tiktoken is the reference. ``bpe-openai`` (the ``offline`` extra) wraps GitHub's
-``bpe`` crate, which produces tiktoken's tokens for ``o200k_base`` and
-``cl100k_base`` (ftkit's tests compare both on every string of the real datasets
-and on generated text) while counting about twice as fast and loading in a tenth of a
-second instead of half a second; it also stays linear on long runs of one character,
-where tiktoken's merge loop slows down.
+``bpe-openai`` (the ``offline`` extra) wraps GitHub's ``bpe`` crate, which produces
+tiktoken's tokens for ``o200k_base`` and ``cl100k_base`` (ftkit's tests compare both
+on every string of the real datasets and on generated text) while counting about
+twice as fast and loading in a tenth of a second instead of half a second; it also
+stays linear on long runs of one character, where tiktoken's merge loop slows down.
 
-It is used only for *counting*, only when all of these hold, else tiktoken counts:
+:func:`accelerator` offers it as a :class:`~ftkit.tokens.tokenizer.Tokenizer` when
 
-- the ``bpe_openai`` binary can be loaded (its Python package is not imported: its
-  ``__init__`` parses every vocabulary file and costs seconds);
-- the wheel's own copy of the vocabulary has the SHA-256 tiktoken pins (the binary
-  was built from the same release; a tampered or foreign wheel is refused);
-- its backend reports the version ftkit was verified with;
-- it gives tiktoken's counts on a probe text that mixes scripts, digits, code,
-  whitespace runs and a special-token string (the expected counts are pinned here and
-  checked against tiktoken by the tests);
-- ``FTKIT_FAST_TOKENIZER`` is not ``0``.
+- ``FTKIT_FAST_TOKENIZER`` is not ``0``;
+- the ``bpe_openai`` binary can be loaded;
+- its backend reports a version ftkit was verified with.
 
-Text it cannot take (lone surrogates, valid in JSON but not in UTF-8) goes to tiktoken.
+It reports the SHA-256 of the vocabulary bundled in the same wheel as its
+``vocabulary``; :func:`~ftkit.tokens.tokenizer.get_tokenizer` uses it only when
+that is tiktoken's pinned hash and it passes the self-test, else tiktoken counts.
+
+Why the extension module and not the package: ``bpe_openai``'s public API parses
+every vocabulary it ships when it is imported (about 0.6 s) and its ``encode_ordinary``
+builds a list per text, which together are slower than tiktoken. Only the package's
+compiled ``_bindings`` module, whose interface the wheel declares in
+``_bindings.pyi``, counts without a list; it is loaded from its file without running
+the package's ``__init__``. This is the one private name of another package ftkit
+uses (``tests/tokens/test_private_access.py`` keeps it the only one), and it is used
+only behind the checks above.
 """
 
 from __future__ import annotations
@@ -31,76 +35,104 @@ import importlib.util
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["fast_length"]
+__all__ = ["FastTokenizer", "accelerator"]
 
 logger = logging.getLogger("ftkit.tokens")
 
 ENV = "FTKIT_FAST_TOKENIZER"
 VERIFIED_BACKENDS = frozenset({"0.1.0"})
-"""``bpe_openai._bindings.RUST_BACKEND_VERSION`` values whose counts were compared with tiktoken."""
+"""``RUST_BACKEND_VERSION`` values of ``bpe-openai`` whose counts were compared with tiktoken."""
 
-PROBE = (
-    "Fine-tuning ftkit: naïve café, 東京 München 😀 число ñandú ✓ — it's 12345 tokens!\n\n"
-    "  def f(x):\treturn x**2  <|endoftext|>"
-)
-PROBE_COUNTS = {"o200k_base": 42, "cl100k_base": 46}
-"""``len(encode_ordinary(PROBE))`` with tiktoken (a test keeps these true)."""
+ENCODINGS = frozenset({"o200k_base", "cl100k_base"})
+"""The encodings whose counts were compared with tiktoken's."""
+
+KNOWN_BUNDLES = {
+    "aa7f57c462db101b58b6648a2b0047128f61e68c0776814ad75251aab1bccdfa": (
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"  # o200k_base
+    ),
+    "eb039321fca3dd961193251802424710b59fbd1df8a16067911191014f4ab732": (
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"  # cl100k_base
+    ),
+}
+"""SHA-256 of a verified wheel's compressed vocabulary → SHA-256 of its contents.
+
+Hashing the compressed file takes a millisecond; decompressing it to hash the
+contents, which is what any other file gets, takes thirty (a test checks the pairs)."""
 
 _MODULE = "bpe_openai._bindings"
-_cache: dict[str, Callable[[str], int] | None] = {}
-_lock = threading.Lock()
 
 
-def fast_length(encoding_name: str) -> Callable[[str], int] | None:
-    """A ``text -> token count`` function for ``encoding_name``, or ``None`` to use tiktoken.
+class FastTokenizer:
+    """``bpe-openai``'s tokenizer of one encoding, behind the ``Tokenizer`` protocol."""
 
-    The function raises :class:`UnicodeEncodeError` for text with lone surrogates;
-    the caller counts that text with tiktoken. Cached per process.
+    __slots__ = ("_count", "_encode", "name", "vocabulary")
+
+    def __init__(self, name: str, vocabulary: str, backend: Any) -> None:
+        """Wrap ``backend`` (a ``bpe_openai`` tokenizer) for the encoding ``name``.
+
+        Args:
+            name: the encoding, e.g. ``"o200k_base"``.
+            vocabulary: SHA-256 of the vocabulary the backend was built with.
+            backend: an object with ``count(text)`` and ``encode(text)``.
+        """
+        self.name = name
+        self.vocabulary = vocabulary
+        self._count: Callable[[str], int] = backend.count
+        self._encode: Callable[[str], list[int]] = backend.encode
+
+    def __repr__(self) -> str:
+        return f"FastTokenizer({self.name!r})"
+
+    def encode(self, text: str) -> list[int]:
+        """The token ids of ``text``."""
+        try:
+            return self._encode(text)
+        except UnicodeEncodeError:
+            return self._encode(_without_lone_surrogates(text))
+
+    def count(self, text: str) -> int:
+        """The number of tokens of ``text``, without building the ids."""
+        try:
+            return self._count(text)
+        except UnicodeEncodeError:
+            return self._count(_without_lone_surrogates(text))
+
+
+def _without_lone_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (valid in JSON, not in UTF-8) replaced as tiktoken does."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def accelerator(encoding_name: str) -> FastTokenizer | None:
+    """``bpe-openai``'s tokenizer for ``encoding_name``, or ``None`` when it is off or unusable.
+
+    The caller still has to compare its ``vocabulary`` with tiktoken's pin and
+    self-test it (:func:`ftkit.tokens.tokenizer.get_tokenizer` does).
     """
-    if os.environ.get(ENV, "1") == "0":
-        return None
-    if encoding_name in _cache:
-        return _cache[encoding_name]
-    with _lock:
-        if encoding_name not in _cache:
-            _cache[encoding_name] = _build(encoding_name)
-    return _cache[encoding_name]
-
-
-def _build(encoding_name: str) -> Callable[[str], int] | None:
-    expected = PROBE_COUNTS.get(encoding_name)
-    if expected is None:
+    if os.environ.get(ENV, "1") == "0" or encoding_name not in ENCODINGS:
         return None
     try:
         located = _locate()
-        if located is None or not _bundle_verified(located, encoding_name):
+        if located is None:
+            return None
+        vocabulary = _bundle_vocabulary(located, encoding_name)
+        if vocabulary is None:
             return None
         module = _load_bindings(located)
         version = getattr(module, "RUST_BACKEND_VERSION", None)
         if version not in VERIFIED_BACKENDS:
             logger.debug("bpe-openai backend %r is not a verified version; using tiktoken", version)
             return None
-        count: Callable[[str], int] = module.tokenizer_for_encoding(encoding_name).count
-        got = count(PROBE)
+        return FastTokenizer(
+            encoding_name, vocabulary, module.tokenizer_for_encoding(encoding_name)
+        )
     except Exception as exc:  # a broken or foreign binary must never break counting
         logger.debug("bpe-openai is unusable (%s); counting with tiktoken", type(exc).__name__)
         return None
-    if got != expected:
-        logger.warning(
-            "bpe-openai counts %d tokens of the probe text with %s where tiktoken counts %d; "
-            "counting with tiktoken",
-            got,
-            encoding_name,
-            expected,
-        )
-        return None
-    logger.debug("counting %s tokens with bpe-openai %s", encoding_name, version)
-    return count
 
 
 def _locate() -> Path | None:
@@ -113,33 +145,15 @@ def _locate() -> Path | None:
     return None
 
 
-KNOWN_BUNDLES = {
-    "o200k_base": "aa7f57c462db101b58b6648a2b0047128f61e68c0776814ad75251aab1bccdfa",
-    "cl100k_base": "eb039321fca3dd961193251802424710b59fbd1df8a16067911191014f4ab732",
-}
-"""SHA-256 of the compressed vocabularies of the verified ``bpe-openai`` wheels.
-
-Their contents decompress to tiktoken's pinned vocabularies (a test checks it).
-Hashing the compressed file takes a millisecond; decompressing it to hash the
-contents, which is what any other file gets, takes thirty."""
-
-
-def _bundle_verified(folder: Path, encoding_name: str) -> bool:
-    """Whether the wheel's ``<encoding>.tiktoken.gz`` is the vocabulary tiktoken pins."""
-    from .encoding import _SPECS
-
+def _bundle_vocabulary(folder: Path, encoding_name: str) -> str | None:
+    """SHA-256 of the contents of the wheel's ``<encoding>.tiktoken.gz`` (``None``: unreadable)."""
     path = folder / "data" / f"{encoding_name}.tiktoken.gz"
     try:
         compressed = path.read_bytes()
-        if hashlib.sha256(compressed).hexdigest() == KNOWN_BUNDLES.get(encoding_name):
-            return True
-        data = gzip.decompress(compressed)
+        known = KNOWN_BUNDLES.get(hashlib.sha256(compressed).hexdigest())
+        return known or hashlib.sha256(gzip.decompress(compressed)).hexdigest()
     except (OSError, EOFError, gzip.BadGzipFile):
-        return False
-    if hashlib.sha256(data).hexdigest() != _SPECS[encoding_name].sha256:
-        logger.warning("ignoring bpe-openai: its %s does not match tiktoken's sha256", path)
-        return False
-    return True
+        return None
 
 
 def _load_bindings(folder: Path) -> Any:

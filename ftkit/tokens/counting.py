@@ -22,23 +22,25 @@ The rules (also in ``docs/cost.md``):
 - billed tokens are capped at the model's per-example limit; the service
   truncates from the end, so the trained tokens past the limit are "lost".
 
-Text is encoded with ``encode_ordinary``: special-token strings such as
-``<|endoftext|>`` inside user data are counted as text, never rejected.
+Text is counted by a :class:`~ftkit.tokens.tokenizer.Tokenizer` (tiktoken's
+encoding of the model unless another is given) as plain text: special-token
+strings such as ``<|endoftext|>`` inside user data are counted as text, never
+rejected.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import UsageError
-from ._fast import fast_length
+from ..providers import example_limit
 from ._images import image_tokens
-from .encoding import base_model, encoding_name_for_model, get_encoding
-from .limits import example_limit
+from .encoding import base_model, encoding_name_for_model
+from .tokenizer import Tokenizer, get_tokenizer
 
 __all__ = ["ExampleTokens", "TokenCounter", "count_tokens"]
 
@@ -90,7 +92,7 @@ _HOT_BUDGET = 4_000_000
 class TokenCounter:
     """Counts the tokens of raw or typed training examples for one model.
 
-    Cheap to re-create from the model name (the vocabulary is cached per
+    Cheap to re-create from the model name (the tokenizer is cached per
     process) and picklable, so worker processes can each build their own.
     Repeated strings are encoded once: a bounded cache keeps the counts of
     strings that recur (system prompts, tool schemas).
@@ -98,7 +100,9 @@ class TokenCounter:
     Attributes:
         model: the model name given.
         base_model: its base snapshot (``ft:`` and Azure ``.ft-`` names resolved).
-        encoding_name: the tiktoken encoding chosen from the base model.
+        tokenizer: what counts the text: the one given, else tiktoken's encoding
+            of the base model (:func:`~ftkit.tokens.tokenizer.get_tokenizer`).
+        encoding_name: the tokenizer's name, e.g. ``"o200k_base"``.
         limit: max tokens per training example, or ``None`` when unknown.
         encoded_strings: how many strings were actually encoded (cache misses).
         encoded_chars: how many characters were encoded.
@@ -107,6 +111,7 @@ class TokenCounter:
     __slots__ = (
         "_cold",
         "_cold_chars",
+        "_given",
         "_hot",
         "_hot_chars",
         "_length",
@@ -117,10 +122,16 @@ class TokenCounter:
         "encoding_name",
         "limit",
         "model",
+        "tokenizer",
     )
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, tokenizer: Tokenizer | None = None) -> None:
         """Build a counter for ``model``.
+
+        Args:
+            model: the model to train; it sets the per-example limit and, unless
+                ``tokenizer`` is given, the tiktoken encoding.
+            tokenizer: the tokenizer of a model tiktoken does not cover.
 
         Raises:
             UsageError: the model's tokenizer is unknown.
@@ -130,9 +141,13 @@ class TokenCounter:
             raise UsageError("model must be a model name such as 'gpt-4.1-mini-2025-04-14'")
         self.model = model
         self.base_model = base_model(model)
-        self.encoding_name = encoding_name_for_model(model)
+        self._given = tokenizer
+        if tokenizer is None:
+            tokenizer = get_tokenizer(encoding_name_for_model(model))
+        self.tokenizer = tokenizer
+        self.encoding_name = tokenizer.name
         self.limit = example_limit(model)
-        self._length = _length_function(self.encoding_name)
+        self._length = tokenizer.count
         self._tools = _O200K_TOOLS if self.encoding_name == "o200k_base" else _CL100K_TOOLS
         self._hot: dict[str, int] = {}
         self._cold: dict[str, int] = {}
@@ -142,8 +157,9 @@ class TokenCounter:
         self.encoded_chars = 0
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Only the name travels: the vocabulary is rebuilt (and cached) in the receiving process.
-        return (TokenCounter, (self.model,))
+        # Only the name travels, unless a tokenizer was given: the default one is rebuilt
+        # (and cached) in the receiving process.
+        return (TokenCounter, (self.model, self._given))
 
     def __repr__(self) -> str:
         return f"TokenCounter(model={self.model!r}, encoding={self.encoding_name!r})"
@@ -415,66 +431,6 @@ class TokenCounter:
                 description = _as_text(spec.get("description")).removesuffix(".")
                 n += text(f"{key}:{kind}:{description}")
         return n
-
-
-_NO_SPECIAL: set[str] = set()
-_lengths: dict[str, Callable[[str], int]] = {}
-
-
-def _length_function(encoding_name: str) -> Callable[[str], int]:
-    """``len(encode_ordinary(text))`` for an encoding, by the fastest verified means.
-
-    The ``bpe-openai`` counter when it is usable (see :mod:`ftkit.tokens._fast`),
-    else tiktoken. Built once per process and encoding.
-    """
-    length = _lengths.get(encoding_name)
-    if length is None:
-        fast = fast_length(encoding_name)
-        if fast is None:
-            length = _tiktoken_length(get_encoding(encoding_name))
-        else:
-            length = _with_fallback(fast, encoding_name)
-        _lengths[encoding_name] = length
-    return length
-
-
-def _with_fallback(fast: Callable[[str], int], encoding_name: str) -> Callable[[str], int]:
-    """``fast``, with text it cannot take (lone surrogates) counted by tiktoken."""
-
-    def length(text: str) -> int:
-        try:
-            return fast(text)
-        except UnicodeEncodeError:
-            return _tiktoken_length(get_encoding(encoding_name))(text)
-
-    return length
-
-
-def _tiktoken_length(encoding: Any) -> Callable[[str], int]:
-    """``len(encoding.encode_ordinary(text))``, without building a list of Python ints.
-
-    tiktoken's core can write the tokens to a buffer of 32-bit integers (what
-    ``encode_to_numpy`` uses); measuring that buffer skips one int object per token,
-    which is a third of the cost on long texts. Falls back to ``encode_ordinary``
-    when the core lacks it. Lone surrogates (valid in JSON, not in UTF-8) are
-    replaced as ``encode_ordinary`` does.
-    """
-    ordinary = encoding.encode_ordinary
-    to_buffer = getattr(getattr(encoding, "_core_bpe", None), "encode_to_tiktoken_buffer", None)
-    if to_buffer is None:  # pragma: no cover - older or newer tiktoken cores
-
-        def length(text: str) -> int:
-            return len(ordinary(text))
-
-        return length
-
-    def buffered(text: str) -> int:
-        try:
-            return memoryview(to_buffer(text, _NO_SPECIAL)).nbytes // 4
-        except UnicodeEncodeError:
-            return len(ordinary(text))
-
-    return buffered
 
 
 def _lost(spans: list[tuple[int, int]], limit: int) -> int:

@@ -23,12 +23,13 @@ import importlib.util
 import logging
 import os
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._exceptions import TokenizerUnavailable, UsageError
+from ..providers import base_model, find_model
+from ._once import once
 
 if TYPE_CHECKING:
     import tiktoken
@@ -38,6 +39,7 @@ __all__ = [
     "encoding_for_model",
     "encoding_name_for_model",
     "get_encoding",
+    "vocabulary_sha256",
 ]
 
 logger = logging.getLogger("ftkit.tokens")
@@ -95,56 +97,21 @@ _SPECS: dict[str, _EncodingSpec] = {
     ),
 }
 
-# Longest prefix wins. Fine-tuning models only; anything else goes through tiktoken's table.
-_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("gpt-4.1", "o200k_base"),
-    ("gpt-4o", "o200k_base"),
-    ("gpt-4.5", "o200k_base"),
-    ("gpt-5", "o200k_base"),
-    ("o1", "o200k_base"),
-    ("o3", "o200k_base"),
-    ("o4-mini", "o200k_base"),
-    ("gpt-3.5-turbo", "cl100k_base"),
-    ("gpt-35-turbo", "cl100k_base"),  # Azure deployment spelling
-    ("gpt-4", "cl100k_base"),
-    ("davinci-002", "cl100k_base"),
-    ("babbage-002", "cl100k_base"),
-)
-
-
-def base_model(model: str) -> str:
-    """The base snapshot of a model name: ``ft:gpt-4.1-mini-2025-04-14:org::id`` → ``gpt-4.1-mini-2025-04-14``.
-
-    Checkpoints (``ft:...:ckpt-step-N``) and Azure-style ``<base>.ft-<id>`` names resolve too.
-    """
-    name = model.strip()
-    if name.startswith("ft:"):
-        parts = name.split(":")
-        if len(parts) < 2 or not parts[1]:
-            raise UsageError(f"cannot read the base model of {model!r}; expected ft:<base>:...")
-        return parts[1]
-    if ".ft-" in name:
-        return name.split(".ft-", 1)[0]
-    return name
-
 
 def encoding_name_for_model(model: str) -> str:
-    """The tiktoken encoding name for a model, derived from its base snapshot.
+    """The tiktoken encoding name for a model: its base snapshot's, from the model catalog.
 
     tiktoken maps ``ft:gpt-4.1-mini-...`` to cl100k_base (its ``ft:gpt-4``
     prefix wins) and raises on ``ft:o4-mini-...``; the base model avoids both.
+    A model the catalog names no tokenizer for goes through tiktoken's own table.
 
     Raises:
         UsageError: for a model ftkit and tiktoken both do not know.
     """
     base = base_model(model)
-    best = ""
-    result = None
-    for prefix, encoding in _PREFIXES:
-        if base.startswith(prefix) and len(prefix) > len(best):
-            best, result = prefix, encoding
-    if result is not None:
-        return result
+    info = find_model(base)
+    if info is not None and info.tokenizer is not None:
+        return info.tokenizer
     import tiktoken.model
 
     try:
@@ -162,7 +129,6 @@ def encoding_for_model(model: str) -> tiktoken.Encoding:
 
 
 _cache: dict[str, tiktoken.Encoding] = {}
-_lock = threading.Lock()
 
 
 def get_encoding(name: str) -> tiktoken.Encoding:
@@ -172,22 +138,29 @@ def get_encoding(name: str) -> tiktoken.Encoding:
         TokenizerUnavailable: no verified source; the message lists the fixes.
         UsageError: an encoding ftkit does not support.
     """
-    encoding = _cache.get(name)
-    if encoding is not None:
-        return encoding
-    with _lock:
-        encoding = _cache.get(name)
-        if encoding is None:
-            encoding = _cache[name] = _build(name)
-    return encoding
+    return once(_cache, name, _build)
+
+
+def vocabulary_sha256(name: str) -> str:
+    """The SHA-256 tiktoken pins for the vocabulary file of the encoding ``name``.
+
+    Raises:
+        UsageError: an encoding ftkit does not support.
+    """
+    return _spec(name).sha256
+
+
+def _spec(name: str) -> _EncodingSpec:
+    spec = _SPECS.get(name)
+    if spec is None:
+        raise UsageError(f"encoding {name!r} is not supported; ftkit counts with {sorted(_SPECS)}")
+    return spec
 
 
 def _build(name: str) -> tiktoken.Encoding:
     import tiktoken
 
-    spec = _SPECS.get(name)
-    if spec is None:
-        raise UsageError(f"encoding {name!r} is not supported; ftkit counts with {sorted(_SPECS)}")
+    spec = _spec(name)
     data = _load_verified(spec)
     ranks = _parse_ranks(data, spec.name)
     return tiktoken.Encoding(

@@ -17,28 +17,29 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .._exceptions import UsageError
-from ._engine import DEFAULT_MAX_PER_CODE, MIN_EXAMPLES, ScanResult, scan
+from .._public import publish
+from ._codes import CODES
+from ._conclusions import MIN_EXAMPLES, ScanResult
+from ._engine import DEFAULT_MAX_PER_CODE, scan
 from ._estimate import estimate
-from ._issues import CODES, CodeInfo, Issue, Severity
+from ._issues import CodeInfo, Issue, Severity
 from ._near_duplicates import find_overlap, top_pairs
 from ._report import ValidationReport
 
 if TYPE_CHECKING:
-    from ..cost import CostEstimate
+    from typing_extensions import Unpack
 
 __all__ = [
     "CODES",
     "MIN_EXAMPLES",
     "CodeInfo",
     "Issue",
-    "ScanResult",
     "Severity",
     "ValidationReport",
     "estimate",
-    "scan_file",
     "validate",
     "validate_files",
 ]
@@ -96,55 +97,51 @@ def validate(
     Raises:
         UsageError: a missing file, an unknown method, or invalid arguments.
     """
-    result, cost, checked = _check(
-        source,
-        model,
-        method,
-        validation,
-        epochs,
-        max_per_code,
-        workers,
-        progress,
-        today,
-        inference_system_prompt,
-        near_duplicates,
-    )
+    options: dict[str, Any] = {
+        "model": model,
+        "workers": workers,
+        "max_per_code": max_per_code,
+        "progress": progress,
+        "today": today,
+        "inference_system_prompt": inference_system_prompt,
+        "near_duplicates": near_duplicates,
+    }
+    result = scan_file(source, method=method, **options)
+    checked: ValidationReport | None = None
+    if validation is not None:
+        val = scan_file(validation, method=method or result.kind, validation_file=True, **options)
+        _overlap(result, val, max_per_code)
+        checked = ValidationReport(val, max_per_code=max_per_code)
+    cost = _cost(result, model, epochs)
     return ValidationReport(result, cost=cost, validation=checked, max_per_code=max_per_code)
+
+
+class _FileOptions(TypedDict, total=False):
+    """The keyword arguments :func:`validate_files` takes: those of :func:`validate`."""
+
+    validation: Source | None
+    epochs: int | str | None
+    max_per_code: int
+    workers: int | None
+    today: datetime.date | None
+    inference_system_prompt: str | None
+    near_duplicates: float | bool | str | None
 
 
 def validate_files(
     source: Source,
     model: str | None = None,
     method: str | None = None,
-    *,
-    validation: Source | None = None,
-    epochs: int | str | None = None,
-    max_per_code: int = DEFAULT_MAX_PER_CODE,
-    workers: int | None = None,
-    today: datetime.date | None = None,
-    inference_system_prompt: str | None = None,
-    near_duplicates: float | bool | str | None = "auto",
+    **options: Unpack[_FileOptions],
 ) -> tuple[ValidationReport, ValidationReport | None]:
     """:func:`validate`, with the two files' reports apart: ``(training, validation)``.
 
-    The same passes and rules as ``validate(source, validation=...)`` (the
-    validation report holds the overlap findings); the training report's
-    ``ok`` covers its own file only. ``FineTune.plan()`` reports stages this way.
+    Takes the arguments of :func:`validate` (but ``progress``) and runs the same
+    passes and rules as ``validate(source, validation=...)`` (the validation report
+    holds the overlap findings); the training report's ``ok`` covers its own file
+    only. ``FineTune.plan()`` reports stages this way.
     """
-    result, cost, checked = _check(
-        source,
-        model,
-        method,
-        validation,
-        epochs,
-        max_per_code,
-        workers,
-        None,
-        today,
-        inference_system_prompt,
-        near_duplicates,
-    )
-    return ValidationReport(result, cost=cost, max_per_code=max_per_code), checked
+    return validate(source, model, method, **options)._apart()
 
 
 def scan_file(
@@ -198,37 +195,6 @@ def scan_file(
         inference_system_prompt=inference_system_prompt,
         near_duplicates=near_duplicates,
     )
-
-
-def _check(
-    source: Source,
-    model: str | None,
-    method: str | None,
-    validation: Source | None,
-    epochs: int | str | None,
-    max_per_code: int,
-    workers: int | None,
-    progress: Callable[[int, int], object] | None,
-    today: datetime.date | None,
-    inference_system_prompt: str | None = None,
-    near_duplicates: float | bool | str | None = "auto",
-) -> tuple[ScanResult, CostEstimate | None, ValidationReport | None]:
-    options: dict[str, Any] = {
-        "model": model,
-        "workers": workers,
-        "max_per_code": max_per_code,
-        "progress": progress,
-        "today": today,
-        "inference_system_prompt": inference_system_prompt,
-        "near_duplicates": near_duplicates,
-    }
-    result = scan_file(source, method=method, **options)
-    checked: ValidationReport | None = None
-    if validation is not None:
-        val = scan_file(validation, method=method or result.kind, validation_file=True, **options)
-        _overlap(result, val, max_per_code)
-        checked = ValidationReport(val, max_per_code=max_per_code)
-    return result, _cost(result, model, epochs), checked
 
 
 def _overlap(train: ScanResult, val: ScanResult, max_per_code: int) -> None:
@@ -297,3 +263,6 @@ def _cost(result: ScanResult, model: str | None, epochs: int | str | None) -> An
         epochs=epochs,  # type: ignore[arg-type]
         method="dpo" if result.kind == "dpo" else "supervised",
     )
+
+
+publish(__name__, globals(), __all__)

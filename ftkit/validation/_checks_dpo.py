@@ -11,15 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..schema.formats import json_type_name as _type_name
-from ._checks_sft import (
-    CheckContext,
-    Emit,
-    MessageSummary,
-    check_images,
-    check_messages,
-    check_tools,
-    content_text,
-)
+from ._checks_common import CheckContext, Emit, MessageSummary, emit_unknown_keys, emit_wrong_type
+from ._checks_content import check_images, content_text
+from ._checks_messages import check_messages
+from ._checks_tools import check_tools
 
 __all__ = ["check_dpo"]
 
@@ -54,16 +49,11 @@ def check_dpo(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
             None,
         )
     elif not isinstance(data, dict):
-        emit(
-            "wrong_type",
-            "input",
-            f'input must be an object like {{"messages": [...]}}, got {_type_name(data)}',
-            None,
+        emit_wrong_type(
+            emit, "wrong_type", "input", 'input must be an object like {"messages": [...]}', data
         )
     else:
-        for key in data:
-            if key not in _INPUT_KEYS:
-                emit("unknown_key", f"input.{key}", f"unknown key {key!r} in input", None)
+        emit_unknown_keys(emit, data, _INPUT_KEYS, "input", "input")
         declared = check_tools(data, "input.", emit)
         if "messages" not in data:
             emit("missing_field", "input.messages", "input has no messages", None)
@@ -113,11 +103,12 @@ def _check_output(record: dict[str, Any], key: str, emit: Emit) -> dict[str, Any
         return None
     value = record[key]
     if not isinstance(value, list):
-        emit(
+        emit_wrong_type(
+            emit,
             "invalid_dpo_output",
             key,
-            f"{key} must be an array holding one assistant message, got {_type_name(value)}",
-            None,
+            f"{key} must be an array holding one assistant message",
+            value,
         )
         return None
     if len(value) != 1:

@@ -20,8 +20,8 @@ from .._exceptions import UsageError
 from ..cost.epochs import EpochsArg
 from ..cost.estimate import CostEstimate
 from ..cost.prices import PricesArg, counted_as, load_prices
+from ..providers import example_limit
 from ..tokens.encoding import base_model
-from ..tokens.limits import example_limit
 from ..tokens.stats import TokenStats
 
 __all__ = ["estimate"]

@@ -17,7 +17,9 @@ with the size of the examples:
 
 :meth:`QualityStats.findings` turns the label, JSON-shape and inference-prompt
 signals into findings once the pass is merged; the thresholds are the
-module's constants, documented in ``docs/validation.md``.
+module's constants, documented in ``docs/validation.md``. The module is over 500
+lines because each signal touches every method of :class:`QualityStats` (feed,
+shift, merge, summary, findings): kept in one class, a signal changes in one place.
 """
 
 from __future__ import annotations
@@ -25,30 +27,17 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-import math
-import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._histogram import Histogram
 
 if TYPE_CHECKING:
     from ._near_duplicates import NearDuplicateIndex
 
-__all__ = [
-    "Finding",
-    "Histogram",
-    "QualityStats",
-    "find_secrets",
-    "find_special_tokens",
-    "line_has_secret",
-    "line_has_special_token",
-    "line_has_surrogate_escape",
-    "stable_hash",
-    "walk_strings",
-]
-
-# ---------------------------------------------------------------- hashing
+__all__ = ["NO_SYSTEM", "Finding", "QualityStats", "stable_hash"]
 
 
 def stable_hash(data: bytes) -> int:
@@ -61,199 +50,6 @@ def stable_hash(data: bytes) -> int:
 
 
 _sha256 = hashlib.sha256
-
-
-# ---------------------------------------------------------------- histogram
-
-_RATIO = 1.1
-_LOG_RATIO = math.log(_RATIO)
-_log = math.log
-
-
-class Histogram:
-    """A mergeable histogram of non-negative numbers with geometric buckets.
-
-    Quantiles are exact for 0 and within about 5 % otherwise; min, max, mean
-    and count are exact.
-    """
-
-    __slots__ = ("buckets", "count", "maximum", "minimum", "total")
-
-    def __init__(self) -> None:
-        self.buckets: Counter[int] = Counter()
-        self.count = 0
-        self.total = 0
-        self.minimum: int | None = None
-        self.maximum: int | None = None
-
-    def add(self, value: int) -> None:
-        """Record one value."""
-        self.buckets[-1 if value <= 0 else int(_log(value) / _LOG_RATIO)] += 1
-        self.count += 1
-        self.total += value
-        if self.minimum is None or value < self.minimum:
-            self.minimum = value
-        if self.maximum is None or value > self.maximum:
-            self.maximum = value
-
-    def merge(self, other: Histogram) -> None:
-        """Add another histogram's values to this one."""
-        self.buckets.update(other.buckets)
-        self.count += other.count
-        self.total += other.total
-        for value in (other.minimum, other.maximum):
-            if value is not None:
-                if self.minimum is None or value < self.minimum:
-                    self.minimum = value
-                if self.maximum is None or value > self.maximum:
-                    self.maximum = value
-
-    def quantile(self, q: float) -> int | None:
-        """The value below which a fraction ``q`` of the values lie (approximate)."""
-        if not self.count:
-            return None
-        rank = q * (self.count - 1)
-        seen = 0
-        for bucket in sorted(self.buckets):
-            seen += self.buckets[bucket]
-            if seen > rank:
-                if bucket < 0:
-                    return 0
-                middle: float = _RATIO ** (bucket + 0.5)
-                assert self.minimum is not None and self.maximum is not None
-                return max(self.minimum, min(self.maximum, round(middle)))
-        return self.maximum
-
-    def summary(self) -> dict[str, Any]:
-        """``count, min, max, mean, p10, p50, p90`` as plain JSON values."""
-        return {
-            "count": self.count,
-            "min": self.minimum,
-            "max": self.maximum,
-            "mean": round(self.total / self.count, 1) if self.count else None,
-            "p10": self.quantile(0.1),
-            "p50": self.quantile(0.5),
-            "p90": self.quantile(0.9),
-        }
-
-
-# ---------------------------------------------------------------- text scanning
-
-_SPECIAL = re.compile(
-    r"<\|(?:endoftext|fim_prefix|fim_middle|fim_suffix|endofprompt|im_start|im_end|im_sep)\|>"
-)
-_SPECIAL_BYTES = re.compile(_SPECIAL.pattern.encode())
-
-# (label, literal prefix, pattern). Each pattern starts with its literal, so the regex engine
-# can jump to candidates, and checks the character before it with a lookbehind placed after
-# the literal; a line is only searched for a pattern when its literal occurs at all.
-_SECRET_PATTERNS: tuple[tuple[str, str, str], ...] = (
-    (
-        "an OpenAI-style API key (sk-...)",
-        "sk-",
-        r"sk-(?<![A-Za-z0-9_-]sk-)(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}",
-    ),
-    ("an AWS access key id", "AKIA", r"AKIA(?<![A-Z0-9]AKIA)[0-9A-Z]{16}(?![A-Z0-9])"),
-    ("an AWS access key id", "ASIA", r"ASIA(?<![A-Z0-9]ASIA)[0-9A-Z]{16}(?![A-Z0-9])"),
-    ("a private key", "PRIVATE KEY-----", r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"),
-    ("a GitHub token", "gh", r"gh[pousr]_(?<![A-Za-z0-9_]gh[pousr]_)[A-Za-z0-9]{36,}"),
-    ("a GitHub token", "github_pat_", r"github_pat_[A-Za-z0-9_]{40,}"),
-    ("a Slack token", "xox", r"xox[abprs]-(?<![A-Za-z0-9]xox[abprs]-)[A-Za-z0-9-]{10,}"),
-    ("a Google API key", "AIza", r"AIza(?<![A-Za-z0-9]AIza)[0-9A-Za-z_-]{35}"),
-    ("a Stripe secret key", "_live_", r"[sr]k_live_(?<![A-Za-z0-9][sr]k_live_)[0-9A-Za-z]{20,}"),
-)
-_SECRETS = tuple(
-    (label, literal, re.compile(pattern)) for label, literal, pattern in _SECRET_PATTERNS
-)
-# Every match of a pattern contains its group's guard byte. ``byte in data`` is a memchr,
-# ten times faster than a substring search, so a line without ``-``, ``_`` or ``A`` skips
-# the substring searches of that group entirely (the result is the same: a pattern cannot
-# match a line that lacks a byte all its matches contain).
-_SECRET_GUARDS: dict[str, bytes] = {
-    "sk-": b"-",
-    "PRIVATE KEY-----": b"-",
-    "xox": b"-",  # xox[abprs]-
-    "gh": b"_",  # gh[pousr]_
-    "github_pat_": b"_",
-    "_live_": b"_",
-    "AKIA": b"A",
-    "ASIA": b"A",
-    "AIza": b"A",
-}
-# Patterns that start with their literal are searched directly: the regex engine finds a
-# literal prefix as fast as ``in`` does. The others are searched only when their literal
-# occurs (``None``: no gate).
-_UNGATED = frozenset({"sk-", "xox", "gh", "github_pat_", "AKIA", "ASIA", "AIza"})
-_SecretGroup = tuple[bytes, tuple[tuple["bytes | None", "re.Pattern[bytes]"], ...]]
-_SECRET_GROUPS: tuple[_SecretGroup, ...] = tuple(
-    (
-        guard,
-        tuple(
-            (None if literal in _UNGATED else literal.encode(), re.compile(pattern.encode()))
-            for _, literal, pattern in _SECRET_PATTERNS
-            if _SECRET_GUARDS[literal] == guard
-        ),
-    )
-    for guard in dict.fromkeys(_SECRET_GUARDS.values())
-)
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD]")
-
-
-def line_has_special_token(data: bytes) -> bool:
-    """Fast test of a raw JSON line for special tokens (the caller then finds where)."""
-    return b"|" in data and b"<|" in data and _SPECIAL_BYTES.search(data) is not None
-
-
-def line_has_surrogate_escape(data: bytes) -> bool:
-    """Whether a raw JSON line may hold an escaped surrogate (``\\ud800``-``\\udfff``)."""
-    return b"\\" in data and _SURROGATE_ESCAPE.search(data) is not None
-
-
-def line_has_secret(data: bytes) -> bool:
-    """Fast test of a raw JSON line for anything that looks like a credential."""
-    for guard, group in _SECRET_GROUPS:
-        if guard in data:
-            for gate, pattern in group:
-                if (gate is None or gate in data) and pattern.search(data) is not None:
-                    return True
-    return False
-
-
-def find_special_tokens(text: str) -> list[str]:
-    """The distinct special tokens in ``text``, in order of appearance."""
-    return list(dict.fromkeys(_SPECIAL.findall(text)))
-
-
-def find_secrets(text: str) -> list[str]:
-    """Labels of the credential kinds in ``text`` (never the secret itself)."""
-    labels = [
-        label for label, literal, pattern in _SECRETS if literal in text and pattern.search(text)
-    ]
-    return list(dict.fromkeys(labels))
-
-
-def walk_strings(obj: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every string value (and object key) in a JSON value, with its JSON path.
-
-    Iterative, so a deeply nested line cannot exhaust the call stack.
-    """
-    stack: list[tuple[str, Any]] = [(path, obj)]
-    while stack:
-        here, value = stack.pop()
-        if isinstance(value, str):
-            yield here, value
-        elif isinstance(value, dict):
-            for key, item in reversed(list(value.items())):
-                child = f"{here}.{key}" if here else str(key)
-                if isinstance(key, str):
-                    yield child, key
-                stack.append((child, item))
-        elif isinstance(value, list):
-            for index in range(len(value) - 1, -1, -1):
-                stack.append((f"{here}[{index}]", value[index]))
-
-
-# ---------------------------------------------------------------- per-pass stats
 
 _MAX_PROMPTS = 256
 _TOP_LONG = 10
@@ -290,6 +86,7 @@ _SHAPE_KEY_CHARS = 100
 _SHAPES_SHOWN = 10
 
 _Shape = tuple[tuple[str, str], ...]
+_K = TypeVar("_K")
 Finding = tuple["int | None", str, str, str]
 """``(line, code, path, message)`` of a finding about the whole pass."""
 
@@ -325,6 +122,32 @@ def _like_it(count: int, total: int) -> str:
 
 def _quoted(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _tally(
+    table: dict[_K, list[int]], key: _K, count: int, first: int, cap: int | None = None
+) -> bool:
+    """Add ``count`` examples, the first on line ``first``, to ``table[key]`` = [count, first].
+
+    Returns ``False`` (and adds nothing) when ``key`` is new and the table holds ``cap`` keys.
+    """
+    entry = table.get(key)
+    if entry is not None:
+        entry[0] += count
+        entry[1] = min(entry[1], first)
+    elif cap is None or len(table) < cap:
+        table[key] = [count, first]
+    else:
+        return False
+    return True
+
+
+def _keep_longest(heap: list[tuple[int, int]], item: tuple[int, int]) -> None:
+    """Keep ``item`` (``(chars, -line)``) if it is among the ``_TOP_LONG`` largest."""
+    if len(heap) < _TOP_LONG:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)
 
 
 NO_SYSTEM = 0
@@ -454,7 +277,7 @@ class QualityStats:
     def add_response(self, line: int, chars: int) -> None:
         """Record the length of one trained assistant response."""
         self.response_chars.add(chars)
-        item = (chars, -line)
+        item = (chars, -line)  # inline, not _keep_longest(): this runs once per response
         if len(self.longest) < _TOP_LONG:
             heapq.heappush(self.longest, item)
         elif item > self.longest[0]:
@@ -489,13 +312,7 @@ class QualityStats:
         if self.near is not None and other.near is not None:
             self.near.merge(other.near)
         for key, (count, first) in other.prompts.items():
-            entry = self.prompts.get(key)
-            if entry is not None:
-                entry[0] += count
-                entry[1] = min(entry[1], first)
-            elif len(self.prompts) < _MAX_PROMPTS:
-                self.prompts[key] = [count, first]
-            else:
+            if not _tally(self.prompts, key, count, first, _MAX_PROMPTS):
                 self.prompts_dropped += count
         self.prompts_dropped += other.prompts_dropped
         for key, text in other.prompt_texts.items():
@@ -503,10 +320,7 @@ class QualityStats:
                 self.prompt_texts.setdefault(key, text)
         self._merge_answers(other)
         for item in other.longest:
-            if len(self.longest) < _TOP_LONG:
-                heapq.heappush(self.longest, item)
-            elif item > self.longest[0]:
-                heapq.heapreplace(self.longest, item)
+            _keep_longest(self.longest, item)
 
     # -- conclusions
     def duplicates(self) -> Iterator[tuple[int, int]]:
@@ -555,12 +369,7 @@ class QualityStats:
         labels, theirs = self.labels, other.labels
         if labels is not None and theirs is not None:
             for text, (count, first) in theirs.items():
-                entry = labels.get(text)
-                if entry is not None:
-                    entry[0] += count
-                    entry[1] = min(entry[1], first)
-                else:
-                    labels[text] = [count, first]
+                _tally(labels, text, count, first)
             # The same verdict as one pass over both chunks: too many distinct answers overall.
             if len(labels) > _LABELS_TRACKED:
                 self.labels = None
@@ -572,13 +381,7 @@ class QualityStats:
         self.json_invalid_lines.extend(other.json_invalid_lines[: max(0, room)])
         self.json_invalid_reason = self.json_invalid_reason or other.json_invalid_reason
         for shape, (count, first) in other.shapes.items():
-            entry = self.shapes.get(shape)
-            if entry is not None:
-                entry[0] += count
-                entry[1] = min(entry[1], first)
-            elif len(self.shapes) < _SHAPES_TRACKED:
-                self.shapes[shape] = [count, first]
-            else:
+            if not _tally(self.shapes, shape, count, first, _SHAPES_TRACKED):
                 self.shapes_dropped += count
                 continue
             lines = self.shape_lines.setdefault(shape, [])
@@ -712,9 +515,7 @@ class QualityStats:
         keys: dict[str, dict[str, list[int]]] = {}  # key -> type -> [count, first line]
         for shape, (count, first) in shapes.items():
             for key, kind in shape:
-                entry = keys.setdefault(key, {}).setdefault(kind, [0, first])
-                entry[0] += count
-                entry[1] = min(entry[1], first)
+                _tally(keys.setdefault(key, {}), kind, count, first)
         tracked = answers - self.shapes_dropped
         for key in sorted(keys, key=lambda k: (-sum(e[0] for e in keys[k].values()), k)):
             kinds = keys[key]

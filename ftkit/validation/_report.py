@@ -10,18 +10,25 @@ on many lines once, with its lines as ranges.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import DatasetInvalid, UsageError
 from .._words import plural
-from ..tokens.limits import example_limit
+from ..providers import example_limit
 from ._issues import Issue, Severity, issue_order
+from ._report_stats import (
+    near_duplicate_lines,
+    near_duplicate_tables,
+    quality_lines,
+    quality_tables,
+)
 
 if TYPE_CHECKING:
     from ..cost import CostEstimate
     from ..tokens import TokenStats
-    from ._engine import ScanResult
+    from ._conclusions import ScanResult
 
 __all__ = ["ValidationReport"]
 
@@ -78,6 +85,15 @@ class ValidationReport:
         if validation is not None:
             validation._nested = True  # its training report says the notes once
 
+    def _apart(self) -> tuple[ValidationReport, ValidationReport | None]:
+        """This report without its validation file's, and that one on its own."""
+        training = copy.copy(self)
+        training.validation = None
+        validation = copy.copy(self.validation)
+        if validation is not None:
+            validation._nested = False
+        return training, validation
+
     @property
     def notes(self) -> tuple[str, ...]:
         """What was not checked, and why: one line each, never one per example."""
@@ -107,7 +123,7 @@ class ValidationReport:
         return [i for i in self.issues if i.severity is Severity.INFO]
 
     def _count(self, severity: Severity) -> int:
-        from ._issues import CODES
+        from ._codes import CODES
 
         return sum(n for code, n in self.counts.items() if CODES[code].severity is severity)
 
@@ -219,8 +235,8 @@ class ValidationReport:
                 f"  assistant response chars: min {responses['min']:,}, p10 {responses['p10']:,}, "
                 f"median {responses['p50']:,}, p90 {responses['p90']:,}, max {responses['max']:,}"
             )
-        out += _quality_lines(stats)
-        out += _near_duplicate_lines(stats)
+        out += quality_lines(stats)
+        out += near_duplicate_lines(stats)
         if self.tokens is not None and self.tokens.examples:
             t = self.tokens
             out.append(
@@ -305,8 +321,8 @@ class ValidationReport:
         hidden = [(code, self.omitted(code)) for code in sorted(self.counts) if self.omitted(code)]
         if hidden:
             parts.append(html_table(("code", "more findings not shown"), hidden))
-        parts += _quality_tables(self.stats)
-        parts += _near_duplicate_tables(self.stats)
+        parts += quality_tables(self.stats)
+        parts += near_duplicate_tables(self.stats)
         body = html_block("ftkit validation", self.summary_line(), *parts)
         if self.validation is not None:
             body += self.validation._repr_html_()
@@ -371,151 +387,6 @@ _NO_MODEL = (
     "no model given: tokens, cost, the token limit per example and the model's rules "
     "were not checked"
 )
-_LABELS_IN_TEXT = 10
-
-
-def _label_text(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
-def _percent(count: int, total: int) -> str:
-    share = 100 * count / total if total else 0.0
-    return f"{share:.0f}%" if share >= 1 or share == 0 else f"{share:.1f}%"
-
-
-def _shape_text(keys: Mapping[str, str]) -> str:
-    return "{" + ", ".join(f"{key}: {kind}" for key, kind in keys.items()) + "}"
-
-
-def _pairs_text(pairs: Sequence[Mapping[str, Any]], other: str = "line") -> str:
-    return ", ".join(
-        f"line {p['line']} ~ {other} {p['other']} ({p['similarity']:.2f})" for p in pairs
-    )
-
-
-def _near_duplicate_lines(stats: Mapping[str, Any]) -> list[str]:
-    """The text report's lines for near-duplicates (only when some were found or capped)."""
-    near = stats.get("near_duplicates")
-    if not near:
-        return []
-    if near.get("skipped"):
-        return [
-            f"  near-duplicates: not searched, {near['skipped']} (near_duplicates=0.8, or "
-            "--near-duplicates 0.8, searches it)"
-        ]
-    out: list[str] = []
-    if near["pairs"] or near["not_indexed"]:
-        text = (
-            f"  near-duplicates (estimated similarity >= {near['threshold']:g}, "
-            f"{near['compared']:,} examples compared): {near['pairs']:,} "
-            + ("example nearly repeats" if near["pairs"] == 1 else "examples nearly repeat")
-            + " an earlier one"
-        )
-        if near["top"]:
-            text += f"; most similar: {_pairs_text(near['top'])}"
-        if near["not_indexed"]:
-            text += f"; the index is full: {near['not_indexed']:,} later examples were not compared"
-        out.append(text)
-    if near.get("training_pairs"):
-        out.append(
-            f"  near-duplicates of training examples: {near['training_pairs']:,}; "
-            f"most similar: {_pairs_text(near['training_top'], 'training line')}"
-        )
-    return out
-
-
-def _near_duplicate_tables(stats: Mapping[str, Any]) -> list[str]:
-    """The notebook report's table of the most similar near-duplicate pairs."""
-    from .._html import html_table
-
-    near = stats.get("near_duplicates")
-    if not near:
-        return []
-    rows: list[tuple[object, ...]] = [
-        (p["line"], p["other"], f"{p['similarity']:.2f}") for p in near.get("top", ())
-    ] + [
-        (p["line"], f"training {p['other']}", f"{p['similarity']:.2f}")
-        for p in near.get("training_top", ())
-    ]
-    if not rows:
-        return []
-    return [html_table(("near-duplicate line", "of line", "estimated similarity"), rows)]
-
-
-def _quality_lines(stats: Mapping[str, Any]) -> list[str]:
-    """The text report's lines for labels, JSON answer shapes and the inference prompt."""
-    out: list[str] = []
-    labels = stats.get("labels")
-    if labels:
-        total = labels["examples"]
-        counts = list(labels["counts"].items())
-        shown = ", ".join(
-            f"{_label_text(text)} {count:,} ({_percent(count, total)})"
-            for text, count in counts[:_LABELS_IN_TEXT]
-        )
-        more = len(counts) - _LABELS_IN_TEXT
-        other = labels["other"]
-        out.append(
-            f"  labels (final answers, {labels['distinct']} distinct): {shown}"
-            + (f", {more} more" if more > 0 else "")
-            + (f"; {other:,} other answers" if other else "")
-        )
-    answers = stats.get("json_answers")
-    if answers:
-        shapes = answers["shapes"]
-        shown = "; ".join(f"{s['count']:,} x {_shape_text(s['keys'])}" for s in shapes[:3])
-        more = len(shapes) - 3 + answers["more_shapes"]
-        out.append(
-            f"  JSON answers: {answers['answers']:,} objects in "
-            f"{plural(len(shapes) + answers['more_shapes'], 'shape')}: {shown}"
-            + (f"; {plural(more, 'more shape', 'more shapes')}" if more > 0 else "")
-            + (f"; {answers['invalid']:,} not valid JSON" if answers["invalid"] else "")
-        )
-    parity = stats.get("inference_system_prompt")
-    if parity:
-        out.append(
-            f"  inference system prompt: {parity['matching']:,} of {parity['examples']:,} "
-            f"examples match it, {parity['different']:,} have another, "
-            f"{parity['missing']:,} have none"
-        )
-    return out
-
-
-def _quality_tables(stats: Mapping[str, Any]) -> list[str]:
-    """The notebook report's tables for labels and JSON answer shapes."""
-    from .._html import html_table
-
-    parts = []
-    labels = stats.get("labels")
-    if labels:
-        total = labels["examples"]
-        rows: list[tuple[object, ...]] = [
-            (text, count, _percent(count, total)) for text, count in labels["counts"].items()
-        ]
-        if labels["other"]:
-            rows.append(("(other answers)", labels["other"], _percent(labels["other"], total)))
-        parts.append(html_table(("label (final answer)", "examples", "share"), rows))
-    answers = stats.get("json_answers")
-    if answers:
-        parts.append(
-            html_table(
-                ("JSON answer shape", "answers", "first line"),
-                [(_shape_text(s["keys"]), s["count"], s["first_line"]) for s in answers["shapes"]],
-            )
-        )
-    parity = stats.get("inference_system_prompt")
-    if parity:
-        parts.append(
-            html_table(
-                ("inference system prompt", "examples"),
-                [
-                    ("the same", parity["matching"]),
-                    ("another", parity["different"]),
-                    ("none", parity["missing"]),
-                ],
-            )
-        )
-    return parts
 
 
 def _grouped(issues: Sequence[Issue]) -> list[tuple[list[int], Issue]]:

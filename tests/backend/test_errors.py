@@ -9,8 +9,8 @@ import httpx2
 import openai
 import pytest
 
-from ftkit._exceptions import APIError, TrainingUnavailable
-from ftkit.backend import parse_retry_after, redact, translate, translating
+from ftkit import APIError, TrainingUnavailable
+from ftkit.backend._errors import parse_retry_after, redact, translate, translating
 
 REQUEST = httpx2.Request("POST", "https://api.openai.com/v1/fine_tuning/jobs")
 
@@ -116,13 +116,16 @@ def test_x_should_retry_is_obeyed_except_for_final_client_errors(
     assert isinstance(got, APIError) and got.retryable is retryable
 
 
+def refusal(
+    cls: type[openai.APIStatusError], status: int, message: str, code: str
+) -> BaseException:
+    """What ``translate`` makes of the API refusing with ``status``, ``message`` and ``code``."""
+    return translate(build(cls, status, {"message": message, "code": code, "param": None}))
+
+
 def test_training_not_available_names_the_wind_down_and_azure() -> None:
-    body = {
-        "message": "Fine-tuning is not available for your organization.",
-        "code": "training_not_available",
-        "param": None,
-    }
-    got = translate(openai.PermissionDeniedError("x", response=response(403), body=body))
+    message = "Fine-tuning is not available for your organization."
+    got = refusal(openai.PermissionDeniedError, 403, message, "training_not_available")
     assert isinstance(got, TrainingUnavailable)
     assert got.status_code == 403 and got.code == "training_not_available"
     assert not got.retryable
@@ -131,12 +134,8 @@ def test_training_not_available_names_the_wind_down_and_azure() -> None:
 
 
 def test_unavailable_or_retired_model_is_a_training_refusal() -> None:
-    body = {
-        "message": "Model gpt-4o-mini is not available for fine-tuning or does not exist.",
-        "code": "model_not_available",
-        "param": None,
-    }
-    got = translate(openai.BadRequestError("x", response=response(400), body=body))
+    message = "Model gpt-4o-mini is not available for fine-tuning or does not exist."
+    got = refusal(openai.BadRequestError, 400, message, "model_not_available")
     assert isinstance(got, TrainingUnavailable) and "AzureOpenAI" in str(got)
 
 

@@ -12,17 +12,16 @@ import openai
 import pytest
 import respx
 
-from ftkit._exceptions import TrainingUnavailable, UsageError
+from ftkit import TrainingUnavailable, UsageError
 from ftkit.backend import (
-    AsyncOpenAIBackend,
     JobSpec,
     OpenAIBackend,
     acreate_job_once,
     create_job_once,
     ensure_trainable,
-    find_job,
-    model_retirement,
 )
+from ftkit.backend._jobs import find_job
+from ftkit.backend._openai import to_model
 from ftkit.retry import RetryPolicy
 
 JOB_URL = "https://api.test/v1/fine_tuning/jobs"
@@ -150,7 +149,7 @@ def test_async_create_job_once(
         ]
     )
     posts = httpx2_mock.post(JOB_URL).mock(side_effect=httpx.ConnectError("reset"))
-    job = asyncio.run(acreate_job_once(AsyncOpenAIBackend(async_client), SPEC, retry=quiet()))
+    job = asyncio.run(acreate_job_once(OpenAIBackend(async_client), SPEC, retry=quiet()))
     assert job.id == "ftjob-made"
     assert posts.call_count == 1
 
@@ -191,10 +190,9 @@ def test_ensure_trainable(
 
 
 def test_model_retirement_reads_both_providers() -> None:
-    assert (
-        model_retirement(openai.types.Model.construct(**model_body(shutdown_date="2027-01-14")))
-        == "2027-01-14"
-    )
-    azure = openai.types.Model.construct(**model_body(deprecation={"fine_tune": 1_798_761_600}))
-    assert model_retirement(azure) == "2027-01-01"
-    assert model_retirement(openai.types.Model.construct(**model_body())) is None
+    def retirement(body: dict[str, Any]) -> str | None:
+        return to_model(openai.types.Model.construct(**body)).retires_on
+
+    assert retirement(model_body(shutdown_date="2027-01-14")) == "2027-01-14"
+    assert retirement(model_body(deprecation={"fine_tune": 1_798_761_600})) == "2027-01-01"
+    assert retirement(model_body()) is None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +15,55 @@ import httpx
 import openai
 import pytest
 import respx
-from openai.types import FileObject, Upload
-from openai.types.uploads import UploadPart
 
-from ftkit._exceptions import APIError, UsageError
+from ftkit import APIError, UsageError
 from ftkit.backend import (
     OpenAIBackend,
     Page,
+    Request,
+    TrainingFile,
+    UploadedPart,
+    UploadSession,
     UploadState,
     aupload_file,
-    content_filename,
-    file_digest,
     upload_file,
 )
+from ftkit.backend.uploads import content_filename, file_digest
 from ftkit.retry import RetryPolicy
 
 NOW = 1_760_000_000
 
 
+def sent(method: Callable[..., Any]) -> Callable[..., Request[Any]]:
+    """A fake backend method: what its body does becomes the request a backend returns."""
+
+    @functools.wraps(method)
+    def build(self: Any, *args: Any, **kwargs: Any) -> Request[Any]:
+        return Request(self, lambda fake: method(fake, *args, **kwargs), lambda answer: answer)
+
+    return build
+
+
+def awaited(method: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Request[Any]]:
+    """Like :func:`sent`, for a coroutine body: the request is one to await."""
+
+    @functools.wraps(method)
+    def build(self: Any, *args: Any, **kwargs: Any) -> Request[Any]:
+        return Request(
+            self,
+            lambda fake: method(fake, *args, **kwargs),
+            lambda answer: answer,
+            asynchronous=True,
+        )
+
+    return build
+
+
 class FakeFilesAPI:
-    """An in-memory Files + Uploads API with the server's checks (sizes, md5), thread-safe."""
+    """An in-memory Files + Uploads backend with the server's checks (sizes, md5), thread-safe."""
 
     def __init__(self) -> None:
-        self.files: list[FileObject] = []
+        self.files: list[TrainingFile] = []
         self.uploads: dict[str, dict[str, Any]] = {}
         self.parts: dict[str, bytes] = {}
         self.calls: list[str] = []
@@ -59,10 +86,9 @@ class FakeFilesAPI:
         if faults:
             raise faults.pop(0)
 
-    def _new_file(self, filename: str, content: bytes, purpose: str) -> FileObject:
-        file = FileObject.construct(
+    def _new_file(self, filename: str, content: bytes, purpose: str) -> TrainingFile:
+        file = TrainingFile(
             id=self._next("file"),
-            object="file",
             bytes=len(content),
             created_at=NOW,
             filename=filename,
@@ -73,9 +99,10 @@ class FakeFilesAPI:
         return file
 
     # Backend methods used by uploads
+    @sent
     def list_files(
         self, *, purpose: str | None = "fine-tune", after: str | None = None, limit: int = 100
-    ) -> Page[FileObject]:
+    ) -> Page[TrainingFile]:
         with self._lock:
             self.calls.append("list_files")
             newest_first = [
@@ -85,18 +112,20 @@ class FakeFilesAPI:
         chunk = newest_first[start : start + limit]
         return Page(chunk, has_more=start + limit < len(newest_first))
 
+    @sent
     def create_file(
         self, *, filename: str, content: bytes, purpose: str = "fine-tune"
-    ) -> FileObject:
+    ) -> TrainingFile:
         with self._lock:
             self.calls.append("create_file")
             file = self._new_file(filename, content, purpose)
         self._maybe_fail_after("create_file")
         return file
 
+    @sent
     def create_upload(
         self, *, filename: str, size: int, mime_type: str = "text/jsonl", purpose: str = "fine-tune"
-    ) -> Upload:
+    ) -> UploadSession:
         with self._lock:
             self.calls.append("create_upload")
             upload_id = self._next("upload")
@@ -106,18 +135,10 @@ class FakeFilesAPI:
                 "purpose": purpose,
                 "status": "pending",
             }
-        return Upload.construct(
-            id=upload_id,
-            object="upload",
-            bytes=size,
-            filename=filename,
-            purpose=purpose,
-            status="pending",
-            created_at=NOW,
-            expires_at=NOW + 3600,
-        )
+        return UploadSession(id=upload_id, status="pending", created_at=NOW, expires_at=NOW + 3600)
 
-    def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart:
+    @sent
+    def add_upload_part(self, upload_id: str, data: bytes) -> UploadedPart:
         with self._lock:
             self.calls.append("add_upload_part")
             meet = self.wait_for_parallel_parts and self.calls.count("add_upload_part") <= 2
@@ -135,16 +156,15 @@ class FakeFilesAPI:
                 part_id = self._next("part")
                 self.parts[part_id] = data
                 self.part_payloads.append(data)
-            return UploadPart.construct(
-                id=part_id, object="upload.part", created_at=NOW, upload_id=upload_id
-            )
+            return UploadedPart(id=part_id)
         finally:
             with self._lock:
                 self._active -= 1
 
+    @sent
     def complete_upload(
         self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
-    ) -> Upload:
+    ) -> UploadSession:
         with self._lock:
             self.calls.append("complete_upload")
             upload = self.uploads[upload_id]
@@ -157,16 +177,8 @@ class FakeFilesAPI:
             file = self._new_file(upload["filename"], content, upload["purpose"])
             self.assembled = content
         self._maybe_fail_after("complete_upload")
-        return Upload.construct(
-            id=upload_id,
-            object="upload",
-            bytes=upload["bytes"],
-            filename=upload["filename"],
-            purpose=upload["purpose"],
-            status="completed",
-            created_at=NOW,
-            expires_at=NOW + 3600,
-            file=file,
+        return UploadSession(
+            id=upload_id, status="completed", created_at=NOW, expires_at=NOW + 3600, file=file
         )
 
 
@@ -176,21 +188,26 @@ class AsyncFakeFilesAPI:
     def __init__(self, sync: FakeFilesAPI) -> None:
         self.sync = sync
 
-    async def list_files(self, **kwargs: Any) -> Page[FileObject]:
-        return self.sync.list_files(**kwargs)
+    @awaited
+    async def list_files(self, **kwargs: Any) -> Page[TrainingFile]:
+        return self.sync.list_files(**kwargs).run()
 
-    async def create_file(self, **kwargs: Any) -> FileObject:
-        return self.sync.create_file(**kwargs)
+    @awaited
+    async def create_file(self, **kwargs: Any) -> TrainingFile:
+        return self.sync.create_file(**kwargs).run()
 
-    async def create_upload(self, **kwargs: Any) -> Upload:
-        return self.sync.create_upload(**kwargs)
+    @awaited
+    async def create_upload(self, **kwargs: Any) -> UploadSession:
+        return self.sync.create_upload(**kwargs).run()
 
-    async def add_upload_part(self, upload_id: str, data: bytes) -> UploadPart:
+    @awaited
+    async def add_upload_part(self, upload_id: str, data: bytes) -> UploadedPart:
         await asyncio.sleep(0)
-        return self.sync.add_upload_part(upload_id, data)
+        return self.sync.add_upload_part(upload_id, data).run()
 
-    async def complete_upload(self, upload_id: str, **kwargs: Any) -> Upload:
-        return self.sync.complete_upload(upload_id, **kwargs)
+    @awaited
+    async def complete_upload(self, upload_id: str, **kwargs: Any) -> UploadSession:
+        return self.sync.complete_upload(upload_id, **kwargs).run()
 
 
 def ambiguous() -> APIError:

@@ -116,7 +116,7 @@ def _started(fake: FakeFineTuningAPI, state: Path) -> ftkit.Run:
         .model(MODEL)
         .sft(EXAMPLES / "sarcasm_sft.jsonl")
         .retry(RetryPolicy(sleep=clock.sleep, clock=clock.now))
-        .poll(PollPolicy(interval=30.0, sleep=clock.sleep, clock=clock.now))
+        .poll(PollPolicy(initial_delay=30.0, sleep=clock.sleep, clock=clock.now))
         .state_dir(state)
         .start()
     )

@@ -9,9 +9,9 @@ import pytest
 from cli_support import EXAMPLES
 
 from ftkit._progress import RunProgress, format_bytes, progress_bar, progress_wanted
+from ftkit.backend import MessageEvent, MetricsEvent
 from ftkit.cli import main
 from ftkit.pipeline import RunEvent
-from ftkit.polling import MessageEvent, MetricsEvent
 from ftkit.validation import validate
 
 

@@ -18,10 +18,9 @@ from ftkit.evaluation import (
     Turn,
     choose_scorer,
     evaluate,
-    load_examples,
-    resolve_scorer,
 )
-from ftkit.evaluation._scorers import fit_scorer
+from ftkit.evaluation._examples import load_examples
+from ftkit.evaluation._scorers import fit_scorer, resolve_scorer
 from ftkit.testing import FakeFineTuningAPI
 
 SARCASM_TRAIN = EXAMPLES / "sarcasm_sft.jsonl"

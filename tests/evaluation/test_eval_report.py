@@ -17,9 +17,8 @@ from ftkit.evaluation import (
     ModelReply,
     ModelScore,
     Turn,
-    mean_interval,
 )
-from ftkit.evaluation._report import pairwise
+from ftkit.evaluation._report import mean_interval, pairwise
 
 
 def test_mean_interval_is_the_normal_approximation() -> None:

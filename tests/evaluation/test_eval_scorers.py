@@ -13,8 +13,8 @@ from ftkit.evaluation import (
     ToolCallData,
     ToolCallMatch,
     Turn,
-    resolve_scorer,
 )
+from ftkit.evaluation._scorers import resolve_scorer
 
 
 def text(value: str | None) -> Turn:

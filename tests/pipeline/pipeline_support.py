@@ -29,7 +29,10 @@ class Env:
     @property
     def poll(self) -> PollPolicy:
         return PollPolicy(
-            interval=10.0, max_interval=60.0, sleep=self.fake.clock.sleep, clock=self.fake.clock.now
+            initial_delay=10.0,
+            max_delay=60.0,
+            sleep=self.fake.clock.sleep,
+            clock=self.fake.clock.now,
         )
 
     def builder(
@@ -48,6 +51,16 @@ class Env:
             .poll(self.poll)
             .state_dir(self.state_dir)
             .on_event(self.events.append)
+        )
+
+    def resume(self, run_id: str) -> ftkit.Run:
+        """``ftkit.Run.resume(run_id)`` on the fake, with this environment's policies."""
+        return ftkit.Run.resume(
+            run_id,
+            self.fake.client(max_retries=0),
+            state_dir=self.state_dir,
+            retry=self.retry,
+            poll=self.poll,
         )
 
     def jobs_for(self, run_id: str, stage: str) -> list[dict[str, object]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from ftkit.pipeline import parse_metrics
+from ftkit.pipeline._core import parse_metrics
 
 CSV = (
     "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"

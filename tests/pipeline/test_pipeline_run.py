@@ -75,7 +75,7 @@ def test_events_arrive_in_order_without_duplicates(env: Env, sft_file: Path) -> 
     assert ids and len(ids) == len(set(ids))
     created = [e.created_at for e in job_events if e is not None]
     assert created == sorted(created)
-    assert any(isinstance(e, ftkit.polling.MetricsEvent) for e in job_events)
+    assert any(isinstance(e, ftkit.MetricsEvent) for e in job_events)
 
 
 def test_manifest_is_private_and_secret_free(env: Env, sft_file: Path) -> None:
@@ -153,14 +153,7 @@ def test_crash_at_each_step_then_resume(
         builder.on_event(crash_on(step, 1)).run()
     run_id = next(e.run_id for e in env.events)
     # Crash again in the DPO stage for good measure, then finish.
-    run = ftkit.Run.resume(
-        run_id,
-        env.fake.client(max_retries=0),
-        state_dir=env.state_dir,
-        retry=env.retry,
-        poll=env.poll,
-    )
-    result = run.wait()
+    result = env.resume(run_id).wait()
     assert result.stages[-1].status == "succeeded"
     assert len(env.jobs_for(run_id, "sft")) == 1
     assert len(env.jobs_for(run_id, "dpo")) == 1
@@ -169,17 +162,11 @@ def test_crash_at_each_step_then_resume(
 
 def test_wait_timeout_leaves_the_job_and_resume_finishes(env: Env, sft_file: Path) -> None:
     with pytest.raises(ftkit.WaitTimeout) as info:
-        env.builder().poll(timeout=20.0).sft(sft_file).run()
+        env.builder().poll(deadline=20.0).sft(sft_file).run()
     err = info.value
     assert err.run_id and err.job_id
     assert "resume" in str(err)
-    result = ftkit.Run.resume(
-        err.run_id,
-        env.fake.client(max_retries=0),
-        state_dir=env.state_dir,
-        poll=env.poll,
-        retry=env.retry,
-    ).wait()
+    result = env.resume(err.run_id).wait()
     assert result.stages[0].job_id == err.job_id
     assert len(env.fake.jobs) == 1
 
@@ -210,11 +197,11 @@ def test_unknown_status_keeps_waiting(env: Env, sft_file: Path) -> None:
 def test_start_returns_once_the_job_exists_then_cancel(env: Env, sft_file: Path) -> None:
     run = env.builder().sft(sft_file).start()
     status = run.status()
-    assert status.stages[0]["job_id"]
+    assert status.stages[0].job_id
     assert status.status == "running"
     after = run.cancel()
     assert after.status == "cancelled"
-    assert env.fake.job(str(status.stages[0]["job_id"]))["status"] == "cancelled"
+    assert env.fake.job(str(status.stages[0].job_id))["status"] == "cancelled"
 
 
 def test_second_driver_is_refused_while_the_first_holds_the_run(env: Env, sft_file: Path) -> None:
@@ -307,13 +294,7 @@ def test_ctrl_c_stops_waiting_and_resume_reattaches(
     assert f"ftkit.Run.resume({run_id!r})" in caplog.text
     job_id = env.fake.jobs[0]["id"]
     assert env.fake.job(str(job_id))["status"] not in ("cancelled", "failed")
-    result = ftkit.Run.resume(
-        run_id,
-        env.fake.client(max_retries=0),
-        state_dir=env.state_dir,
-        retry=env.retry,
-        poll=env.poll,
-    ).wait()
+    result = env.resume(run_id).wait()
     assert result.stages[0].job_id == job_id
     assert len(env.fake.jobs) == 1
 

@@ -20,8 +20,9 @@ import pytest
 
 import ftkit
 from ftkit.cli import hint_for, main
+from ftkit.providers import _model as _models
 from ftkit.testing import FakeFineTuningAPI
-from ftkit.validation import _models, validate
+from ftkit.validation import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted(
@@ -242,7 +243,7 @@ def test_plan_and_run_refuse_a_retired_model_alike(tmp_path: Path) -> None:
 def _api_refusal(code: str) -> BaseException:
     import httpx2
 
-    from ftkit.backend import translate
+    from ftkit.backend._errors import translate
 
     request = httpx2.Request("POST", "https://api.test/v1/fine_tuning/jobs")
     response = httpx2.Response(400 if code == "model_not_available" else 403, request=request)

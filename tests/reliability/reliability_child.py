@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
 
     client = openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=0)
     retry = RetryPolicy(max_attempts=4, sleep=advance)
-    poll = PollPolicy(interval=20.0, max_interval=60.0, sleep=advance)
+    poll = PollPolicy(initial_delay=20.0, max_delay=60.0, sleep=advance)
     if mode == "run":
         sft, validation, dpo = argv[3:6]
         result = (

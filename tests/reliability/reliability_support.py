@@ -43,25 +43,35 @@ MAX_ATTEMPTS = 4
 #: Transient faults strike this many times in a row: fewer than the attempts allowed.
 TRANSIENT_TIMES = 2
 
-#: Every API call the pipeline makes, and how the run is set up to make it.
-#: ``files``: small files go through ``files.create``; ``uploads``: the Uploads API is
-#: forced with a tiny threshold; ``cancel``: the run is started, then cancelled.
-ROUTE_SETUPS: dict[str, str] = {
-    "models.retrieve": "files",
-    "files.list": "files",
-    "files.create": "files",
-    "uploads.create": "uploads",
-    "uploads.parts.create": "uploads",
-    "uploads.complete": "uploads",
-    "jobs.list": "files",
-    "jobs.create": "files",
-    "jobs.retrieve": "files",
-    "jobs.list_events": "files",
-    "files.content": "files",
-    "jobs.checkpoints.list": "files",
-    "jobs.cancel": "cancel",
-}
-ROUTES = tuple(ROUTE_SETUPS)
+#: Every API call the pipeline makes, in the order a run makes them.
+ROUTES = (
+    "models.retrieve",
+    "files.list",
+    "files.create",
+    "uploads.create",
+    "uploads.parts.create",
+    "uploads.complete",
+    "jobs.list",
+    "jobs.create",
+    "jobs.retrieve",
+    "jobs.list_events",
+    "files.content",
+    "jobs.checkpoints.list",
+    "jobs.cancel",
+)
+
+
+def route_setup(route: str) -> str:
+    """How the run is set up to make ``route``.
+
+    ``uploads``: the Uploads API is forced with a tiny threshold; ``cancel``: the run
+    is started, then cancelled; ``files``: the plain run (small files go through
+    ``files.create``).
+    """
+    if route.startswith("uploads."):
+        return "uploads"
+    return "cancel" if route == "jobs.cancel" else "files"
+
 
 #: The matrix's columns: a fault kind of the fake and how it is injected.
 #: ``slow`` answers 30 virtual seconds late (under the client's read timeout);
@@ -220,7 +230,10 @@ class World:
     @property
     def poll(self) -> PollPolicy:
         return PollPolicy(
-            interval=20.0, max_interval=60.0, sleep=self.fake.clock.sleep, clock=self.fake.clock.now
+            initial_delay=20.0,
+            max_delay=60.0,
+            sleep=self.fake.clock.sleep,
+            clock=self.fake.clock.now,
         )
 
     def client(self, *, asynchronous: bool = False) -> Any:
@@ -375,7 +388,7 @@ def _drive(world: World, case: Case, setup: str) -> tuple[str, BaseException | N
 
 def run_case(case: Case, state_dir: Path, data: Data) -> Outcome:
     """Run one case: the pipeline under the fault, then (if it stopped) a resume without it."""
-    setup = ROUTE_SETUPS[case.route]
+    setup = route_setup(case.route)
     world = World(state_dir, data, timings=LONG if setup == "cancel" else FAST)
     got, error, fault = _drive(world, case, setup)
     outcome = Outcome(

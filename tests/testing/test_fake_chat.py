@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from fake_support import sdk_client
 from openai.types.chat import ChatCompletion
 
 from ftkit.testing import ChatBehaviour, FakeFineTuningAPI
@@ -53,12 +54,7 @@ def test_answers_validate_strictly_as_the_sdk_chat_completion(fake: FakeFineTuni
         seen.append(response)
         return response
 
-    client = openai.OpenAI(
-        api_key="sk-test-chat",
-        base_url="https://api.example.invalid/v1",
-        http_client=httpx2.Client(transport=httpx2.MockTransport(transport)),
-        max_retries=0,
-    )
+    client = sdk_client(transport, api_key="sk-test-chat")
     tools = rows("tool_calling_sft.jsonl")[0]["tools"]
     client.chat.completions.create(model=BASE, messages=[{"role": "user", "content": "Hi"}])
     client.chat.completions.create(

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx2
 import openai
 import pytest
+from fake_support import LINES
 
 from ftkit.testing import FakeFineTuningAPI
-
-LINES = "\n".join(
-    json.dumps(
-        {
-            "messages": [
-                {"role": "user", "content": f"q{i}"},
-                {"role": "assistant", "content": f"a{i}"},
-            ]
-        }
-    )
-    for i in range(10)
-).encode()
 
 
 def test_azure_client_runs_a_job() -> None:

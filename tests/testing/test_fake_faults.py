@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx2
 import openai
 import pytest
+from fake_support import LINES
 
 from ftkit.testing import FakeFineTuningAPI
 
-LINES = "\n".join(
-    json.dumps(
-        {
-            "messages": [
-                {"role": "user", "content": f"q{i}"},
-                {"role": "assistant", "content": f"a{i}"},
-            ]
-        }
-    )
-    for i in range(10)
-).encode()
 SECRET = "sk-live-this-must-never-be-stored-0123456789"
-
-
-@pytest.fixture
-def fake() -> FakeFineTuningAPI:
-    return FakeFineTuningAPI()
 
 
 def train_file(fake: FakeFineTuningAPI) -> str:

@@ -20,11 +20,6 @@ def fake() -> FakeFineTuningAPI:
     return FakeFineTuningAPI(limits=Limits(file_bytes=1000, upload_bytes=5000, part_bytes=300))
 
 
-@pytest.fixture
-def client(fake: FakeFineTuningAPI) -> openai.OpenAI:
-    return fake.client(max_retries=0)
-
-
 def test_fine_tune_files_must_be_jsonl(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError, match=r"\.jsonl") as caught:
         client.files.create(file=("train.csv", LINE), purpose="fine-tune")

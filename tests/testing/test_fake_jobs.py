@@ -9,24 +9,12 @@ from typing import Any
 
 import openai
 import pytest
+from fake_support import sft_lines
 
 from ftkit.testing import FakeClock, FakeFineTuningAPI, Timings
 from ftkit.testing._serverside import count_example_tokens
 
 TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-def sft_lines(n: int, *, offset: int = 0) -> bytes:
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"What is {i}+{i}?"},
-                {"role": "assistant", "content": str(2 * i)},
-            ]
-        }
-        for i in range(offset, offset + n)
-    ]
-    return ("\n".join(json.dumps(r) for r in rows) + "\n").encode()
 
 
 def upload(client: openai.OpenAI, name: str, content: bytes) -> str:
@@ -44,16 +32,6 @@ def wait(client: openai.OpenAI, fake: FakeFineTuningAPI, job_id: str, every: flo
             return job, seen
         fake.clock.sleep(every)
     raise AssertionError("job never finished")
-
-
-@pytest.fixture
-def fake() -> FakeFineTuningAPI:
-    return FakeFineTuningAPI()
-
-
-@pytest.fixture
-def client(fake: FakeFineTuningAPI) -> openai.OpenAI:
-    return fake.client(max_retries=0)
 
 
 def test_sft_then_dpo_on_the_fine_tuned_model(
@@ -213,6 +191,11 @@ def test_validation_metrics_appear_when_a_validation_file_is_given(
 GOOD = {"model": "gpt-4.1-mini-2025-04-14"}
 
 
+def hyper(method: str, **values: Any) -> dict[str, Any]:
+    """The changes that give a job body a ``method`` with these hyperparameters."""
+    return {"method": {"type": method, method: {"hyperparameters": values}}}
+
+
 @pytest.mark.parametrize(
     ("changes", "param", "code"),
     [
@@ -233,51 +216,17 @@ GOOD = {"model": "gpt-4.1-mini-2025-04-14"}
         ),
         ({"method": {"type": "unsupervised"}}, "method.type", None),
         ({"method": {"type": "supervised", "dpo": {}}}, "method.dpo", None),
+        (hyper("supervised", n_epochs=0), "method.supervised.hyperparameters.n_epochs", None),
+        (hyper("supervised", n_epochs=51), "method.supervised.hyperparameters.n_epochs", None),
+        (hyper("supervised", batch_size=257), "method.supervised.hyperparameters.batch_size", None),
         (
-            {"method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 0}}}},
-            "method.supervised.hyperparameters.n_epochs",
-            None,
-        ),
-        (
-            {"method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 51}}}},
-            "method.supervised.hyperparameters.n_epochs",
-            None,
-        ),
-        (
-            {
-                "method": {
-                    "type": "supervised",
-                    "supervised": {"hyperparameters": {"batch_size": 257}},
-                }
-            },
-            "method.supervised.hyperparameters.batch_size",
-            None,
-        ),
-        (
-            {
-                "method": {
-                    "type": "supervised",
-                    "supervised": {"hyperparameters": {"learning_rate_multiplier": 0}},
-                }
-            },
+            hyper("supervised", learning_rate_multiplier=0),
             "method.supervised.hyperparameters.learning_rate_multiplier",
             None,
         ),
-        (
-            {"method": {"type": "supervised", "supervised": {"hyperparameters": {"beta": 0.1}}}},
-            "method.supervised.hyperparameters.beta",
-            None,
-        ),
-        (
-            {"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 2.5}}}},
-            "method.dpo.hyperparameters.beta",
-            None,
-        ),
-        (
-            {"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0}}}},
-            "method.dpo.hyperparameters.beta",
-            None,
-        ),
+        (hyper("supervised", beta=0.1), "method.supervised.hyperparameters.beta", None),
+        (hyper("dpo", beta=2.5), "method.dpo.hyperparameters.beta", None),
+        (hyper("dpo", beta=0), "method.dpo.hyperparameters.beta", None),
         (
             {"hyperparameters": {"n_epochs": 3}, "method": {"type": "supervised"}},
             "hyperparameters",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import queue
 import subprocess
 import sys
@@ -12,21 +11,10 @@ from collections.abc import Iterator
 import httpx2
 import openai
 import pytest
+from fake_support import LINES
 
 from ftkit.cli import main
 from ftkit.testing import FakeFineTuningAPI, FakeServer
-
-LINES = "\n".join(
-    json.dumps(
-        {
-            "messages": [
-                {"role": "user", "content": f"q{i}"},
-                {"role": "assistant", "content": f"a{i}"},
-            ]
-        }
-    )
-    for i in range(10)
-).encode()
 
 
 def loopback_client(base_url: str, **kwargs: object) -> openai.OpenAI:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from fake_support import sdk_client, sft_lines
 from openai.types import FileDeleted, FileObject, Model, ModelDeleted, Upload
 from openai.types.chat import ChatCompletion
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
@@ -57,19 +58,6 @@ LIST_KEYS: dict[str, set[str]] = {
     "jobs.checkpoints.list": {"object", "data", "first_id", "last_id", "has_more"},
     "models.list": {"object", "data"},
 }
-
-
-def sft_lines(n: int) -> bytes:
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"What is {i}+{i}?"},
-                {"role": "assistant", "content": str(2 * i)},
-            ]
-        }
-        for i in range(n)
-    ]
-    return ("\n".join(json.dumps(r) for r in rows) + "\n").encode()
 
 
 def dpo_lines(n: int) -> bytes:
@@ -129,12 +117,7 @@ def recorded() -> tuple[FakeFineTuningAPI, openai.OpenAI, list[tuple[str, httpx2
         seen.append((fake.requests[-1].route or "?", response))
         return response
 
-    client = openai.OpenAI(
-        api_key="sk-test-shapes",
-        base_url="https://api.example.invalid/v1",
-        http_client=httpx2.Client(transport=httpx2.MockTransport(transport)),
-        max_retries=0,
-    )
+    client = sdk_client(transport, api_key="sk-test-shapes")
     return fake, client, seen
 
 

@@ -33,6 +33,7 @@ DPO = DATA / "sarcasm_dpo.jsonl"
 BOUND = 120.0  # real seconds: a guard against hangs, not a speed assertion
 
 T = TypeVar("T")
+FT = TypeVar("FT", ftkit.FineTune, ftkit.AsyncFineTune)
 
 
 class RealSleep(AssertionError):
@@ -73,6 +74,12 @@ def bounded_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return bounded(lambda: asyncio.run(make()))
 
 
+def sft_then_dpo(ft: FT, state_dir: Path) -> FT:
+    return (
+        ft.model(MODEL).sft(SFT, validation=SFT_VALIDATION).dpo(DPO, beta=0.1).state_dir(state_dir)
+    )
+
+
 def assert_trained(result: ftkit.RunResult, fake: FakeFineTuningAPI, start: float) -> None:
     assert [s.name for s in result.stages] == ["sft", "dpo"]
     assert all(s.status == "succeeded" for s in result.stages)
@@ -84,39 +91,25 @@ def assert_trained(result: ftkit.RunResult, fake: FakeFineTuningAPI, start: floa
 # ---------------------------------------------------------------- the pipeline
 
 
-@pytest.mark.parametrize("make_client", ["client", "azure_client"])
+@pytest.mark.parametrize(
+    ("make_client", "asynchronous"),
+    [
+        ("client", False),
+        ("azure_client", False),
+        ("async_client", True),
+        ("async_azure_client", True),
+    ],
+)
 def test_finetune_on_a_bare_fake_client_finishes_on_virtual_time(
-    make_client: str, tmp_path: Path, no_real_sleep: None
+    make_client: str, asynchronous: bool, tmp_path: Path, no_real_sleep: None
 ) -> None:
     fake = FakeFineTuningAPI()
     start = fake.clock.now()
     client = getattr(fake, make_client)()
-    ft = (
-        ftkit.FineTune(client)
-        .model(MODEL)
-        .sft(SFT, validation=SFT_VALIDATION)
-        .dpo(DPO, beta=0.1)
-        .state_dir(tmp_path)
-    )
-    result = bounded(ft.run)
-    assert_trained(result, fake, start)
-
-
-@pytest.mark.parametrize("make_client", ["async_client", "async_azure_client"])
-def test_async_finetune_on_a_bare_fake_client_finishes_on_virtual_time(
-    make_client: str, tmp_path: Path, no_real_sleep: None
-) -> None:
-    fake = FakeFineTuningAPI()
-    start = fake.clock.now()
-    client = getattr(fake, make_client)()
-    ft = (
-        ftkit.AsyncFineTune(client)
-        .model(MODEL)
-        .sft(SFT, validation=SFT_VALIDATION)
-        .dpo(DPO, beta=0.1)
-        .state_dir(tmp_path)
-    )
-    result = bounded_async(ft.run)
+    if asynchronous:
+        result = bounded_async(sft_then_dpo(ftkit.AsyncFineTune(client), tmp_path).run)
+    else:
+        result = bounded(sft_then_dpo(ftkit.FineTune(client), tmp_path).run)
     assert_trained(result, fake, start)
 
 
@@ -135,7 +128,7 @@ def test_shutdown_dates_follow_the_fakes_calendar(
     tmp_path: Path, no_real_sleep: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The machine's calendar is past every shutdown date of the model table...
-    from ftkit.validation import _models
+    from ftkit.providers import _model as _models
 
     monkeypatch.setattr(_models, "utc_today", lambda: date(2027, 6, 1))
     ft = ftkit.FineTune(FakeFineTuningAPI().client()).model(MODEL).sft(SFT).state_dir(tmp_path)
@@ -190,7 +183,7 @@ def test_an_explicit_sleep_and_clock_still_win(tmp_path: Path) -> None:
         .model(MODEL)
         .sft(SFT)
         .retry(RetryPolicy(max_attempts=3, sleep=retry_sleep))
-        .poll(PollPolicy(interval=20.0, max_interval=20.0, sleep=poll_sleep))
+        .poll(PollPolicy(initial_delay=20.0, max_delay=20.0, sleep=poll_sleep))
         .state_dir(tmp_path)
     )
     result = bounded(ft.run)

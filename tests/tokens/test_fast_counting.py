@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftkit.tokens import _fast, counting
+from ftkit.tokens import _fast
 from ftkit.tokens import encoding as enc_mod
+from ftkit.tokens import tokenizer as tok_mod
 from ftkit.tokens.counting import TokenCounter
 from ftkit.tokens.encoding import get_encoding
 
@@ -27,14 +28,17 @@ def _reference(name: str) -> Any:
 
 
 def _fast_or_fail(name: str) -> Any:
-    fast = _fast.fast_length(name)
-    assert fast is not None, "the dev install has bpe-openai: the fast path must be usable"
-    return fast
+    fast = tok_mod.get_tokenizer(name)
+    assert isinstance(fast, _fast.FastTokenizer), (
+        "the dev install has bpe-openai: the fast path must be usable"
+    )
+    return fast.count
 
 
 @pytest.mark.parametrize("name", ENCODINGS)
-def test_probe_counts_are_tiktoken_counts(name: str) -> None:
-    assert len(_reference(name)(_fast.PROBE)) == _fast.PROBE_COUNTS[name]
+def test_self_test_counts_are_tiktoken_counts(name: str) -> None:
+    counts = tuple(len(_reference(name)(text)) for text in tok_mod.SELF_TEST)
+    assert counts == tok_mod.SELF_TEST_COUNTS[name]
 
 
 def _strings(value: Any, out: set[str]) -> None:
@@ -91,23 +95,30 @@ def test_generated_text_counts_the_same(pieces: list[str], name: str) -> None:
     assert _fast_or_fail(name)(text) == len(_reference(name)(text))
 
 
-def test_lone_surrogates_are_counted_by_tiktoken() -> None:
+def test_lone_surrogates_count_as_tiktoken_counts_them() -> None:
     counter = TokenCounter("gpt-4o-mini-2024-07-18")
     text = "caf\ud800e au lait"
     assert counter.text(text) == len(get_encoding("o200k_base").encode_ordinary(text))
+    fast = _fast.accelerator("o200k_base")
+    assert fast is not None
+    assert fast.encode(text) == get_encoding("o200k_base").encode_ordinary(text)
 
 
 def test_the_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(_fast.ENV, "0")
-    assert _fast.fast_length("o200k_base") is None
+    assert _fast.accelerator("o200k_base") is None
+    assert isinstance(tok_mod._choose("o200k_base"), tok_mod.TiktokenTokenizer)
 
 
 def test_a_tampered_wheel_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "o200k_base.tiktoken.gz").write_bytes(gzip.compress(b"YQ== 0\n"))
     monkeypatch.setattr(_fast, "_locate", lambda: tmp_path)
-    assert _fast._build("o200k_base") is None
-    assert _fast._build("r50k_base") is None  # not an encoding ftkit verified
+    assert _fast._bundle_vocabulary(tmp_path, "o200k_base") != enc_mod.vocabulary_sha256(
+        "o200k_base"
+    )
+    assert isinstance(tok_mod._choose("o200k_base"), tok_mod.TiktokenTokenizer)
+    assert _fast.accelerator("r50k_base") is None  # not an encoding ftkit verified
 
 
 @pytest.mark.parametrize("name", ENCODINGS)
@@ -117,17 +128,18 @@ def test_known_bundles_hold_the_pinned_vocabularies(name: str, tmp_path: Path) -
     located = _fast._locate()
     assert located is not None
     compressed = (located / "data" / f"{name}.tiktoken.gz").read_bytes()
-    if hashlib.sha256(compressed).hexdigest() != _fast.KNOWN_BUNDLES[name]:
+    known = _fast.KNOWN_BUNDLES.get(hashlib.sha256(compressed).hexdigest())
+    if known is None:
         pytest.skip("this platform's wheel compressed the vocabulary differently")
     # A known compressed file decompresses to tiktoken's pin: the shortcut is sound.
     contents = gzip.decompress(compressed)
-    assert hashlib.sha256(contents).hexdigest() == enc_mod._SPECS[name].sha256
+    assert hashlib.sha256(contents).hexdigest() == known == enc_mod.vocabulary_sha256(name)
     # Another compression of the same vocabulary is not a known bundle: it is checked by contents.
     recompressed = gzip.compress(contents, mtime=1)
-    assert hashlib.sha256(recompressed).hexdigest() != _fast.KNOWN_BUNDLES[name]
+    assert hashlib.sha256(recompressed).hexdigest() not in _fast.KNOWN_BUNDLES
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / f"{name}.tiktoken.gz").write_bytes(recompressed)
-    assert _fast._bundle_verified(tmp_path, name)
+    assert _fast._bundle_vocabulary(tmp_path, name) == enc_mod.vocabulary_sha256(name)
 
 
 def test_an_unverified_backend_or_wrong_counts_are_refused(
@@ -140,6 +152,9 @@ def test_an_unverified_backend_or_wrong_counts_are_refused(
         def count(self, text: str) -> int:
             return len(_reference("o200k_base")(text)) + self.extra
 
+        def encode(self, text: str) -> list[int]:
+            return list(_reference("o200k_base")(text))
+
     class Bindings:
         RUST_BACKEND_VERSION = "0.1.0"
         extra = 0
@@ -149,12 +164,13 @@ def test_an_unverified_backend_or_wrong_counts_are_refused(
             return Tokenizer(cls.extra)
 
     monkeypatch.setattr(_fast, "_load_bindings", lambda _folder: Bindings)
-    assert _fast._build("o200k_base") is not None
-    Bindings.extra = 1  # one token off on the probe
-    assert _fast._build("o200k_base") is None
+    assert isinstance(tok_mod._choose("o200k_base"), _fast.FastTokenizer)
+    Bindings.extra = 1  # one token off on the self-test
+    assert isinstance(tok_mod._choose("o200k_base"), tok_mod.TiktokenTokenizer)
     Bindings.extra = 0
     Bindings.RUST_BACKEND_VERSION = "9.9.9"
-    assert _fast._build("o200k_base") is None
+    assert _fast.accelerator("o200k_base") is None
+    assert isinstance(tok_mod._choose("o200k_base"), tok_mod.TiktokenTokenizer)
 
 
 def test_counters_use_it_and_agree_with_tiktoken_counters(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +187,7 @@ def test_counters_use_it_and_agree_with_tiktoken_counters(monkeypatch: pytest.Mo
     no_refusal = {"messages": [*record["messages"][:3], {"role": "assistant", "content": "Non."}]}
     assert TokenCounter("gpt-4.1-mini-2025-04-14").count(no_refusal) == fast
     monkeypatch.setenv(_fast.ENV, "0")
-    monkeypatch.setattr(counting, "_lengths", {})
+    monkeypatch.setattr(tok_mod, "_cache", {})
     slow = TokenCounter("gpt-4.1-mini-2025-04-14").count(record)
     assert fast == slow
 
@@ -179,8 +195,8 @@ def test_counters_use_it_and_agree_with_tiktoken_counters(monkeypatch: pytest.Mo
 def test_loading_skips_the_package_init_and_the_package_still_imports() -> None:
     code = (
         "import sys\n"
-        "from ftkit.tokens._fast import fast_length\n"
-        "assert fast_length('o200k_base') is not None\n"
+        "from ftkit.tokens import get_tokenizer\n"
+        "assert type(get_tokenizer('o200k_base')).__name__ == 'FastTokenizer'\n"
         "assert 'bpe_openai' not in sys.modules\n"
         "import bpe_openai\n"
         "print(bpe_openai.get_encoding('cl100k_base').encode('hello world'))\n"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from validate_support import assistant, dpo, sft, system, user, write_jsonl
 
 import ftkit
-from ftkit.validation import Severity, _engine, _quality, validate
+from ftkit.validation import Severity, _scheduler, _text_scans, validate
 from ftkit.validation._engine import scan
 
 
@@ -266,8 +266,8 @@ def test_parallel_chunks_give_the_serial_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _messy_file(tmp_path / "messy.jsonl")
-    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)  # many small chunks
-    bounds = _engine._chunk_bounds(path, path.stat().st_size, 8)
+    monkeypatch.setattr(_scheduler, "_CHUNK_MIN", 1)  # many small chunks
+    bounds = _scheduler._chunk_bounds(path, path.stat().st_size, 8)
     assert len(bounds) >= 6
     serial = validate(path, model="gpt-4o-mini-2024-07-18", workers=1, max_per_code=3)
     parallel = validate(path, model="gpt-4o-mini-2024-07-18", workers=2, max_per_code=3)
@@ -278,7 +278,7 @@ def test_parallel_chunks_give_the_serial_report(
 def test_chunk_bounds_start_on_line_starts(tmp_path: Path) -> None:
     path = _messy_file(tmp_path / "messy.jsonl")
     data = path.read_bytes()
-    bounds = _engine._chunk_bounds(path, len(data), 10)
+    bounds = _scheduler._chunk_bounds(path, len(data), 10)
     assert bounds[0][0] == 0 and bounds[-1][1] == len(data)
     for (_, end), (start, _) in itertools.pairwise(bounds):
         assert end == start and data[start - 1 : start] == b"\n"
@@ -287,7 +287,7 @@ def test_chunk_bounds_start_on_line_starts(tmp_path: Path) -> None:
 def test_automatic_workers_stay_in_process_for_small_files(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "t.jsonl", _examples(12))
     assert scan(path).workers == 1
-    assert _engine._workers(None, _engine.PARALLEL_MIN_BYTES) >= 1
+    assert _scheduler.worker_count(None, _scheduler.PARALLEL_MIN_BYTES) >= 1
 
 
 # -- the fast paths give the same answers -------------------------------------------------------
@@ -304,10 +304,10 @@ _SECRET_PIECES = [
 @given(st.lists(st.sampled_from(_SECRET_PIECES) | st.text(max_size=6), max_size=30))
 def test_line_prefilters_match_their_plain_definitions(pieces: list[str]) -> None:
     data = "".join(pieces).encode("utf-8", "surrogatepass")
-    patterns = [re.compile(pattern.encode()) for _, _, pattern in _quality._SECRET_PATTERNS]
-    assert _quality.line_has_secret(data) == any(p.search(data) for p in patterns)
-    assert _quality.line_has_special_token(data) == bool(_quality._SPECIAL_BYTES.search(data))
-    assert _quality.line_has_surrogate_escape(data) == (b"\\ud" in data or b"\\uD" in data)
+    patterns = [re.compile(pattern.encode()) for _, _, pattern in _text_scans._SECRET_PATTERNS]
+    assert _text_scans.line_has_secret(data) == any(p.search(data) for p in patterns)
+    assert _text_scans.line_has_special_token(data) == bool(_text_scans._SPECIAL_BYTES.search(data))
+    assert _text_scans.line_has_surrogate_escape(data) == (b"\\ud" in data or b"\\uD" in data)
 
 
 def test_every_secret_kind_passes_the_line_prefilter() -> None:
@@ -324,15 +324,15 @@ def test_every_secret_kind_passes_the_line_prefilter() -> None:
     ]
     for text in samples:
         line = json.dumps({"messages": [{"role": "user", "content": f"key: {text}"}]})
-        assert _quality.line_has_secret(line.encode()), text
-        assert _quality.find_secrets(text), text
+        assert _text_scans.line_has_secret(line.encode()), text
+        assert _text_scans.find_secrets(text), text
 
 
 def test_the_parent_works_and_progress_reaches_the_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _messy_file(tmp_path / "messy.jsonl")
-    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)
+    monkeypatch.setattr(_scheduler, "_CHUNK_MIN", 1)
     serial = validate(path, model="gpt-4o-mini-2024-07-18", workers=1, max_per_code=3)
     seen: list[tuple[int, int]] = []
     for workers in (2, 3):
@@ -350,25 +350,25 @@ def test_the_parent_works_and_progress_reaches_the_end(
         assert seen == sorted(seen) and seen[-1][0] == path.stat().st_size
 
 
-@pytest.mark.skipif(not _engine._can_fork(), reason="workers are forked only on Linux")
+@pytest.mark.skipif(not _scheduler._can_fork(), reason="workers are forked only on Linux")
 def test_forked_workers_inherit_the_tokenizer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only the parent builds a length function; helpers use the one they inherit."""
+    """Only the parent builds a tokenizer; helpers use the one they inherit."""
     from ftkit.tokens import counting
 
     path = _messy_file(tmp_path / "messy.jsonl")
     log = tmp_path / "builds.log"
-    original = counting._length_function
+    original = counting.get_tokenizer
 
     def logged(name: str) -> Any:
         with open(log, "a") as handle:
             handle.write(f"{os.getpid()}\n")
         return original(name)
 
-    monkeypatch.setattr(counting, "_length_function", logged)
-    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)
-    monkeypatch.setattr(_engine, "_COUNTERS", {})
+    monkeypatch.setattr(counting, "get_tokenizer", logged)
+    monkeypatch.setattr(_scheduler, "_CHUNK_MIN", 1)
+    monkeypatch.setattr(_scheduler, "_COUNTERS", {})
     result = scan(path, model="gpt-4o-mini-2024-07-18", workers=2)
     assert result.workers == 2 and result.tokens is not None and result.tokens.examples > 300
     assert log.read_text().split() == [str(os.getpid())]

@@ -26,7 +26,7 @@ import ftkit
 from ftkit import RecordError
 from ftkit.jsonl import BOM, sniff, sniff_file
 from ftkit.schema import parse_record
-from ftkit.validation import _engine, validate
+from ftkit.validation import _scheduler, validate
 
 # -- message names ------------------------------------------------------------------------------
 
@@ -280,7 +280,7 @@ def test_dataset_write_strips_the_bom(tmp_path: Path) -> None:
 def test_a_spread_record_in_a_later_chunk_has_its_absolute_range(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)
+    monkeypatch.setattr(_scheduler, "_CHUNK_MIN", 1)
     records = [json.dumps(sft(user(f"Q{i}?"), assistant(f"A{i}"))) for i in range(200)]
     records[150] = json.dumps(sft(user("Pretty?"), assistant("Yes")), indent=2)
     path = tmp_path / "t.jsonl"

@@ -16,7 +16,7 @@ from validate_support import assistant, sft, user
 
 import ftkit
 from ftkit.jsonl import sniff
-from ftkit.validation import _engine, validate
+from ftkit.validation import _multiline, _scheduler, validate
 
 
 def _records(n: int, tag: str = "Q") -> list[dict[str, Any]]:
@@ -179,7 +179,7 @@ def test_a_truncated_line_stays_one_invalid_json_and_the_next_lines_are_read(
 def test_records_longer_than_the_caps_fall_back_to_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_engine, "_OPEN_MAX_LINES", 5)
+    monkeypatch.setattr(_multiline, "_OPEN_MAX_LINES", 5)
     record = json.dumps(sft(user("a"), assistant("b"), user("c"), assistant("d")), indent=2)
     text = _jsonl(_records(11)) + record + "\n" + "[\n" * 50 + _jsonl(_records(11, "R"))
     report = validate(_write(tmp_path / "t.jsonl", text))
@@ -206,9 +206,9 @@ def test_parallel_chunks_keep_spread_records_whole(
         else:
             pieces.append(json.dumps(record))
     path = _write(tmp_path / "t.jsonl", "\n".join(pieces) + "\n")
-    monkeypatch.setattr(_engine, "_CHUNK_MIN", 1)  # chunks of a few lines
+    monkeypatch.setattr(_scheduler, "_CHUNK_MIN", 1)  # chunks of a few lines
     data = path.read_bytes()
-    bounds = _engine._chunk_bounds(path, len(data), 64)
+    bounds = _scheduler._chunk_bounds(path, len(data), 64)
     assert len(bounds) > 30
     for (_, end), (start, _) in itertools.pairwise(bounds):
         assert end == start and data[start - 1 : start] == b"\n" and data[start] == ord("{")

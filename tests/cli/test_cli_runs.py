@@ -6,36 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import EXAMPLES, MODEL, fake_run_argv
 
 from ftkit.cli import main
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "data"
-MODEL = "gpt-4.1-mini-2025-04-14"
 
 
 def test_run_fake_status_runs_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = str(tmp_path / "state")
-    code = main(
-        [
-            "run",
-            "--fake",
-            "--model",
-            MODEL,
-            "--state-dir",
-            state,
-            "--json",
-            "--sft",
-            str(EXAMPLES / "sarcasm_sft.jsonl"),
-            "--sft-validation",
-            str(EXAMPLES / "sarcasm_sft_validation.jsonl"),
-            "--dpo",
-            str(EXAMPLES / "sarcasm_dpo.jsonl"),
-            "--beta",
-            "0.1",
-            "--suffix",
-            "marv",
-        ]
-    )
+    code = main(fake_run_argv(Path(state), "--json", "--beta", "0.1", "--suffix", "marv"))
     out = capsys.readouterr()
     assert code == 0, out.err
     result = json.loads(out.out)

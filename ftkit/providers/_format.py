@@ -1,0 +1,317 @@
+"""The catalog's file format: JSON documents to :class:`ModelInfo` and back.
+
+The files shipped with ftkit and the files a user adds are read by the same
+code, so anything ftkit ships, a user can change the same way. A document is::
+
+    {
+      "provider": "openai",
+      "prices_as_of": "2026-10",      # default date of the prices below
+      "currency": "USD",
+      "sources": {"PRICE": "OpenAI pricing page ...", ...},
+      "models": {"<snapshot>": {<entry>}, ...},
+      "families": {"<name prefix>": {<entry>}, ...}
+    }
+
+An entry holds any of ``aliases``, ``tokenizer``, ``methods``, ``features``,
+``example_limits`` ({method: tokens}), ``training`` ({method: {per_1m_tokens |
+per_hour, as_of}}), ``inference`` and ``base_inference`` ({input, output,
+cached_input, as_of}), ``shutdown``, ``created``, ``fine_tunable``, ``note``,
+``sources`` ({field: source}) and ``extends`` (start from another entry of the
+same provider, all but its aliases).
+
+An entry for a model the catalog already has changes only the fields it gives:
+a field replaces the old value, except ``training``, ``example_limits`` and
+``sources``, which are merged key by key (a method's price, a method's limit,
+a field's source).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from .._exceptions import UsageError
+from ._model import (
+    FEATURES,
+    METHODS,
+    Feature,
+    InferencePrice,
+    Method,
+    ModelInfo,
+    TrainingPrice,
+    canonical_method,
+)
+
+__all__ = ["Document", "entry_of", "info_of", "merge_entry"]
+
+_FIELDS = frozenset(
+    {
+        "aliases",
+        "tokenizer",
+        "methods",
+        "features",
+        "example_limits",
+        "training",
+        "inference",
+        "base_inference",
+        "shutdown",
+        "created",
+        "fine_tunable",
+        "note",
+        "sources",
+        "extends",
+    }
+)
+_MERGED = frozenset({"training", "example_limits", "sources"})
+_Price = TypeVar("_Price", TrainingPrice, InferencePrice)
+_AMOUNTS: dict[type, tuple[str, ...]] = {
+    TrainingPrice: ("per_1m_tokens", "per_hour"),
+    InferencePrice: ("input", "output", "cached_input"),
+}
+_DOCUMENT_KEYS = frozenset(
+    {
+        "format",
+        "provider",
+        "checked",
+        "prices_as_of",
+        "currency",
+        "sources",
+        "notes",
+        "models",
+        "families",
+    }
+)
+
+
+class Document:
+    """One catalog file's provider, defaults and raw entries, in file order.
+
+    Only the document's shape is checked here; each entry is checked when it is built.
+
+    Raises:
+        UsageError: naming the file and what is wrong.
+    """
+
+    def __init__(self, data: Any, origin: str) -> None:
+        if not isinstance(data, Mapping):
+            raise UsageError(f"{origin}: a model catalog file must hold a JSON object")
+        self.origin = origin
+        self.provider = _text(data.get("provider", "openai"), origin, "provider")
+        self.prices_as_of = data.get("prices_as_of")
+        if self.prices_as_of is not None:
+            self.prices_as_of = _text(self.prices_as_of, origin, "prices_as_of")
+        self.currency = _text(data.get("currency", "USD"), origin, "currency")
+        self.models = _entries(data.get("models", {}), origin, "models")
+        self.families = _entries(data.get("families", {}), origin, "families")
+        unknown = set(data) - _DOCUMENT_KEYS
+        if unknown:
+            raise UsageError(f"{origin}: unknown keys {sorted(unknown)}")
+
+
+def merge_entry(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``old`` with the fields of ``new``: replaced, or merged per key for the mapping fields."""
+    merged = dict(old)
+    for key, value in new.items():
+        if key in _MERGED and isinstance(value, Mapping) and isinstance(old.get(key), Mapping):
+            merged[key] = {**old[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def info_of(
+    entry: Mapping[str, Any],
+    *,
+    name: str,
+    provider: str,
+    where: str,
+    prices_as_of: str | None = None,
+    currency: str = "USD",
+    family: str | None = None,
+) -> ModelInfo:
+    """Build a :class:`ModelInfo` from an entry (``extends`` already applied).
+
+    Args:
+        entry: the entry's fields.
+        name: the snapshot name (or, for a family, the name being resolved).
+        provider: the provider the entry belongs to.
+        where: the file and entry, for error messages.
+        prices_as_of: the date of prices that do not carry their own.
+        currency: the currency of prices that do not name one.
+        family: the prefix, for facts resolved from a family.
+
+    Raises:
+        UsageError: a field that is malformed, naming ``where``.
+    """
+    unknown = set(entry) - _FIELDS
+    if unknown:
+        raise UsageError(f"{where}: unknown fields {sorted(unknown)}")
+    methods = frozenset(
+        _method(m, where) for m in _list(entry.get("methods", []), where, "methods")
+    )
+    features = frozenset(
+        _feature(f, where) for f in _list(entry.get("features", []), where, "features")
+    )
+    limits = {
+        _method(method, where): _count(tokens, where, f"example_limits.{method}")
+        for method, tokens in _mapping(entry.get("example_limits", {}), where, "example_limits")
+    }
+    training = {
+        _method(method, where): _price(
+            TrainingPrice, value, where, f"training.{method}", prices_as_of, currency
+        )
+        for method, value in _mapping(entry.get("training", {}), where, "training")
+    }
+    fine_tunable = entry.get("fine_tunable")
+    if fine_tunable is not None and not isinstance(fine_tunable, bool):
+        raise UsageError(f"{where}: fine_tunable must be true or false, got {fine_tunable!r}")
+    created = entry.get("created")
+    if created is not None:
+        created = _count(created, where, "created")
+    tokenizer = entry.get("tokenizer")
+    return ModelInfo(
+        name=name,
+        provider=provider,
+        aliases=tuple(
+            _text(a, where, "aliases") for a in _list(entry.get("aliases", []), where, "aliases")
+        ),
+        tokenizer=None if tokenizer is None else _text(tokenizer, where, "tokenizer"),
+        methods=methods,
+        features=features,
+        example_limits=limits,
+        training_prices=training,
+        inference_price=_inference(entry, "inference", where, prices_as_of, currency),
+        base_inference_price=_inference(entry, "base_inference", where, prices_as_of, currency),
+        shutdown=_date(entry.get("shutdown"), where),
+        created=created,
+        fine_tunable=fine_tunable,
+        note=_text(entry.get("note", ""), where, "note", empty=True),
+        family=family,
+        sources={
+            str(key): _text(value, where, f"sources.{key}")
+            for key, value in _mapping(entry.get("sources", {}), where, "sources")
+        },
+    )
+
+
+def entry_of(info: ModelInfo) -> dict[str, Any]:
+    """The file-format entry of ``info``: every fact stated, every price dated."""
+    entry: dict[str, Any] = {
+        "aliases": list(info.aliases),
+        "tokenizer": info.tokenizer,
+        "methods": [m for m in METHODS if m in info.methods],
+        "features": [f for f in FEATURES if f in info.features],
+        "example_limits": dict(info.example_limits),
+        "training": {m: _price_entry(p) for m, p in info.training_prices.items()},
+        "inference": _price_entry(info.inference_price),
+        "base_inference": _price_entry(info.base_inference_price),
+        "shutdown": info.shutdown,
+        "created": info.created,
+        "note": info.note,
+        "sources": dict(info.sources),
+    }
+    if info.fine_tunable != bool(info.methods):  # stated only where it is not implied
+        entry["fine_tunable"] = info.fine_tunable
+    return entry
+
+
+def _price_entry(price: TrainingPrice | InferencePrice | None) -> dict[str, Any] | None:
+    if price is None:
+        return None
+    fields = price.__slots__
+    return {key: getattr(price, key) for key in cast(tuple[str, ...], fields)}
+
+
+def _entries(value: Any, origin: str, key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{origin}: {key} must be an object of name -> entry")
+    out = []
+    for name, entry in value.items():
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(f"{origin}: {key} has an empty name")
+        if not isinstance(entry, Mapping):
+            raise UsageError(f"{origin}: {key}.{name} must be an object")
+        out.append((name.strip(), entry))
+    return out
+
+
+def _text(value: Any, where: str, key: str, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise UsageError(f"{where}: {key} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _list(value: Any, where: str, key: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise UsageError(f"{where}: {key} must be a list, got {value!r}")
+    return value
+
+
+def _mapping(value: Any, where: str, key: str) -> list[tuple[str, Any]]:
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{where}: {key} must be an object, got {value!r}")
+    return [(str(k), v) for k, v in value.items()]
+
+
+def _method(value: Any, where: str) -> Method:
+    try:
+        return canonical_method(value)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+def _feature(value: Any, where: str) -> Feature:
+    if value not in FEATURES:
+        raise UsageError(f"{where}: unknown feature {value!r}; expected one of {list(FEATURES)}")
+    return cast(Feature, value)
+
+
+def _count(value: Any, where: str, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"{where}: {key} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _amount(value: Any, where: str, key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise UsageError(f"{where}: {key} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def _date(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise UsageError(f"{where}: shutdown must be a YYYY-MM-DD date, got {value!r}") from None
+
+
+def _price(
+    kind: type[_Price], value: Any, where: str, key: str, as_of: str | None, currency: str
+) -> _Price:
+    """A dated price from its file form: the amounts ``kind`` takes, ``as_of`` and ``currency``."""
+    names: tuple[str, ...] = _AMOUNTS[kind]
+    if not isinstance(value, Mapping) or set(value) - {*names, "as_of", "currency"}:
+        raise UsageError(f"{where}: {key} must be an object of {[*names, 'as_of', 'currency']}")
+    fields: dict[str, Any] = {n: _amount(value.get(n), where, f"{key}.{n}") for n in names}
+    fields["as_of"] = _optional_text(value.get("as_of", as_of), where, f"{key}.as_of")
+    fields["currency"] = _text(value.get("currency", currency), where, f"{key}.currency")
+    try:
+        return kind(**fields)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {key}: {exc}") from None
+
+
+def _inference(
+    entry: Mapping[str, Any], key: str, where: str, as_of: str | None, currency: str
+) -> InferencePrice | None:
+    value = entry.get(key)
+    return None if value is None else _price(InferencePrice, value, where, key, as_of, currency)
+
+
+def _optional_text(value: Any, where: str, key: str) -> str | None:
+    return None if value is None else _text(value, where, key)

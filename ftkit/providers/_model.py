@@ -1,0 +1,191 @@
+"""One model's facts, as the catalog holds them: :class:`ModelInfo` and its dated prices.
+
+The validator, the token counter, the cost estimate, the evaluation's costs and
+the fake API all read these objects, so they agree by construction. The words
+are fixed: methods are ``sft``, ``dpo`` and ``rft``; features are ``vision``
+and ``tools``. A provider's own spelling (OpenAI's ``supervised`` and
+``reinforcement``) is translated by :func:`canonical_method` at the edge.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, TypeVar
+
+from .._exceptions import UsageError
+
+__all__ = [
+    "FEATURES",
+    "METHODS",
+    "Feature",
+    "InferencePrice",
+    "Method",
+    "ModelInfo",
+    "TrainingPrice",
+    "canonical_method",
+    "utc_today",
+]
+
+Method = Literal["sft", "dpo", "rft"]
+"""A fine-tuning method: supervised (``sft``), preference (``dpo``) or reinforcement (``rft``)."""
+Feature = Literal["vision", "tools"]
+"""What a model's training files may contain beyond text: images, tool definitions and calls."""
+
+METHODS: tuple[Method, ...] = ("sft", "dpo", "rft")
+FEATURES: tuple[Feature, ...] = ("vision", "tools")
+
+_METHOD_NAMES: dict[str, Method] = {
+    "sft": "sft",
+    "supervised": "sft",
+    "dpo": "dpo",
+    "rft": "rft",
+    "reinforcement": "rft",
+}
+
+
+def canonical_method(name: str) -> Method:
+    """The catalog's word for a method: ``supervised`` → ``sft``, ``reinforcement`` → ``rft``.
+
+    Raises:
+        UsageError: a name that is no fine-tuning method.
+    """
+    method = _METHOD_NAMES.get(name) if isinstance(name, str) else None
+    if method is None:
+        raise UsageError(f"unknown fine-tuning method {name!r}; expected one of {list(METHODS)}")
+    return method
+
+
+def utc_today() -> _dt.date:
+    """Today in UTC: the day a shutdown date is compared with, as the provider does."""
+    return _dt.datetime.now(_dt.timezone.utc).date()
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPrice:
+    """What training one model with one method costs, and when that was checked."""
+
+    per_1m_tokens: float | None = None
+    """Per 1M billed training tokens (trained tokens x epochs); ``None`` when not per token."""
+    per_hour: float | None = None
+    """Per hour of training (reinforcement fine-tuning)."""
+    as_of: str | None = None
+    """When the price was checked (``YYYY-MM`` or ``YYYY-MM-DD``)."""
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        if self.per_1m_tokens is None and self.per_hour is None:
+            raise UsageError("a training price needs per_1m_tokens or per_hour")
+
+
+@dataclass(frozen=True, slots=True)
+class InferencePrice:
+    """Per 1M tokens of inference on a model, and when that was checked."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+    as_of: str | None = None
+    """When the price was checked (``YYYY-MM`` or ``YYYY-MM-DD``)."""
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        if self.input is None or self.output is None:
+            raise UsageError("an inference price needs input and output")
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _frozen(mapping: Mapping[_K, _V]) -> Mapping[_K, _V]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ftkit knows about fine-tuning one model of one provider.
+
+    A listed entry describes one dated snapshot. A model the catalog does not
+    list but whose name belongs to a known family (``gpt-4o-2024-11-20``,
+    ``gpt-5-mini``) gets the family's facts: its tokenizer and limit, and
+    ``fine_tunable=False`` where the provider offers no fine-tuning for the
+    family; ``family`` then names the prefix the facts came from.
+    """
+
+    name: str
+    """The snapshot name (after aliases and fine-tuned names are resolved)."""
+    provider: str = "openai"
+    """The service that trains it (``openai``; ``azure``, ``together``... later)."""
+    aliases: tuple[str, ...] = ()
+    """Other names that mean this snapshot (``gpt-4.1-mini`` for ``gpt-4.1-mini-2025-04-14``)."""
+    tokenizer: str | None = None
+    """The tiktoken encoding its tokens are counted with (``o200k_base``)."""
+    methods: frozenset[Method] = frozenset()
+    """The fine-tuning methods the provider accepts for it."""
+    features: frozenset[Feature] = frozenset()
+    """What its training files may contain beyond text (``vision``, ``tools``)."""
+    example_limits: Mapping[Method, int] = field(default_factory=dict)
+    """Max tokens per training example, by method; longer examples are truncated."""
+    training_prices: Mapping[Method, TrainingPrice] = field(default_factory=dict)
+    """Training price by method."""
+    inference_price: InferencePrice | None = None
+    """Inference on a model fine-tuned from it (the "FT input" / "FT output" rates)."""
+    base_inference_price: InferencePrice | None = None
+    """Inference on the snapshot itself."""
+    shutdown: str | None = None
+    """Announced shutdown date (``YYYY-MM-DD``) of it and its fine-tunes: no new jobs from then."""
+    created: int | None = None
+    """Unix seconds the provider published it (its Models API ``created``), when known."""
+    fine_tunable: bool | None = None
+    """Whether it can be fine-tuned at all; ``None``: unknown (only family facts are known)."""
+    note: str = ""
+    """Why it cannot be fine-tuned, for messages (``"it is retired for fine-tuning"``)."""
+    family: str | None = None
+    """The name prefix the facts came from, for a model the catalog does not list."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Where each fact comes from: field name -> source (document and date)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "methods", frozenset(self.methods))
+        object.__setattr__(self, "features", frozenset(self.features))
+        object.__setattr__(self, "example_limits", _frozen(self.example_limits))
+        object.__setattr__(self, "training_prices", _frozen(self.training_prices))
+        object.__setattr__(self, "sources", _frozen(self.sources))
+        if self.fine_tunable is None and self.family is None:
+            object.__setattr__(self, "fine_tunable", bool(self.methods))
+
+    def limit(self, method: str = "sft") -> int | None:
+        """Max tokens per training example for ``method``, or ``None`` if undocumented.
+
+        Raises:
+            UsageError: an unknown method name.
+        """
+        return self.example_limits.get(canonical_method(method))
+
+    def training_price(self, method: str = "sft") -> TrainingPrice | None:
+        """The dated training price for ``method``, or ``None`` if unknown.
+
+        Raises:
+            UsageError: an unknown method name.
+        """
+        return self.training_prices.get(canonical_method(method))
+
+    def retired(self, today: _dt.date | None = None) -> bool:
+        """Whether the shutdown date has come: no new jobs on or after it.
+
+        Args:
+            today: the date to compare with (UTC today by default).
+        """
+        if self.shutdown is None:
+            return False
+        day = today or utc_today()
+        if isinstance(day, _dt.datetime):
+            day = day.date()
+        return self.shutdown <= day.isoformat()
+
+    def __hash__(self) -> int:
+        return hash((self.provider, self.name, self.family))

@@ -1,0 +1,171 @@
+"""Files in the fake: stored bytes with a purpose, an optional expiry, and the size limit.
+
+Expiry is read from the virtual clock when a file is looked up or listed, so an
+``expires_after`` file disappears at the right virtual moment without any timer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._core import Core, WireError, bad_request, list_object, not_found, page
+
+__all__ = ["FILE_PURPOSES", "FileRecord", "FileStore", "check_jsonl_name"]
+
+FILE_PURPOSES = frozenset({"fine-tune", "batch", "assistants", "vision", "user_data", "evals"})
+
+
+@dataclass
+class FileRecord:
+    id: str
+    filename: str
+    purpose: str
+    content: bytes
+    created_at: int
+    expires_at: int | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": len(self.content),
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+            "status_details": None,
+        }
+
+
+def check_jsonl_name(filename: str, purpose: str, *, param: str) -> None:
+    """Refuse a fine-tuning file whose name is not ``*.jsonl`` (files and uploads alike)."""
+    if purpose == "fine-tune" and not filename.lower().endswith(".jsonl"):
+        raise bad_request(
+            f"Invalid file format for Fine-Tuning API. Must be .jsonl (got {filename!r}).",
+            param=param,
+        )
+
+
+class FileStore:
+    """Every file of one fake, oldest first."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self._records: dict[str, FileRecord] = {}
+
+    # ----------------------------------------------------------------- lookups
+    def get(self, file_id: str, *, param: str | None = None) -> FileRecord:
+        """A file that exists now (404 otherwise)."""
+        self.expire()
+        record = self._records.get(file_id)
+        if record is None:
+            raise not_found(f"No such File object: {file_id}", param=param or "id")
+        return record
+
+    def find(self, file_id: str) -> FileRecord | None:
+        """A file by id as last seen, without applying expiry (for jobs reading their files)."""
+        return self._records.get(file_id)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def all(self) -> list[FileRecord]:
+        self.expire()
+        return list(self._records.values())
+
+    def expire(self) -> None:
+        now = self._core.now()
+        for record in list(self._records.values()):
+            if record.expires_at is not None and record.expires_at <= now:
+                del self._records[record.id]
+
+    def add(
+        self,
+        filename: str,
+        purpose: str,
+        content: bytes,
+        created_at: int,
+        expires_at: int | None = None,
+    ) -> FileRecord:
+        """Store a new file (an upload's assembly, a job's result file, a created file)."""
+        record = FileRecord(
+            self._core.new_id("file-", 22), filename, purpose, content, created_at, expires_at
+        )
+        self._records[record.id] = record
+        return record
+
+    # -------------------------------------------------------------- operations
+    def create(
+        self,
+        *,
+        filename: str,
+        purpose: str,
+        content: bytes,
+        expires_after: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        if purpose not in FILE_PURPOSES:
+            raise bad_request(
+                f"Invalid value for purpose: {purpose!r}. Expected one of "
+                f"{', '.join(sorted(FILE_PURPOSES))}.",
+                param="purpose",
+            )
+        limit = self._core.limits.file_bytes
+        if len(content) > limit:
+            raise WireError(
+                413,
+                f"File is too large: {len(content)} bytes; the maximum is "
+                f"{limit} bytes. Use the Uploads API for larger files.",
+                param="file",
+                code="file_too_large",
+            )
+        check_jsonl_name(filename, purpose, param="file")
+        created = int(self._core.now())
+        return self.add(
+            filename, purpose, content, created, _expires_at(expires_after, created)
+        ).to_api()
+
+    def retrieve(self, file_id: str) -> dict[str, Any]:
+        return self.get(file_id).to_api()
+
+    def list_files(
+        self, *, after: str | None, limit: int, order: str, purpose: str | None
+    ) -> dict[str, Any]:
+        items = [f for f in self.all() if purpose is None or f.purpose == purpose]
+        if order == "desc":
+            items.reverse()
+        found, has_more = page(items, after, limit)
+        return list_object([f.to_api() for f in found], has_more, cursors=True)
+
+    def delete(self, file_id: str) -> dict[str, Any]:
+        self.get(file_id)
+        del self._records[file_id]
+        return {"id": file_id, "object": "file", "deleted": True}
+
+    def content(self, file_id: str) -> bytes:
+        record = self.get(file_id)
+        if record.purpose == "fine-tune":
+            raise bad_request(f"Not allowed to download files of purpose: {record.purpose}")
+        return record.content
+
+
+def _expires_at(expires_after: dict[str, Any] | None, created: int) -> int | None:
+    if not expires_after:
+        return None
+    if expires_after.get("anchor") != "created_at":
+        raise bad_request(
+            "expires_after.anchor must be 'created_at'.", param="expires_after.anchor"
+        )
+    try:
+        seconds = int(expires_after.get("seconds", ""))
+    except (TypeError, ValueError):
+        raise bad_request(
+            "expires_after.seconds must be an integer.", param="expires_after.seconds"
+        ) from None
+    if not 3600 <= seconds <= 2_592_000:
+        raise bad_request(
+            "expires_after.seconds must be between 3600 and 2592000.",
+            param="expires_after.seconds",
+        )
+    return created + seconds

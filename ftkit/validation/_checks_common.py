@@ -1,0 +1,109 @@
+"""What every record check shares: how findings are emitted, and what a conversation sums to.
+
+The checks run on the plain dicts ``json.loads`` returns (no model is built per
+line) and report every problem of a line, each through one :data:`Emit` call. The
+SFT and DPO checks both read messages, tool calls, tools and content parts; the
+modules for those (``_checks_messages``, ``_checks_calls``, ``_checks_tools``,
+``_checks_content``) build on the names here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..schema.formats import json_type_name
+
+__all__ = [
+    "FUNCTION_NAME",
+    "CheckContext",
+    "Emit",
+    "MessageSummary",
+    "each_object",
+    "emit_unknown_keys",
+    "emit_unless_function",
+    "emit_wrong_type",
+    "shown",
+]
+
+Emit = Callable[[str, str, str, "str | None"], None]
+"""``emit(code, path, message, hint)``: report one finding on the current line."""
+
+FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""The API's pattern for function names and message ``name`` fields."""
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the checks know about the target, beyond the record itself."""
+
+    vision: bool | None = None
+    """Whether the model takes images: ``None`` when no (known) model was given."""
+    model: str | None = None
+
+
+@dataclass
+class MessageSummary:
+    """What the record-level checks and the quality stats need from a message list."""
+
+    roles: list[str] = field(default_factory=list)
+    assistants: int = 0
+    trained: int = 0
+    images: int = 0
+    system_prompt: str | None = None
+    responses: list[int] = field(default_factory=list)
+    """Character lengths of trained assistant responses."""
+    called_tools: list[tuple[str, str]] = field(default_factory=list)
+    """``(path, name)`` of every tool or function call."""
+
+
+def emit_wrong_type(
+    emit: Emit, code: str, path: str, wanted: str, value: Any, hint: str | None = None
+) -> None:
+    """Report a value of the wrong JSON type as ``"<wanted>, got <its type>"``."""
+    emit(code, path, f"{wanted}, got {json_type_name(value)}", hint)
+
+
+def emit_unknown_keys(
+    emit: Emit,
+    obj: dict[str, Any],
+    allowed: Collection[str],
+    path: str,
+    inside: str,
+    code: str = "unknown_key",
+) -> None:
+    """Report each key of ``obj`` (at ``path``) not in ``allowed``: unknown key 'k' in <inside>."""
+    for key in obj:
+        if key not in allowed:
+            emit(code, f"{path}.{key}", f"unknown key {key!r} in {inside}", None)
+
+
+def emit_unless_function(emit: Emit, obj: dict[str, Any], path: str, code: str, what: str) -> None:
+    """Report a ``type`` other than ``"function"`` (the default, and the only type there is)."""
+    kind = obj.get("type", "function")
+    if kind != "function":
+        emit(code, f"{path}.type", f"{what} type must be 'function', got {kind!r}", None)
+
+
+def each_object(
+    items: list[Any], path: str, emit: Emit, code: str, wanted: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(path, item)`` of each object of a JSON array; any other item is reported as ``code``."""
+    for index, item in enumerate(items):
+        where = f"{path}[{index}]"
+        if isinstance(item, dict):
+            yield where, item
+        else:
+            emit_wrong_type(emit, code, where, wanted, item)
+
+
+def shown(value: Any) -> str:
+    """A value as a finding quotes it: its JSON, cut to 40 characters."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
