@@ -15,14 +15,14 @@ normalised statuses whatever the provider; the provider's own word
 (``raw_status``) is what the logs and errors show.
 
 One sans-IO core (:class:`JobWaiter`) decides after each look whether to
-sleep, finish, fail or time out; :func:`waiting` is the program that looks,
-and :func:`wait_for_job` / :func:`await_for_job` drive it blocking or
-awaited (:mod:`ftkit.backend._program`). :class:`EventFollower` (and its
-async twin) drive :func:`following`, which fetches job events incrementally,
-deduplicates them by id and delivers them oldest first as typed
-:class:`~ftkit.backend.JobEvent` values. The pipeline's program runs the same
-two programs, which is why they live here; they and their decisions
-(``Sleep``, ``Done``, ``Fail``, ``Timeout``, :class:`FollowState`) are not
+sleep (and how long) or finish, and raises when the job failed or the
+deadline passed; :func:`waiting` is the program that looks, and
+:func:`wait_for_job` / :func:`await_for_job` drive it blocking or awaited
+(:mod:`ftkit._steps`). :class:`EventFollower` (and its async twin) drive
+:func:`following`, which fetches job events incrementally, deduplicates them
+by id and delivers them oldest first as typed :class:`~ftkit.backend.JobEvent`
+values. The pipeline's program runs the same two programs, which is why they
+live here; they, :class:`JobWaiter` and :class:`FollowState` are not
 exported: a user waits with the drivers.
 """
 
@@ -159,37 +159,6 @@ class PollPolicy:
 # --------------------------------------------------------------------------- core
 
 
-@dataclass(frozen=True)
-class Sleep:
-    """Wait ``delay`` seconds, then look again."""
-
-    delay: float
-
-
-@dataclass(frozen=True)
-class Done:
-    """The job succeeded; ``job`` is the last one seen."""
-
-    job: Job
-
-
-@dataclass(frozen=True)
-class Fail:
-    """The job ended in failure; raise ``error``."""
-
-    error: JobFailed
-
-
-@dataclass(frozen=True)
-class Timeout:
-    """The policy's deadline passed; raise ``error`` (the job keeps running)."""
-
-    error: WaitTimeout
-
-
-Action = Sleep | Done | Fail | Timeout
-
-
 def job_failure(job: Job, *, run_id: str | None = None) -> JobFailed:
     """Build :class:`~ftkit.JobFailed` from a ``failed`` or ``cancelled`` job.
 
@@ -239,8 +208,16 @@ class JobWaiter:
         self._streak = 0
         self._unknown_logged: set[str] = set()
 
-    def observe(self, job: Job, now: float) -> Action:
-        """Decide what follows a look at ``job`` taken at clock reading ``now``."""
+    def observe(self, job: Job, now: float) -> float | None:
+        """Decide what follows a look at ``job`` taken at clock reading ``now``.
+
+        Returns:
+            The seconds to wait before the next look, or ``None``: the job succeeded.
+
+        Raises:
+            JobFailed: the job ended in failure (an acceptor said so).
+            WaitTimeout: the policy's deadline passed (the job keeps running).
+        """
         self.looks += 1
         # Logs, errors and the backoff follow the provider's word: it is finer
         # than the normalised status (``pausing`` and ``paused`` are both paused).
@@ -251,8 +228,8 @@ class JobWaiter:
             if acceptor.matches(job.status):
                 self.last_status = status
                 if acceptor.outcome == "success":
-                    return Done(job)
-                return Fail(job_failure(job, run_id=self.run_id))
+                    return None
+                raise job_failure(job, run_id=self.run_id)
         if job.status == "unknown" and status not in self._unknown_logged:
             self._unknown_logged.add(status)
             logger.warning(
@@ -271,9 +248,9 @@ class JobWaiter:
         if self.policy.deadline is not None:
             remaining = self.policy.deadline - (now - self.started)
             if remaining <= 0:
-                return Timeout(self._timeout_error(now))
+                raise self._timeout_error(now)
             delay = min(delay, remaining)
-        return Sleep(delay)
+        return delay
 
     def _timeout_error(self, now: float) -> WaitTimeout:
         job_id = self.job_id or "?"
@@ -309,13 +286,10 @@ def waiting(
         job: Job = yield steps.Call(retrieve)
         if on_job is not None:
             yield steps.Call(on_job, (job,))
-        action = waiter.observe(job, clock())
-        if isinstance(action, Sleep):
-            yield steps.Sleep(action.delay, policy.sleep)
-        elif isinstance(action, Done):
+        delay = waiter.observe(job, clock())
+        if delay is None:
             return job
-        else:
-            raise action.error
+        yield steps.Sleep(delay, policy.sleep)
 
 
 def wait_for_job(

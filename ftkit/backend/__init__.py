@@ -25,47 +25,33 @@ Importing this package does not import ``openai``.
 from __future__ import annotations
 
 from .._public import publish
+
+# A module whose whole ``__all__`` this package exports is star-imported, so its
+# names are listed once, in that module (asyncio's layout); ``import *`` is an
+# explicit re-export for type checkers. The rest are taken one by one.
+from . import _protocol, _request, _resources
 from ._chat import ChatAnswer, ChatBackend, OpenAIChat
 from ._events import JobEvent, MessageEvent, MetricsEvent
 from ._jobs import acreate_job_once, aensure_trainable, create_job_once, ensure_trainable
 from ._openai import OpenAIBackend
-from ._protocol import Backend, JobSpec
-from ._request import Request
-from ._resources import (
-    Checkpoint,
-    Job,
-    JobError,
-    JobStatus,
-    Page,
-    RemoteModel,
-    TrainingFile,
-    UploadedPart,
-    UploadSession,
-)
-from .uploads import UploadResult, UploadState, aupload_file, upload_file
+from ._protocol import *  # noqa: F403
+from ._request import *  # noqa: F403
+from ._resources import *  # noqa: F403
+from ._uploads import UploadResult, UploadState, aupload_file, upload_file
 
 __all__ = [
-    "Backend",
+    *_protocol.__all__,
+    *_request.__all__,
+    *_resources.__all__,
     "ChatAnswer",
     "ChatBackend",
-    "Checkpoint",
-    "Job",
-    "JobError",
     "JobEvent",
-    "JobSpec",
-    "JobStatus",
     "MessageEvent",
     "MetricsEvent",
     "OpenAIBackend",
     "OpenAIChat",
-    "Page",
-    "RemoteModel",
-    "Request",
-    "TrainingFile",
     "UploadResult",
-    "UploadSession",
     "UploadState",
-    "UploadedPart",
     "acreate_job_once",
     "aensure_trainable",
     "aupload_file",

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._plain import attributes
+
 __all__ = ["JobEvent", "MessageEvent", "MetricsEvent", "job_event"]
 
 
@@ -37,11 +39,7 @@ class JobEvent:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready row a run manifest and ``ftkit events --json`` keep."""
         return {
-            "id": self.id,
-            "created_at": self.created_at,
-            "level": self.level,
-            "type": self.type,
-            "message": self.message,
+            **attributes(self, "id", "created_at", "level", "type", "message"),
             "data": dict(self.data) if self.data is not None else None,
         }
 

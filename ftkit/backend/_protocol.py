@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         UploadSession,
     )
 
+# Exactly what ftkit.backend exports (it star-imports this module).
 __all__ = ["Backend", "JobSpec"]
 
 

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 from .._exceptions import UsageError
 from ._errors import translating
 
+# Exactly what ftkit.backend exports (it star-imports this module).
 __all__ = ["Request"]
 
 T = TypeVar("T")

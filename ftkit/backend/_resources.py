@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
+# Exactly what ftkit.backend exports (it star-imports this module).
 __all__ = [
     "Checkpoint",
     "Job",

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .._plain import attributes
 from .estimate import CostEstimate
 
 __all__ = ["PlanEstimate", "estimate_stages"]
@@ -57,11 +58,9 @@ class PlanEstimate:
         """JSON-ready data: every stage, then the totals."""
         return {
             "stages": [s.to_dict() for s in self.stages],
-            "billed_tokens": self.billed_tokens,
-            "trained_tokens": self.trained_tokens,
-            "over_limit": self.over_limit,
-            "cost_usd": self.cost_usd,
-            "cost_reason": self.cost_reason,
+            **attributes(
+                self, "billed_tokens", "trained_tokens", "over_limit", "cost_usd", "cost_reason"
+            ),
         }
 
     def __str__(self) -> str:

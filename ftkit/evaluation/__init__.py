@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING
 from .._public import lazy_exports, names_of
 
 if TYPE_CHECKING:
+    from ._choosing import SCORERS as SCORERS
+    from ._choosing import AutoScorer as AutoScorer
+    from ._choosing import choose_scorer as choose_scorer
     from ._prices import InferencePrices as InferencePrices
     from ._program import EvalProgress as EvalProgress
     from ._report import EvalReport as EvalReport
@@ -34,8 +37,6 @@ if TYPE_CHECKING:
     from ._report import PairwiseResult as PairwiseResult
     from ._runner import aevaluate as aevaluate
     from ._runner import evaluate as evaluate
-    from ._scorers import SCORERS as SCORERS
-    from ._scorers import AutoScorer as AutoScorer
     from ._scorers import ExactMatch as ExactMatch
     from ._scorers import JsonFields as JsonFields
     from ._scorers import JsonValid as JsonValid
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from ._scorers import ToolCallData as ToolCallData
     from ._scorers import ToolCallMatch as ToolCallMatch
     from ._scorers import Turn as Turn
-    from ._scorers import choose_scorer as choose_scorer
     from ._store import REPLIES_FILE as REPLIES_FILE
     from ._store import REPORT_FILE as REPORT_FILE
 
@@ -57,9 +57,9 @@ _HOMES = {
         "EvalReport ExampleResult ModelReply ModelScore PairwiseResult"
     ),
     "ftkit.evaluation._runner": names_of("aevaluate evaluate"),
+    "ftkit.evaluation._choosing": names_of("SCORERS AutoScorer choose_scorer"),
     "ftkit.evaluation._scorers": names_of(
-        "SCORERS AutoScorer ExactMatch JsonFields JsonValid Scorer TokenF1 ToolCallData "
-        "ToolCallMatch Turn choose_scorer"
+        "ExactMatch JsonFields JsonValid Scorer TokenF1 ToolCallData ToolCallMatch Turn"
     ),
     "ftkit.evaluation._store": names_of("REPLIES_FILE REPORT_FILE"),
 }

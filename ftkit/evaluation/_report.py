@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import UsageError
+from .._plain import attributes
 from .._words import plural
 from ._scorers import Turn
 
@@ -78,12 +79,15 @@ class ModelReply:
     def to_dict(self) -> dict[str, Any]:
         return {
             "reply": self.reply.to_dict() if self.reply else None,
-            "score": self.score,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "finish_reason": self.finish_reason,
-            "error": self.error,
-            "reused": self.reused,
+            **attributes(
+                self,
+                "score",
+                "prompt_tokens",
+                "completion_tokens",
+                "finish_reason",
+                "error",
+                "reused",
+            ),
         }
 
 
@@ -98,8 +102,7 @@ class ExampleResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "index": self.index,
-            "line": self.line,
+            **attributes(self, "index", "line"),
             "reference": self.reference.to_dict(),
             "replies": {label: r.to_dict() for label, r in self.replies.items()},
         }
@@ -158,13 +161,7 @@ class PairwiseResult:
         return self.wins / self.compared if self.compared else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "a": self.a,
-            "b": self.b,
-            "wins": self.wins,
-            "ties": self.ties,
-            "losses": self.losses,
-        }
+        return dict(self.__dict__)
 
 
 def pairwise(labels: list[str], examples: list[ExampleResult]) -> list[PairwiseResult]:
@@ -262,14 +259,10 @@ class EvalReport:
         """A JSON-ready dict of everything in the report."""
         return {
             "models": dict(self.models),
-            "scorer": self.scorer,
-            "scorer_note": self.scorer_note,
+            **attributes(self, "scorer", "scorer_note"),
             "summary": {label: s.to_dict() for label, s in self.scores.items()},
             "pairwise": [p.to_dict() for p in self.pairs],
-            "skipped": self.skipped,
-            "asked": self.asked,
-            "prices_as_of": self.prices_as_of,
-            "total_cost_usd": self.total_cost_usd,
+            **attributes(self, "skipped", "asked", "prices_as_of", "total_cost_usd"),
             "examples": [e.to_dict() for e in self.examples],
         }
 

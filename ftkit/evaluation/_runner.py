@@ -24,12 +24,12 @@ from .._words import plural
 from ..backend._chat import ChatBackend, resolve_chat
 from ..backend._program import Operation, Retried
 from ..retry import RetryPolicy
+from ._choosing import ScorerArg, fit_scorer, resolve_scorer, scorer_name
 from ._drivers import run_tasks, run_threads
 from ._examples import EvalExample, TestSource, load_examples
 from ._prices import InferencePrices, InferencePricesArg
 from ._program import Book, EvalProgress, Program, Task, program
 from ._report import EvalReport, ExampleResult, ModelReply, ModelScore, mean_interval, pairwise
-from ._scorers import ScorerArg, fit_scorer, resolve_scorer, scorer_name
 from ._store import ReplyStore
 
 __all__ = ["EvalProgress", "ModelsArg", "aevaluate", "evaluate"]

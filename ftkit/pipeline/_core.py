@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import APIError, RunConflict
+from .._exceptions import APIError, JobFailed, RunConflict, WaitTimeout
 from ..backend import (
     Backend,
     Checkpoint,
@@ -40,8 +40,8 @@ from ..backend import (
 from ..backend._jobs import checking_trainable, creating_job
 from ..backend._program import Operation, Program, Retried
 from ..backend._program import Sleep as Pause
-from ..backend.uploads import FILES_API_LIMIT, MAX_PART_SIZE, UploadRequest, uploading
-from ..polling import Done, Fail, FollowState, JobWaiter, PollPolicy, Sleep, Timeout, following
+from ..backend._uploads import FILES_API_LIMIT, MAX_PART_SIZE, UploadRequest, uploading
+from ..polling import FollowState, JobWaiter, PollPolicy, following
 from ..retry import RetryPolicy
 from ._config import RUN_KEY, STAGE_KEY
 from ._events import RunEvent
@@ -94,20 +94,8 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
         job existed (``start()`` returns its handle there).
     """
 
-    def save() -> None:
-        m.save(ctx.manifest_path)
-
-    def emit(type_: str, stage: StageState | None, message: str, **extra: Any) -> None:
-        event = RunEvent(
-            type=type_,  # type: ignore[arg-type]
-            run_id=m.run_id,
-            stage=stage.name if stage else None,
-            message=message,
-            job_id=stage.job_id if stage else None,
-            **extra,
-        )
-        logger.info("%s%s", f"[{event.stage}] " if event.stage else "", message)
-        ctx.emit(event)
+    run = _Run(m, ctx)
+    save, emit = run.save, run.emit
 
     if m.status in ("succeeded", "failed", "cancelled"):
         return RunResult.from_manifest(m, ctx.manifest_path)
@@ -171,7 +159,7 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
         if ctx.stop_when_started:
             return None
 
-        job = yield from _wait(m, stage, ctx, save, emit)
+        job = yield from _wait(run, stage)
         stage.fine_tuned_model = job.fine_tuned_model
         stage.trained_tokens = job.trained_tokens
         stage.status = "succeeded"
@@ -193,14 +181,34 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
     return result
 
 
-def _wait(
-    m: Manifest,
-    stage: StageState,
-    ctx: Context,
-    save: Callable[[], None],
-    emit: Callable[..., None],
-) -> Program[Job]:
+@dataclass
+class _Run:
+    """The run a program drives: its manifest and context, and what every step does with them."""
+
+    m: Manifest
+    ctx: Context
+
+    def save(self) -> None:
+        """Write the manifest (after every step that changed something remote)."""
+        self.m.save(self.ctx.manifest_path)
+
+    def emit(self, type_: str, stage: StageState | None, message: str, **extra: Any) -> None:
+        """Log ``message`` and tell the run's observers."""
+        event = RunEvent(
+            type=type_,  # type: ignore[arg-type]
+            run_id=self.m.run_id,
+            stage=stage.name if stage else None,
+            message=message,
+            job_id=stage.job_id if stage else None,
+            **extra,
+        )
+        logger.info("%s%s", f"[{event.stage}] " if event.stage else "", message)
+        self.ctx.emit(event)
+
+
+def _wait(run: _Run, stage: StageState) -> Program[Job]:
     """Poll the stage's job to a terminal status, following its events."""
+    m, ctx, save, emit = run.m, run.ctx, run.save, run.emit
     job_id = str(stage.job_id)
     waiter = JobWaiter(ctx.poll, started=ctx.clock(), job_id=job_id, run_id=m.run_id)
     follow = FollowState(
@@ -212,7 +220,7 @@ def _wait(
         job: Job = yield ctx.retried(ctx.backend.retrieve_job(job_id))
         status = job.raw_status
         # Events first: what led to a status change is told before the change itself.
-        yield from _follow_events(job_id, follow, stage, ctx, save, emit)
+        yield from _follow_events(run, stage, job_id, follow)
         if status != stage.status:
             stage.status = status
             save()
@@ -223,41 +231,36 @@ def _wait(
                 status=status,
                 estimated_finish=job.estimated_finish,
             )
-        action = waiter.observe(job, ctx.clock())
-        if isinstance(action, Done):
-            return action.job
-        if isinstance(action, Fail):
+        try:
+            delay = waiter.observe(job, ctx.clock())
+        except JobFailed as failed:
             stage.error = _error_dict(job)
             m.status = "cancelled" if job.status == "cancelled" else "failed"
             save()
-            emit("stage_failed", stage, str(action.error), status=status)
-            raise action.error
-        if isinstance(action, Timeout):
+            emit("stage_failed", stage, str(failed), status=status)
+            raise
+        except WaitTimeout:
             save()
-            raise action.error
-        assert isinstance(action, Sleep)
-        yield Pause(action.delay, ctx.poll.sleep)
+            raise
+        if delay is None:
+            return job
+        yield Pause(delay, ctx.poll.sleep)
 
 
-def _follow_events(
-    job_id: str,
-    follow: FollowState,
-    stage: StageState,
-    ctx: Context,
-    save: Callable[[], None],
-    emit: Callable[..., None],
-) -> Program[None]:
+def _follow_events(run: _Run, stage: StageState, job_id: str, follow: FollowState) -> Program[None]:
+    """Fetch the job's new events, tell them, and keep the cursor in the manifest."""
+    ctx = run.ctx
 
     def fetch(after: str | None, limit: int) -> Operation:
         return ctx.retried(ctx.backend.list_job_events(job_id, after=after, limit=limit))
 
     events = yield from following(fetch, follow)
     for event in events:
-        emit("job_event", stage, event.message, job_event=event)
+        run.emit("job_event", stage, event.message, job_event=event)
     if events:
         stage.last_event_id = events[-1].id
         stage.events = remember_events(stage.events, events)
-        save()
+        run.save()
 
 
 def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program[str]:

@@ -288,7 +288,7 @@ def driver_of(manifest_path: Path) -> str | None:
             _lock_file(handle)
         except OSError:
             return _describe(record)
-        _unlock_file(handle)
+        _lock_file(handle, unlock=True)
         return None
     finally:
         handle.close()
@@ -347,7 +347,7 @@ class RunLock:
             with contextlib.suppress(OSError):
                 handle.seek(0)
                 handle.truncate()
-                _unlock_file(handle)
+                _lock_file(handle, unlock=True)
             handle.close()
 
     def __enter__(self) -> RunLock:
@@ -357,25 +357,15 @@ class RunLock:
         self.release()
 
 
-def _lock_file(handle: IO[str]) -> None:
+def _lock_file(handle: IO[str], *, unlock: bool = False) -> None:
+    """Take the OS lock on ``handle`` without waiting (``OSError`` if held), or release it."""
     try:
         import fcntl
     except ImportError:  # Windows
         import msvcrt
 
         handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        mode = msvcrt.LK_UNLCK if unlock else msvcrt.LK_NBLCK  # type: ignore[attr-defined]
+        msvcrt.locking(handle.fileno(), mode, 1)  # type: ignore[attr-defined]
         return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _unlock_file(handle: IO[str]) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    fcntl.flock(handle.fileno(), fcntl.LOCK_UN if unlock else fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,6 +13,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._plain import attributes
 from .._words import plural
 from ..tokens import base_model as _base_model
 
@@ -102,17 +103,10 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe summary (reports as their own ``to_dict``)."""
         return {
-            "model": self.model,
-            "ok": self.ok,
-            "retired_on": self.retired_on,
-            "cost_usd": self.cost_usd,
-            "billed_tokens": self.billed_tokens,
+            **attributes(self, "model", "ok", "retired_on", "cost_usd", "billed_tokens"),
             "stages": [
                 {
-                    "name": s.name,
-                    "method": s.method,
-                    "base_model": s.base_model,
-                    "ok": s.ok,
+                    **attributes(s, "name", "method", "base_model", "ok"),
                     "train": s.train.to_dict(),
                     "validation": s.validation.to_dict() if s.validation else None,
                     "estimate": _estimate_dict(s.estimate),
@@ -229,17 +223,18 @@ def _finding_line(head: str, count: int, first: Issue | None) -> str:
 def _estimate_dict(est: CostEstimate | None) -> dict[str, Any] | None:
     if est is None:
         return None
-    return {
-        "examples": est.examples,
-        "epochs": est.epochs,
-        "total_tokens": est.total_tokens,
-        "trained_tokens": est.trained_tokens,
-        "billed_tokens": est.billed_tokens,
-        "over_limit": est.over_limit,
-        "price_per_1m": est.price_per_1m,
-        "cost_usd": est.cost_usd,
-        "cost_reason": est.cost_reason,
-    }
+    return attributes(
+        est,
+        "examples",
+        "epochs",
+        "total_tokens",
+        "trained_tokens",
+        "billed_tokens",
+        "over_limit",
+        "price_per_1m",
+        "cost_usd",
+        "cost_reason",
+    )
 
 
 def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:

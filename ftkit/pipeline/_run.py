@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._exceptions import APIError, JobFailed, RetryExhausted, RunConflict
+from .._plain import attributes
 from .._virtual_time import on_client_time
 from ..backend import Backend, Job
 from ..backend import _program as steps
@@ -123,16 +124,9 @@ class RunStatus:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (``ftkit status --json``): per stage its job, status and models."""
         return {
-            "run_id": self.run_id,
-            "status": self.status,
+            **attributes(self, "run_id", "status"),
             "stages": [
-                {
-                    "name": s.name,
-                    "job_id": s.job_id,
-                    "status": s.status,
-                    "base_model": s.base_model,
-                    "fine_tuned_model": s.fine_tuned_model,
-                }
+                attributes(s, "name", "job_id", "status", "base_model", "fine_tuned_model")
                 for s in self.stages
             ],
             "manifest": str(self.manifest_path),

@@ -15,48 +15,15 @@ first use). See ``docs/models.md``.
 """
 
 from .._public import publish
-from ._catalog import (
-    example_limit,
-    find_model,
-    lookup_model,
-    model_info,
-    models,
-    providers,
-    register,
-    register_file,
-    reset,
-)
-from ._model import (
-    FEATURES,
-    METHODS,
-    Feature,
-    InferencePrice,
-    Method,
-    ModelInfo,
-    TrainingPrice,
-    canonical_method,
-)
+
+# A module whose whole ``__all__`` this package exports is star-imported, so its
+# names are listed once, in that module (asyncio's layout); ``import *`` is an
+# explicit re-export for type checkers. The rest are taken one by one.
+from . import _catalog, _model
+from ._catalog import *  # noqa: F403
+from ._model import *  # noqa: F403
 from ._names import base_model
 
-__all__ = [
-    "FEATURES",
-    "METHODS",
-    "Feature",
-    "InferencePrice",
-    "Method",
-    "ModelInfo",
-    "TrainingPrice",
-    "base_model",
-    "canonical_method",
-    "example_limit",
-    "find_model",
-    "lookup_model",
-    "model_info",
-    "models",
-    "providers",
-    "register",
-    "register_file",
-    "reset",
-]
+__all__ = [*_catalog.__all__, *_model.__all__, "base_model"]
 
 publish(__name__, globals(), __all__)

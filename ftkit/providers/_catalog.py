@@ -27,8 +27,8 @@ from ._format import Document, entry_of, info_of, merge_entry
 from ._model import ModelInfo
 from ._names import base_model
 
+# Exactly what ftkit.providers exports (it star-imports this module).
 __all__ = [
-    "ENV_VAR",
     "example_limit",
     "find_model",
     "lookup_model",

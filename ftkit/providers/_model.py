@@ -17,6 +17,7 @@ from typing import Literal, TypeVar
 
 from .._exceptions import UsageError
 
+# Exactly what ftkit.providers exports (it star-imports this module).
 __all__ = [
     "FEATURES",
     "METHODS",
@@ -26,7 +27,6 @@ __all__ = [
     "ModelInfo",
     "TrainingPrice",
     "canonical_method",
-    "utc_today",
 ]
 
 Method = Literal["sft", "dpo", "rft"]

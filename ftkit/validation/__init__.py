@@ -97,35 +97,45 @@ def validate(
     Raises:
         UsageError: a missing file, an unknown method, or invalid arguments.
     """
-    options: dict[str, Any] = {
-        "model": model,
+    options: _RuleOptions = {
         "workers": workers,
         "max_per_code": max_per_code,
-        "progress": progress,
         "today": today,
         "inference_system_prompt": inference_system_prompt,
         "near_duplicates": near_duplicates,
     }
-    result = scan_file(source, method=method, **options)
+    result = scan_file(source, model=model, method=method, progress=progress, **options)
     checked: ValidationReport | None = None
     if validation is not None:
-        val = scan_file(validation, method=method or result.kind, validation_file=True, **options)
+        val = scan_file(
+            validation,
+            model=model,
+            method=method or result.kind,
+            validation_file=True,
+            progress=progress,
+            **options,
+        )
         _overlap(result, val, max_per_code)
         checked = ValidationReport(val, max_per_code=max_per_code)
     cost = _cost(result, model, epochs)
     return ValidationReport(result, cost=cost, validation=checked, max_per_code=max_per_code)
 
 
-class _FileOptions(TypedDict, total=False):
-    """The keyword arguments :func:`validate_files` takes: those of :func:`validate`."""
+class _RuleOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`validate` that each file's scan takes as they are."""
 
-    validation: Source | None
-    epochs: int | str | None
     max_per_code: int
     workers: int | None
     today: datetime.date | None
     inference_system_prompt: str | None
     near_duplicates: float | bool | str | None
+
+
+class _FileOptions(_RuleOptions, total=False):
+    """The keyword arguments :func:`validate_files` takes: those of :func:`validate`."""
+
+    validation: Source | None
+    epochs: int | str | None
 
 
 def validate_files(
@@ -150,12 +160,8 @@ def scan_file(
     model: str | None = None,
     method: str | None = None,
     validation_file: bool = False,
-    max_per_code: int = DEFAULT_MAX_PER_CODE,
-    workers: int | None = None,
     progress: Callable[[int, int], object] | None = None,
-    today: datetime.date | None = None,
-    inference_system_prompt: str | None = None,
-    near_duplicates: float | bool | str | None = "auto",
+    **options: Unpack[_RuleOptions],
 ) -> ScanResult:
     """Scan one file with the rules of its role in a fine-tuning job.
 
@@ -169,31 +175,24 @@ def scan_file(
         model: the model to train (model checks and token counts).
         method: ``"sft"``/``"supervised"`` or ``"dpo"``; ``None`` detects it.
         validation_file: the file is a job's ``validation_file``.
-        max_per_code: findings kept per code.
-        workers: processes for large files; ``None`` decides.
         progress: called with (bytes read, examples seen) while the file is read.
-        today: the date a shutdown date is compared with (UTC today by default).
-        inference_system_prompt: the system prompt sent at inference (``""``: none).
-        near_duplicates: the similarity threshold of ``near_duplicate`` (``True``:
-            0.8; ``"auto"``: 0.8 up to 32 MiB; ``None``/``False``: no search).
+        **options: the rest of :func:`validate`'s options (``max_per_code``,
+            ``workers``, ``today``, ``inference_system_prompt``, ``near_duplicates``).
 
     Raises:
         UsageError: a missing file, an unknown method, or invalid arguments.
     """
+    today = options.get("today")
     if today is not None and not isinstance(today, datetime.date):
         raise UsageError(f"today must be a datetime.date, got {today!r}")
     return scan(
         source,
         model=model,
         method=method,
-        workers=workers,
-        max_per_code=max_per_code,
         minimum_examples=not validation_file,
         model_findings=not validation_file,
         progress=progress,
-        today=today,
-        inference_system_prompt=inference_system_prompt,
-        near_duplicates=near_duplicates,
+        **options,
     )
 
 

@@ -13,6 +13,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from .._plain import attributes
+
 __all__ = ["CodeInfo", "Issue", "Severity", "issue_order"]
 
 
@@ -86,11 +88,7 @@ class Issue:
         return {
             "code": self.code,
             "severity": self.severity.value,
-            "line": self.line,
-            "path": self.path,
-            "message": self.message,
-            "hint": self.hint,
-            "file": self.file,
+            **attributes(self, "line", "path", "message", "hint", "file"),
         }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import DatasetInvalid, UsageError
+from .._plain import attributes
 from .._words import plural
 from ..providers import example_limit
 from ._issues import Issue, Severity, issue_order
@@ -177,18 +178,21 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-safe data with stable keys (the CLI's ``--json``)."""
         return {
-            "source": self.source,
-            "ok": self.ok,
-            "kind": self.kind,
-            "examples": self.examples,
-            "lines": self.lines,
-            "blank_lines": self.blank_lines,
-            "size_bytes": self.size_bytes,
-            "model": self.model,
-            "method": self.method,
-            "error_count": self.error_count,
-            "warning_count": self.warning_count,
-            "info_count": self.info_count,
+            **attributes(
+                self,
+                "source",
+                "ok",
+                "kind",
+                "examples",
+                "lines",
+                "blank_lines",
+                "size_bytes",
+                "model",
+                "method",
+                "error_count",
+                "warning_count",
+                "info_count",
+            ),
             "counts": dict(self.counts),
             "omitted": {code: self.omitted(code) for code in self.counts if self.omitted(code)},
             "max_per_code": self.max_per_code,
@@ -438,18 +442,19 @@ def _tokens_dict(tokens: TokenStats | None) -> dict[str, Any] | None:
     if tokens is None:
         return None
     return {
-        "examples": tokens.examples,
-        "total_tokens": tokens.total_tokens,
-        "trained_tokens": tokens.trained_tokens,
-        "billed_tokens": tokens.billed_tokens,
-        "over_limit": tokens.over_limit,
-        "trained_lost": tokens.trained_lost,
-        "min": tokens.min,
-        "max": tokens.max,
+        **attributes(
+            tokens,
+            "examples",
+            "total_tokens",
+            "trained_tokens",
+            "billed_tokens",
+            "over_limit",
+            "trained_lost",
+            "min",
+            "max",
+        ),
         "mean": round(tokens.mean, 2),
-        "p5": tokens.p5,
-        "p50": tokens.p50,
-        "p95": tokens.p95,
+        **attributes(tokens, "p5", "p50", "p95"),
         "skipped": tokens.skipped_total,
         "skipped_reasons": dict(tokens.skipped),
     }

@@ -8,7 +8,7 @@ import sys
 
 def test_openai_is_not_imported_eagerly() -> None:
     code = (
-        "import sys, ftkit.retry, ftkit.polling, ftkit.backend, ftkit.backend.uploads; "
+        "import sys, ftkit.retry, ftkit.polling, ftkit.backend, ftkit.backend._uploads; "
         "print('openai' in sys.modules, 'httpx2' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -23,12 +23,13 @@ from ftkit.backend import (
     Request,
     TrainingFile,
     UploadedPart,
+    UploadResult,
     UploadSession,
     UploadState,
     aupload_file,
     upload_file,
 )
-from ftkit.backend.uploads import content_filename, file_digest
+from ftkit.backend._content import content_filename, file_digest
 from ftkit.retry import RetryPolicy
 
 NOW = 1_760_000_000
@@ -299,12 +300,19 @@ def test_large_file_is_sent_in_parallel_parts_and_completed_in_order(
     assert [p[0] for p in progress] == sorted(p[0] for p in progress)
 
 
+def _upload_in_parts(
+    api: FakeFilesAPI, path: Path, retry: RetryPolicy, **options: Any
+) -> UploadResult:
+    """``upload_file`` through the Uploads API (never the Files API), in 4 KiB parts."""
+    return upload_file(api, path, retry=retry, files_api_limit=0, part_size=4096, **options)  # type: ignore[arg-type]
+
+
 def test_a_failing_part_is_retried_on_its_own(toy: Path, retry: RetryPolicy) -> None:
     api = FakeFilesAPI()
     second_part = toy.read_bytes()[4096:8192]
     faults = [ambiguous()]
     api.part_fault = lambda data: faults.pop() if data == second_part and faults else None
-    result = upload_file(api, toy, retry=retry, files_api_limit=0, part_size=4096)  # type: ignore[arg-type]
+    result = _upload_in_parts(api, toy, retry)
     assert api.assembled == toy.read_bytes()
     assert api.calls.count("add_upload_part") == -(-toy.stat().st_size // 4096) + 1
     assert result.via == "uploads"
@@ -321,12 +329,10 @@ def test_an_interrupted_upload_resumes_with_only_the_missing_parts(
     )
     saved: list[dict[str, Any]] = []
     with pytest.raises(APIError):
-        upload_file(
-            api,  # type: ignore[arg-type]
+        _upload_in_parts(
+            api,
             toy,
-            retry=retry,
-            files_api_limit=0,
-            part_size=4096,
+            retry,
             concurrency=1,
             on_state=lambda s: saved.append(s.to_dict()),
             wall_clock=lambda: NOW + 60,
@@ -336,12 +342,10 @@ def test_an_interrupted_upload_resumes_with_only_the_missing_parts(
     sent_before = api.calls.count("add_upload_part")
 
     api.part_fault = lambda data: None
-    result = upload_file(
-        api,  # type: ignore[arg-type]
+    result = _upload_in_parts(
+        api,
         toy,
-        retry=retry,
-        files_api_limit=0,
-        part_size=4096,
+        retry,
         state=state,
         wall_clock=lambda: NOW + 600,
     )
@@ -364,12 +368,10 @@ def test_an_expired_upload_starts_afresh(toy: Path, retry: RetryPolicy) -> None:
         expires_at=NOW - 400,
         part_ids={0: "part-gone"},
     )
-    result = upload_file(
-        api,  # type: ignore[arg-type]
+    result = _upload_in_parts(
+        api,
         toy,
-        retry=retry,
-        files_api_limit=0,
-        part_size=4096,
+        retry,
         state=old,
         wall_clock=lambda: NOW,
     )

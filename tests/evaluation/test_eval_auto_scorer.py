@@ -19,8 +19,8 @@ from ftkit.evaluation import (
     choose_scorer,
     evaluate,
 )
+from ftkit.evaluation._choosing import fit_scorer, resolve_scorer
 from ftkit.evaluation._examples import load_examples
-from ftkit.evaluation._scorers import fit_scorer, resolve_scorer
 from ftkit.testing import FakeFineTuningAPI
 
 SARCASM_TRAIN = EXAMPLES / "sarcasm_sft.jsonl"

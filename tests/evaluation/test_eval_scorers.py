@@ -14,7 +14,7 @@ from ftkit.evaluation import (
     ToolCallMatch,
     Turn,
 )
-from ftkit.evaluation._scorers import resolve_scorer
+from ftkit.evaluation._choosing import resolve_scorer
 
 
 def text(value: str | None) -> Turn:

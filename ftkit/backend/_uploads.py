@@ -1,8 +1,8 @@
 """Content-addressed, resumable upload of training files.
 
-A training file is named after its content (``<stem>.ftkit-<sha256[:16]>.jsonl``),
-so a file already uploaded with the same bytes is found and reused instead of
-uploaded again. Files up to :data:`FILES_API_LIMIT` go through the Files API in
+A training file is named after its content (:mod:`._content`), so a file
+already uploaded with the same bytes is found and reused instead of uploaded
+again. Files up to :data:`FILES_API_LIMIT` go through the Files API in
 one request; larger ones through the Uploads API: parts of ``part_size`` bytes
 (at most 64 MiB) sent in parallel, each under the retry policy, then completed
 with the part ids in order and the file's MD5 so the server can check the
@@ -21,10 +21,8 @@ before anything is sent again.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,26 +31,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import APIError, UsageError
+from .._plain import attributes
 from .._twins import parameters_of
 from ..retry import RetryPolicy
+from ._content import FileDigest, content_filename, file_digest, finding_upload
 from ._program import CallOnce, Concurrently, Local, Nested, Program, Retried, arun, run
 
 if TYPE_CHECKING:
     from ._protocol import Backend
-    from ._resources import Page, TrainingFile, UploadedPart, UploadSession
+    from ._resources import TrainingFile, UploadedPart, UploadSession
 
 __all__ = [
     "FILES_API_LIMIT",
     "MAX_PART_SIZE",
     "UPLOAD_TTL",
-    "FileDigest",
     "UploadResult",
     "UploadState",
-    "afind_uploaded",
     "aupload_file",
-    "content_filename",
-    "file_digest",
-    "find_uploaded",
     "upload_file",
 ]
 
@@ -69,117 +64,6 @@ RESUME_MARGIN = 120
 
 ProgressCallback = Callable[[int, int], object]
 StateCallback = Callable[["UploadState"], object]
-
-
-@dataclass(frozen=True)
-class FileDigest:
-    """What identifies a file's content: size and hashes, from one read."""
-
-    size: int
-    sha256: str
-    md5: str
-
-
-def file_digest(path: str | Path, *, chunk_size: int = 1024 * 1024) -> FileDigest:
-    """Hash a file once for both its name (SHA-256) and the upload check (MD5).
-
-    Args:
-        path: the file.
-        chunk_size: bytes read at a time (memory stays flat for any size).
-
-    Returns:
-        Its size, SHA-256 and MD5 (hex).
-    """
-    sha = hashlib.sha256()
-    md5 = hashlib.md5(usedforsecurity=False)
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            sha.update(chunk)
-            md5.update(chunk)
-            size += len(chunk)
-    return FileDigest(size=size, sha256=sha.hexdigest(), md5=md5.hexdigest())
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _hash_suffix(sha256: str) -> str:
-    return f"ftkit-{sha256[:16]}.jsonl"
-
-
-def content_filename(path: str | Path, sha256: str) -> str:
-    """The name a file is uploaded under: readable stem plus content hash.
-
-    Args:
-        path: the local file (only its stem is used, sanitised and shortened).
-        sha256: the hex SHA-256 of its content.
-
-    Returns:
-        For example ``train.ftkit-3f1c0a9be2d45e67.jsonl``.
-    """
-    stem = _UNSAFE.sub("-", Path(path).stem).strip("-.")[:40] or "data"
-    return f"{stem}.{_hash_suffix(sha256)}"
-
-
-def _is_reusable(file: TrainingFile, sha256: str, size: int) -> bool:
-    return (
-        file.filename is not None
-        and file.filename.endswith(_hash_suffix(sha256))
-        and file.bytes == size
-        and file.status not in ("error", "deleted")
-    )
-
-
-def finding_upload(
-    backend: Backend,
-    sha256: str,
-    size: int,
-    *,
-    purpose: str = "fine-tune",
-    retry: RetryPolicy | int | None = None,
-) -> Program[TrainingFile | None]:
-    """The program of :func:`find_uploaded`."""
-    policy = RetryPolicy.coerce(retry)
-    after: str | None = None
-    while True:
-        request = backend.list_files(purpose=purpose, after=after, limit=10000)
-        page: Page[TrainingFile] = yield Retried(request, policy)
-        for file in page.data:
-            if _is_reusable(file, sha256, size):
-                return file
-        if not page.has_more or page.last_id is None:
-            return None
-        after = page.last_id
-
-
-def find_uploaded(
-    backend: Backend,
-    sha256: str,
-    size: int,
-    *,
-    purpose: str = "fine-tune",
-    retry: RetryPolicy | int | None = None,
-) -> TrainingFile | None:
-    """An already uploaded file with this content (hash in its name, same size).
-
-    Args:
-        backend: where to look (``files.list`` filtered by purpose, all pages).
-        sha256: the content hash.
-        size: the content size in bytes.
-        purpose: the file purpose to list.
-        retry: the policy for each list call.
-
-    Returns:
-        The file, or ``None``.
-    """
-    return run(finding_upload(**locals()))
-
-
-@parameters_of(find_uploaded)
-async def afind_uploaded(**arguments: Any) -> TrainingFile | None:
-    """The awaitable twin of :func:`find_uploaded`."""
-    return await arun(finding_upload(**arguments))
 
 
 @dataclass(frozen=True)
@@ -230,14 +114,17 @@ class UploadState:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the run manifest)."""
         return {
-            "upload_id": self.upload_id,
-            "filename": self.filename,
-            "size": self.size,
-            "sha256": self.sha256,
-            "md5": self.md5,
-            "part_size": self.part_size,
-            "created_at": self.created_at,
-            "expires_at": self.expires_at,
+            **attributes(
+                self,
+                "upload_id",
+                "filename",
+                "size",
+                "sha256",
+                "md5",
+                "part_size",
+                "created_at",
+                "expires_at",
+            ),
             "part_ids": {str(i): pid for i, pid in sorted(self.part_ids.items())},
         }
 

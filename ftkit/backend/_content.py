@@ -1,0 +1,118 @@
+"""Training files named after their content, and finding one the provider already has.
+
+A file is uploaded as ``<stem>.ftkit-<sha256[:16]>.jsonl``, so a re-run (or a
+look after an ambiguous failure) recognises the same bytes by name and size
+and reuses that file instead of uploading it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..retry import RetryPolicy
+from ._program import Program, Retried
+
+if TYPE_CHECKING:
+    from ._protocol import Backend
+    from ._resources import Page, TrainingFile
+
+__all__ = [
+    "FileDigest",
+    "content_filename",
+    "file_digest",
+    "finding_upload",
+]
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """What identifies a file's content: size and hashes, from one read."""
+
+    size: int
+    sha256: str
+    md5: str
+
+
+def file_digest(path: str | Path, *, chunk_size: int = 1024 * 1024) -> FileDigest:
+    """Hash a file once for both its name (SHA-256) and the upload check (MD5).
+
+    Args:
+        path: the file.
+        chunk_size: bytes read at a time (memory stays flat for any size).
+
+    Returns:
+        Its size, SHA-256 and MD5 (hex).
+    """
+    sha = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            sha.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+    return FileDigest(size=size, sha256=sha.hexdigest(), md5=md5.hexdigest())
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _hash_suffix(sha256: str) -> str:
+    return f"ftkit-{sha256[:16]}.jsonl"
+
+
+def content_filename(path: str | Path, sha256: str) -> str:
+    """The name a file is uploaded under: readable stem plus content hash.
+
+    Args:
+        path: the local file (only its stem is used, sanitised and shortened).
+        sha256: the hex SHA-256 of its content.
+
+    Returns:
+        For example ``train.ftkit-3f1c0a9be2d45e67.jsonl``.
+    """
+    stem = _UNSAFE.sub("-", Path(path).stem).strip("-.")[:40] or "data"
+    return f"{stem}.{_hash_suffix(sha256)}"
+
+
+def _is_reusable(file: TrainingFile, sha256: str, size: int) -> bool:
+    return (
+        file.filename is not None
+        and file.filename.endswith(_hash_suffix(sha256))
+        and file.bytes == size
+        and file.status not in ("error", "deleted")
+    )
+
+
+def finding_upload(
+    backend: Backend,
+    sha256: str,
+    size: int,
+    *,
+    purpose: str = "fine-tune",
+    retry: RetryPolicy | int | None = None,
+) -> Program[TrainingFile | None]:
+    """An already uploaded file with this content (hash in its name, same size), or ``None``.
+
+    Args:
+        backend: where to look (``files.list`` filtered by purpose, all pages).
+        sha256: the content hash.
+        size: the content size in bytes.
+        purpose: the file purpose to list.
+        retry: the policy for each list call.
+    """
+    policy = RetryPolicy.coerce(retry)
+    after: str | None = None
+    while True:
+        request = backend.list_files(purpose=purpose, after=after, limit=10000)
+        page: Page[TrainingFile] = yield Retried(request, policy)
+        for file in page.data:
+            if _is_reusable(file, sha256, size):
+                return file
+        if not page.has_more or page.last_id is None:
+            return None
+        after = page.last_id
