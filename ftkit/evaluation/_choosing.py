@@ -10,7 +10,6 @@ into a named, targeted callable.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from .._exceptions import UsageError
 from ._scorers import (
+    NOT_JSON,
     ExactMatch,
     JsonFields,
     JsonValid,
@@ -26,6 +26,7 @@ from ._scorers import (
     TokenF1,
     ToolCallMatch,
     Turn,
+    json_value,
     word_list,
 )
 
@@ -47,18 +48,11 @@ SHORT_ANSWER_WORDS = 5
 
 
 def _json_object(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
+    return isinstance(json_value(text), dict)
 
 
 def _parses(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
+    return json_value(text) is not NOT_JSON
 
 
 def _short(turn: Turn) -> bool:

@@ -39,6 +39,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from .._exceptions import UsageError
 
 __all__ = [
+    "NOT_JSON",
     "ExactMatch",
     "JsonFields",
     "JsonValid",
@@ -48,6 +49,7 @@ __all__ = [
     "ToolCallData",
     "ToolCallMatch",
     "Turn",
+    "json_value",
     "word_list",
 ]
 
@@ -151,6 +153,18 @@ def _normalise(text: str, *, whitespace: bool, case: bool) -> str:
     return text
 
 
+NOT_JSON: Any = object()
+"""What :func:`json_value` returns for text that is not JSON (``None`` is JSON's ``null``)."""
+
+
+def json_value(text: str) -> Any:
+    """``text`` parsed as JSON, or :data:`NOT_JSON`."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return NOT_JSON
+
+
 @dataclass(frozen=True)
 class ExactMatch:
     """1 when the reply's text equals the reference's, else 0.
@@ -182,11 +196,8 @@ class JsonValid:
     target: Target = "final"
 
     def __call__(self, reply: Turn, reference: Turn, /) -> float:
-        try:
-            value = json.loads(reply.text)
-        except ValueError:
-            return 0.0
-        return float(isinstance(value, dict) or not self.require_object)
+        value = json_value(reply.text)
+        return float(value is not NOT_JSON and (isinstance(value, dict) or not self.require_object))
 
 
 @dataclass(frozen=True)
@@ -209,19 +220,15 @@ class JsonFields:
     target: Target = "final"
 
     def __call__(self, reply: Turn, reference: Turn, /) -> float:
-        try:
-            expected = json.loads(reference.text)
-        except ValueError:
+        expected = json_value(reference.text)
+        if expected is NOT_JSON:
             raise UsageError(
                 f"the json-fields scorer needs JSON references; got {reference.text[:60]!r}"
-            ) from None
+            )
         if not isinstance(expected, dict):
             raise UsageError("the json-fields scorer needs a JSON object as reference")
-        try:
-            got = json.loads(reply.text)
-        except ValueError:
-            return 0.0
-        if not isinstance(got, dict):
+        got = json_value(reply.text)
+        if not isinstance(got, dict):  # not JSON, or not an object
             return 0.0
         keys = list(self.fields) if self.fields is not None else list(expected)
         if not keys:
