@@ -33,14 +33,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from ._exceptions import JobFailed, UsageError, WaitTimeout
 from ._public import publish
 from .backend import _program as steps
+from .backend._resources import JobStatus
 
 if TYPE_CHECKING:
-    from .backend import Job, JobEvent, JobStatus, Page
+    from .backend import Job, JobEvent, Page
     from .backend._program import Operation, Program
 
 __all__ = [
@@ -64,6 +65,17 @@ class Acceptor:
 
     outcome: Literal["success", "failure"]
     statuses: frozenset[JobStatus]
+
+    def __post_init__(self) -> None:
+        # A provider's own word ("validating_files", "completed") would never match:
+        # the wait would run to its deadline instead of failing here.
+        known = get_args(JobStatus)
+        unknown = sorted(set(self.statuses) - set(known))
+        if unknown:
+            raise UsageError(
+                f"acceptor statuses are ftkit's normalised ones ({', '.join(known)}); "
+                f"got {', '.join(map(repr, unknown))}"
+            )
 
     def matches(self, status: JobStatus) -> bool:
         """Whether a job with ``status`` is decided by this row."""

@@ -388,3 +388,9 @@ def test_async_follower_awaits_async_callbacks() -> None:
     asyncio.run(follower.poll())
     assert got == ["ftevent-1", "ftevent-2", "ftevent-3"]
     assert follower.seen == frozenset(got)
+
+
+def test_an_acceptor_refuses_a_provider_status_word() -> None:
+    # Acceptors match ftkit's normalised status: "validating_files" would never match.
+    with pytest.raises(UsageError, match="validating_files"):
+        Acceptor("failure", frozenset({"validating_files"}))  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 The seam mirrors the training :class:`~ftkit.backend.Backend`: a
 :class:`ChatBackend` builds one :class:`~ftkit.backend.Request` per call (run
 blocking or awaited, as its client allows), raises only ftkit errors
-(translated in :func:`~ftkit.backend.translating`), and never retries by itself
+(translated in :func:`~ftkit.backend._errors.translating`), and never retries by itself
 — the caller's :class:`~ftkit.RetryPolicy` does, which is why the openai
 adapter calls through ``client.with_options(max_retries=0)``. The answer comes
 back as ftkit's own :class:`ChatAnswer`, never as an SDK object.

@@ -30,10 +30,8 @@ if TYPE_CHECKING:
 __all__ = [
     "acreate_job_once",
     "aensure_trainable",
-    "afind_job",
     "create_job_once",
     "ensure_trainable",
-    "find_job",
 ]
 
 #: Server-side limits on job metadata (fine-tuning facts, jobs API).
@@ -76,7 +74,11 @@ def finding_job(
     retry: RetryPolicy | int | None = None,
     max_pages: int | None = None,
 ) -> Program[Job | None]:
-    """The program of :func:`find_job`: list by metadata, page after page."""
+    """The newest job whose metadata contains every pair of ``metadata``, or ``None``.
+
+    Listed by metadata, page after page; each list call under ``retry``;
+    ``max_pages`` stops the search early (``None``: the whole listing).
+    """
     policy = RetryPolicy.coerce(retry)
     after: str | None = None
     pages = 0
@@ -92,33 +94,6 @@ def finding_job(
         if max_pages is not None and pages >= max_pages:
             return None
         after = page.last_id
-
-
-def find_job(
-    backend: Backend,
-    metadata: Mapping[str, str],
-    *,
-    retry: RetryPolicy | int | None = None,
-    max_pages: int | None = None,
-) -> Job | None:
-    """The newest job whose metadata contains every pair of ``metadata``.
-
-    Args:
-        backend: where to look.
-        metadata: the pairs that identify the job.
-        retry: the policy for each list call.
-        max_pages: stop after this many pages (``None``: the whole listing).
-
-    Returns:
-        The job, or ``None`` when no job carries that metadata.
-    """
-    return run(finding_job(**locals()))
-
-
-@parameters_of(find_job)
-async def afind_job(**arguments: Any) -> Job | None:
-    """The awaitable twin of :func:`find_job`."""
-    return await arun(finding_job(**arguments))
 
 
 def creating_job(

@@ -153,9 +153,11 @@ class Concurrently:
         workers = min(self.limit, len(self.programs))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_run_made, make) for make in self.programs]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
+            try:
+                wait(futures, return_when=FIRST_EXCEPTION)
+            finally:  # a failure, or Ctrl-C while waiting: the parts not started are dropped
+                for future in futures:
+                    future.cancel()
             for future in futures:
                 if not future.cancelled() and (error := future.exception()) is not None:
                     raise error

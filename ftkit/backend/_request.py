@@ -11,7 +11,7 @@ errors; the caller decides how to perform it, ``request.run()`` blocking or
 A request is an operation of the shared drivers (:mod:`ftkit._steps`):
 programs yield it as is, or under a retry policy
 (:class:`~ftkit.backend._program.Retried`); each ``run()`` sends it again.
-Errors are translated in the one place (:func:`~ftkit.backend.translating`).
+Errors are translated in the one place (:func:`~ftkit.backend._errors.translating`).
 """
 
 from __future__ import annotations

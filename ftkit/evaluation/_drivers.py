@@ -4,10 +4,11 @@ Each starts the requests an :class:`~._program.Exchange` asks for (``ask``
 turns one into the operation that sends it, retried: the same for both),
 performs them on threads (``run``) or as tasks (``arun``), waits until at
 least one is back, and sends the outcomes in; the program decides the rest
-(window, failures, stopping). If the driver itself is interrupted, it closes
-the program (the results log is closed) and cancels what it can: queued work
-and, under asyncio, the requests in flight (a running thread cannot be
-stopped; its reply is dropped).
+(window, failures, stopping). A Ctrl-C while the thread driver waits is
+thrown into the program, which then keeps the replies of the threads still
+running (they cannot be stopped, and leaving the pool waits for them anyway)
+and raises it once they are back. Cancelling the asyncio driver closes the
+program and cancels the requests in flight.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ def _advance(program: Program, outcomes: Sequence[Outcome] | None) -> Exchange |
         return None
 
 
+def _interrupt(program: Program, interrupt: BaseException) -> Exchange | None:
+    """Tell the program its driver was interrupted; it asks for nothing new after that."""
+    try:
+        return program.throw(interrupt)
+    except StopIteration:
+        return None
+
+
 def _collect(
     running: MutableMapping[Any, int], done: Collection[Future[Any] | asyncio.Future[Any]]
 ) -> list[Outcome]:
@@ -56,7 +65,11 @@ def run_threads(program: Program, ask: Ask, window: int) -> None:
             exchange = _advance(program, None)
             while exchange is not None:
                 running.update({pool.submit(ask(a.request).run): a.key for a in exchange.asks})
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                try:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                except BaseException as interrupt:  # Ctrl-C: the program keeps what runs
+                    exchange = _interrupt(program, interrupt)
+                    continue
                 exchange = _advance(program, _collect(running, done))
         finally:
             program.close()

@@ -22,9 +22,12 @@ Rules, written once:
   requests already in flight are waited for and *their replies are kept* in the
   results log, then the error is raised. Those calls are sent and paid for;
   dropping their replies would only make a resume ask them again, while the
-  wait is bounded by ``window`` calls. (Interrupting the driver itself —
-  Ctrl-C while it waits, or cancelling the ``aevaluate`` task — stops at once
-  and keeps only what was handed back.)
+  wait is bounded by ``window`` calls.
+- **Interrupting the driver** (Ctrl-C while :func:`~ftkit.evaluate` waits) is a
+  stop too: a running thread cannot be stopped, so its reply is waited for and
+  kept, then the interrupt is raised.
+  Cancelling the :func:`~ftkit.aevaluate` task cancels its requests in flight
+  at once and keeps what was handed back.
 
 The results log is written here, by whichever thread runs the program (the
 caller's), so the store needs no lock.
@@ -218,7 +221,17 @@ def program(book: Book, todo: Sequence[Task], window: int) -> Program:
     try:
         while asks or in_flight:
             in_flight += len(asks)
-            outcomes = yield Exchange(asks)
+            try:
+                outcomes = yield Exchange(asks)
+            except BaseException as exc:  # the driver was interrupted while it waited
+                stop = stop or exc
+                log.warning(
+                    "evaluation interrupted (%s): no new request; waiting for the %d in flight",
+                    type(exc).__name__,
+                    in_flight,
+                )
+                asks = ()
+                continue
             in_flight -= len(outcomes)
             for outcome in sorted(outcomes, key=lambda o: o.key):  # a fixed order per batch
                 task = todo[outcome.key]

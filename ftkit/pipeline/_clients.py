@@ -1,7 +1,7 @@
 """The pipeline's backend for what the caller passed as ``client``, on the run's provider.
 
 What a ``client`` may be is decided for every API in one place
-(:func:`ftkit.backend.resolve_client`); the pipeline adds one rule of its own: a
+(:func:`ftkit.backend._clients.resolve_client`); the pipeline adds one rule of its own: a
 run is resumed on the provider it was started on.
 """
 

@@ -270,7 +270,7 @@ def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program
         state.upload = upload.to_dict()
         save()
 
-    request = UploadRequest(
+    request = UploadRequest.checked(
         backend=ctx.backend,
         path=Path(state.path),
         retry=ctx.retry,

@@ -13,6 +13,7 @@ import pytest
 import respx
 
 from ftkit import TrainingUnavailable, UsageError
+from ftkit._steps import run
 from ftkit.backend import (
     JobSpec,
     OpenAIBackend,
@@ -20,7 +21,7 @@ from ftkit.backend import (
     create_job_once,
     ensure_trainable,
 )
-from ftkit.backend._jobs import find_job
+from ftkit.backend._jobs import finding_job
 from ftkit.backend._openai import to_model
 from ftkit.retry import RetryPolicy
 
@@ -124,7 +125,8 @@ def test_find_job_walks_pages(httpx2_mock: respx.Router, client: openai.OpenAI, 
             httpx.Response(200, json=api.listing([api.job("ftjob-b", metadata=META)])),
         ]
     )
-    assert find_job(OpenAIBackend(client), META, retry=quiet()).id == "ftjob-b"  # type: ignore[union-attr]
+    found = run(finding_job(OpenAIBackend(client), META, retry=quiet()))
+    assert found.id == "ftjob-b"  # type: ignore[union-attr]
     assert route.calls.last.request.url.params["after"] == "ftjob-a"
 
 

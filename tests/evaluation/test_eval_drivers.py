@@ -153,3 +153,40 @@ def test_both_drivers_stop_alike(name: str, tmp_path: Path) -> None:
     asynchronous = _run(scenario, "async", tmp_path / "async")
     assert sync == asynchronous
     assert sync == scenario.expected
+
+
+def test_ctrl_c_while_the_thread_driver_waits_keeps_the_replies_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running thread cannot be stopped: its reply (already paid for) is kept, then Ctrl-C."""
+    from ftkit.evaluation import _drivers
+
+    fake = FakeFineTuningAPI(chat=ChatBehaviour(error_rate=0.0))
+    client, release = _client(fake, frozenset({(1, BASE)}), asynchronous=False)
+    real_wait = _drivers.wait
+    interrupted: list[bool] = []
+
+    def wait(*args: Any, **kwargs: Any) -> Any:
+        if not interrupted:  # the first wait, both requests in flight: Ctrl-C
+            interrupted.append(True)
+            release()
+            raise Interrupt
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(_drivers, "wait", wait)
+    with pytest.raises(Interrupt):
+        evaluate(
+            {"m": BASE},
+            JSON_FILE,
+            client=client,
+            concurrency=2,
+            max_examples=4,
+            out=tmp_path,
+            retry=1,
+        )
+    logged = [json.loads(line) for line in (tmp_path / REPLIES_FILE).read_text().splitlines()]
+    assert sorted((r["index"], r["model"]) for r in logged) == [(0, BASE), (1, BASE)]
+    assert sorted(_key(c.json) for c in fake.calls("chat.completions.create")) == [
+        (0, BASE),
+        (1, BASE),
+    ]

@@ -115,6 +115,17 @@ def test_large_file_goes_through_the_uploads_api(env: Env, sft_file: Path) -> No
     assert len(env.fake.calls("uploads.complete")) == 1
 
 
+def test_a_part_size_over_the_api_limit_is_refused_before_any_upload(
+    env: Env, sft_file: Path
+) -> None:
+    too_big = 64 * 1024 * 1024 + 1  # the Uploads API takes parts of at most 64 MiB
+    with pytest.raises(ftkit.UsageError, match="part_size"):
+        env.builder().uploads(files_api_limit=1024, part_size=too_big).sft(sft_file).run()
+    assert not env.fake.calls("uploads.create")
+    assert not env.fake.calls("files.create")
+    assert not list(env.state_dir.rglob("*.json"))  # the refused run leaves no manifest
+
+
 @pytest.mark.parametrize(
     ("route", "kind"),
     [
