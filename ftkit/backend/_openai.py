@@ -243,7 +243,11 @@ class _Adapter:
         """The retry-free copy of the client that every request goes through."""
         return self._client
 
-    def _request(self, call: Callable[[Any], Any], translate: Callable[[Any], _T]) -> Request[_T]:
+    def _request(
+        self,
+        call: Callable[[openai.OpenAI | openai.AsyncOpenAI], Any],
+        translate: Callable[[Any], _T],
+    ) -> Request[_T]:
         """The request ``call(client)``, its answer translated by ``translate``."""
         return Request(self._client, call, translate, self._secrets, self.asynchronous)
 
@@ -280,7 +284,9 @@ class OpenAIBackend(_Adapter):
         self, *, filename: str, content: bytes, purpose: str = "fine-tune"
     ) -> Request[TrainingFile]:
         return self._request(
-            lambda c: c.files.create(file=(filename, content), purpose=purpose), to_file
+            # ``purpose`` is any string: the SDK's Literal lags behind the API's purposes.
+            lambda c: c.files.create(file=(filename, content), purpose=purpose),  # type: ignore[arg-type]
+            to_file,
         )
 
     def delete_file(self, file_id: str) -> Request[bool]:
@@ -298,7 +304,12 @@ class OpenAIBackend(_Adapter):
         mime_type: str = "text/jsonl",
         purpose: str = "fine-tune",
     ) -> Request[UploadSession]:
-        params = {"bytes": size, "filename": filename, "mime_type": mime_type, "purpose": purpose}
+        params: dict[str, Any] = {
+            "bytes": size,
+            "filename": filename,
+            "mime_type": mime_type,
+            "purpose": purpose,
+        }
         return self._request(lambda c: c.uploads.create(**params), to_upload)
 
     def add_upload_part(self, upload_id: str, data: bytes) -> Request[UploadedPart]:
