@@ -3,7 +3,9 @@
 Any openai client (or other language's client) can then run against it with
 ``OPENAI_BASE_URL=http://127.0.0.1:<port>/v1``. Time on the server is virtual:
 it moves ``--speed`` virtual seconds per real second, plus ``--tick`` per API
-request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds.
+request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds. It accepts
+any ``sk-`` key (any non-empty key on Azure paths) unless ``--api-key`` names
+the only ones, so a client's handling of a rejected key can be tested.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from ._command import Command, flag
 __all__ = ["register"]
 
 _EPILOG = """examples:
-  ftkit fake-server --port 8089
+  ftkit fake-server --port 8089 --api-key sk-test-a --api-key sk-test-b   # other keys get 401
   ftkit fake-server --speed 600 --json   # one JSON line: {"base_url": ..., "azure_endpoint": ...}
-  OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPENAI_API_KEY=sk-fake ftkit run --model ...
+  OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPENAI_API_KEY=sk-test-a ftkit run --model ...
 """
 
 _REAL_STEP = 0.1  # seconds between clock advances when --speed is set
@@ -35,7 +37,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be between 0 and 65535, got {args.port}")
     if args.speed < 0 or args.tick < 0:
         raise UsageError("--speed and --tick must not be negative")
-    fake = FakeFineTuningAPI(auto_advance=args.tick, seed=args.seed)
+    if args.api_keys and not all(key.strip() for key in args.api_keys):
+        raise UsageError("--api-key must not be blank")
+    fake = FakeFineTuningAPI(auto_advance=args.tick, seed=args.seed, api_keys=args.api_keys)
     if args.refuse_training:
         fake.refuse_training()
     try:
@@ -52,7 +56,9 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(address), flush=True)
     else:
         print(f"ftkit fake server listening on {server.base_url}", flush=True)
-        print(f"  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-fake", flush=True)
+        # The keys themselves are never printed: no API key in logs, even a test one.
+        key = "<an --api-key value>" if args.api_keys else "sk-fake"
+        print(f"  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY={key}", flush=True)
         print(f"  Azure: azure_endpoint={server.azure_endpoint} (any api_version)", flush=True)
     try:
         server.serve_forever()
@@ -100,6 +106,14 @@ register = Command(
             "--seed",
             type=int,
             help="seed for ids, for reproducible ids (default: a fresh random seed per server)",
+        ),
+        flag(
+            "--api-key",
+            dest="api_keys",
+            action="append",
+            metavar="KEY",
+            help="accept only this key (repeat for several); default: any sk- key, and "
+            "any non-empty key on Azure paths",
         ),
         flag(
             "--refuse-training",

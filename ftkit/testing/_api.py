@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx2
 
 from ..providers import ModelInfo
+from ._auth import KeyCheck
 from ._chat import ChatBehaviour
 from ._clients import ClientFactory
 from ._clock import FakeClock
@@ -69,7 +70,12 @@ class FakeFineTuningAPI:
             client that cannot move the clock (another process) still sees jobs progress.
         result_files_base64: serve result files base64-encoded, as some accounts
             reportedly receive them.
-        require_auth: answer 401 to requests without ``Authorization``/``api-key``.
+        require_auth: check API keys (``False``: accept every request, with a key or without).
+        api_keys: the only keys accepted, on OpenAI and Azure paths alike; the fake's own
+            clients send the first unless given ``api_key=``. By default any ``sk-`` key is
+            accepted as ``Authorization: Bearer`` and, on Azure paths, any non-empty
+            ``api-key`` or bearer token. A missing key gets 401; a wrong one 401
+            ``invalid_api_key``, whose message never quotes the key.
         chat: how models answer Chat Completions (the fine-tuned models' error rate);
             see :class:`ChatBehaviour`. Settable later through :attr:`chat`.
     """
@@ -87,6 +93,7 @@ class FakeFineTuningAPI:
         auto_advance: float = 0.0,
         result_files_base64: bool = False,
         require_auth: bool = True,
+        api_keys: Iterable[str] | None = None,
         chat: ChatBehaviour | None = None,
     ) -> None:
         if auto_advance < 0:
@@ -97,6 +104,7 @@ class FakeFineTuningAPI:
         self.faults = FaultScript()
         self.auto_advance = auto_advance
         self.require_auth = require_auth
+        self._keys = KeyCheck(api_keys)
         self._core = Core(
             clock=self.clock,
             org=org,
@@ -115,7 +123,7 @@ class FakeFineTuningAPI:
             self._service.chat.behaviour = chat
         self._handlers = OPENAI
         self._requests: list[RecordedRequest] = []
-        self._clients = ClientFactory(self.handle, self.clock)
+        self._clients = ClientFactory(self.handle, self.clock, api_key=self._keys.client_key)
 
     # ------------------------------------------------------------ ways in
     def handle(self, request: httpx2.Request) -> httpx2.Response:
@@ -141,7 +149,8 @@ class FakeFineTuningAPI:
                         if self.auto_advance:
                             self.clock.advance(self.auto_advance)
                         route, params = self._handlers.match(request.method, path)
-                        self._check_auth(request)
+                        if self.require_auth:
+                            self._keys.check(request, azure=azure)
                         fault = self.faults.take(route.name)
                         response = self._answer(route, Call(request, params), fault)
                 except WireError as exc:
@@ -166,7 +175,8 @@ class FakeFineTuningAPI:
         """An ``openai.OpenAI`` client wired to this fake in-process (no sockets).
 
         Its own retries wait on the virtual clock, not for real. ``options`` go to the
-        client: ``max_retries`` (default 2), ``api_key`` (default a fake one), ``timeout``...
+        client: ``max_retries`` (default 2), ``api_key`` (default the first of ``api_keys``,
+        else a fake ``sk-`` key), ``timeout``...
         """
         return cast("openai.OpenAI", self._clients.build("OpenAI", options))
 
@@ -315,20 +325,6 @@ class FakeFineTuningAPI:
             return answer()
         log.debug("fault %s on %s", fault.kind, route.name)
         return strike(fault, call.request, answer, self.clock)
-
-    def _check_auth(self, request: httpx2.Request) -> None:
-        if not self.require_auth:
-            return
-        bearer = request.headers.get("authorization", "")
-        if bearer.lower().startswith("bearer ") and bearer[7:].strip():
-            return
-        if request.headers.get("api-key", "").strip():
-            return
-        raise WireError(
-            401,
-            "You didn't provide an API key. You need to provide your API key in an "
-            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-        )
 
     def _control(self, path: str, request: httpx2.Request) -> httpx2.Response:
         """Test controls for clients in other processes: ``/_fake/advance``, ``/_fake/faults``."""

@@ -42,19 +42,22 @@ class ClientFactory:
         self,
         handler: Callable[[httpx2.Request], httpx2.Response],
         clock: FakeClock,
+        *,
+        api_key: str = DEFAULT_API_KEY,
     ) -> None:
         self._handler = handler
         self._clock = clock
+        self._api_key = api_key
         self._classes: dict[str, type[Any]] = {}
 
     def build(self, name: str, options: dict[str, Any]) -> Any:
         """A ``name`` client (``OpenAI``, ``AsyncAzureOpenAI``, ...) on the fake's transport.
 
-        ``options`` go to the client's constructor, over these defaults: a fake API key,
+        ``options`` go to the client's constructor, over these defaults: the factory's API key,
         the SDK's 2 retries, an address that resolves nowhere and, for Azure,
         :data:`DEFAULT_AZURE_API_VERSION`.
         """
-        kwargs = {"api_key": DEFAULT_API_KEY, "max_retries": 2, **options}
+        kwargs = {"api_key": self._api_key, "max_retries": 2, **options}
         transport = httpx2.MockTransport(self._handler)
         http_client = (
             httpx2.AsyncClient(transport=transport)

@@ -14,12 +14,12 @@ import random
 import string
 import threading
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from ._clock import FakeClock
 from ._config import Limits, Timings
 
-__all__ = ["Core", "WireError", "bad_request", "list_object", "not_found", "page"]
+__all__ = ["Core", "Cursors", "WireError", "bad_request", "list_object", "not_found", "page"]
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -112,12 +112,24 @@ def page(items: list[T], after: str | None, limit: int) -> tuple[list[T], bool]:
     return items[start : start + limit], start + limit < len(items)
 
 
-def list_object(data: list[dict[str, Any]], has_more: bool, *, cursors: bool) -> dict[str, Any]:
-    """A ``list`` object; ``cursors`` adds the ``first_id``/``last_id`` some lists carry."""
+Cursors = Literal["none", "nullable", "string"]
+"""How a list carries ``first_id``/``last_id``, per its schema in OpenAI's OpenAPI spec.
+
+``none``: the schema has no such keys (``ListPaginatedFineTuningJobsResponse``,
+``ListFineTuningJobEventsResponse``). ``nullable``: ``anyOf: [string, null]``
+(``ListFineTuningJobCheckpointsResponse``), so an empty page says ``null``.
+``string``: required strings (``ListFilesResponse``), so an empty page says ``""``,
+which the openai client, like ``null``, reads as "no next page".
+"""
+
+
+def list_object(data: list[dict[str, Any]], has_more: bool, *, cursors: Cursors) -> dict[str, Any]:
+    """A ``list`` object with the ``first_id``/``last_id`` its schema gives (:data:`Cursors`)."""
     body: dict[str, Any] = {"object": "list", "data": data}
-    if cursors:
-        body["first_id"] = data[0]["id"] if data else None
-        body["last_id"] = data[-1]["id"] if data else None
+    if cursors != "none":
+        empty = None if cursors == "nullable" else ""
+        body["first_id"] = data[0]["id"] if data else empty
+        body["last_id"] = data[-1]["id"] if data else empty
     body["has_more"] = has_more
     return body
 

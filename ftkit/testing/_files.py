@@ -2,6 +2,8 @@
 
 Expiry is read from the virtual clock when a file is looked up or listed, so an
 ``expires_after`` file disappears at the right virtual moment without any timer.
+Batch files expire after 30 days unless told otherwise, as ``FileExpirationAfter``
+in OpenAI's OpenAPI spec documents.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from typing import Any
 
 from ._core import Core, WireError, bad_request, list_object, not_found, page
 
-__all__ = ["FILE_PURPOSES", "FileRecord", "FileStore", "check_jsonl_name"]
+__all__ = ["FILE_PURPOSES", "FileRecord", "FileStore", "check_jsonl_name", "expiry_seconds"]
 
 FILE_PURPOSES = frozenset({"fine-tune", "batch", "assistants", "vision", "user_data", "evals"})
+"""``CreateFileRequest.purpose`` in the spec."""
+_BATCH_EXPIRY = 2_592_000
+"""30 days: "files with ``purpose=batch`` expire after 30 days" (``FileExpirationAfter``)."""
 
 
 @dataclass
@@ -26,17 +31,21 @@ class FileRecord:
     expires_at: int | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return {
+        # ``OpenAIFile`` types ``expires_at`` as an integer and the deprecated
+        # ``status_details`` as a string, neither nullable nor required: a file that
+        # never expires and has no details leaves them out.
+        body: dict[str, Any] = {
             "id": self.id,
             "object": "file",
             "bytes": len(self.content),
             "created_at": self.created_at,
-            "expires_at": self.expires_at,
             "filename": self.filename,
             "purpose": self.purpose,
             "status": "processed",
-            "status_details": None,
         }
+        if self.expires_at is not None:
+            body["expires_at"] = self.expires_at
+        return body
 
 
 def check_jsonl_name(filename: str, purpose: str, *, param: str) -> None:
@@ -87,9 +96,15 @@ class FileStore:
         purpose: str,
         content: bytes,
         created_at: int,
-        expires_at: int | None = None,
+        expires_in: int | None = None,
     ) -> FileRecord:
-        """Store a new file (an upload's assembly, a job's result file, a created file)."""
+        """Store a new file (an upload's assembly, a job's result file, a created file).
+
+        ``expires_in`` seconds after ``created_at`` it expires; batch files default to 30 days.
+        """
+        if expires_in is None and purpose == "batch":
+            expires_in = _BATCH_EXPIRY
+        expires_at = None if expires_in is None else created_at + expires_in
         record = FileRecord(
             self._core.new_id("file-", 22), filename, purpose, content, created_at, expires_at
         )
@@ -121,10 +136,8 @@ class FileStore:
                 code="file_too_large",
             )
         check_jsonl_name(filename, purpose, param="file")
-        created = int(self._core.now())
-        return self.add(
-            filename, purpose, content, created, _expires_at(expires_after, created)
-        ).to_api()
+        expires_in = expiry_seconds(expires_after)
+        return self.add(filename, purpose, content, int(self._core.now()), expires_in).to_api()
 
     def retrieve(self, file_id: str) -> dict[str, Any]:
         return self.get(file_id).to_api()
@@ -136,7 +149,7 @@ class FileStore:
         if order == "desc":
             items.reverse()
         found, has_more = page(items, after, limit)
-        return list_object([f.to_api() for f in found], has_more, cursors=True)
+        return list_object([f.to_api() for f in found], has_more, cursors="string")
 
     def delete(self, file_id: str) -> dict[str, Any]:
         self.get(file_id)
@@ -150,16 +163,21 @@ class FileStore:
         return record.content
 
 
-def _expires_at(expires_after: dict[str, Any] | None, created: int) -> int | None:
-    if not expires_after:
+def expiry_seconds(expires_after: Any) -> int | None:
+    """The seconds an ``expires_after`` policy (``FileExpirationAfter``) gives, or a 400."""
+    if expires_after is None:
         return None
+    if not isinstance(expires_after, dict):
+        raise bad_request(
+            "expires_after must be an object with 'anchor' and 'seconds'.", param="expires_after"
+        )
     if expires_after.get("anchor") != "created_at":
         raise bad_request(
             "expires_after.anchor must be 'created_at'.", param="expires_after.anchor"
         )
     try:
         seconds = int(expires_after.get("seconds", ""))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise bad_request(
             "expires_after.seconds must be an integer.", param="expires_after.seconds"
         ) from None
@@ -168,4 +186,4 @@ def _expires_at(expires_after: dict[str, Any] | None, created: int) -> int | Non
             "expires_after.seconds must be between 3600 and 2592000.",
             param="expires_after.seconds",
         )
-    return created + seconds
+    return seconds

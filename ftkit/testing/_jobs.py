@@ -109,7 +109,7 @@ class JobStore:
         elif metadata:
             items = [j for j in items if _has_metadata(j, metadata)]
         found, has_more = page(items, after, limit)
-        return list_object([j.to_api() for j in found], has_more, cursors=False)
+        return list_object([j.to_api() for j in found], has_more, cursors="none")
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         job = self.get(job_id)
@@ -130,13 +130,18 @@ class JobStore:
 
     def list_events(self, job_id: str, *, after: str | None, limit: int) -> dict[str, Any]:
         job = self.get(job_id)
+        if after is not None and all(event["id"] != after for event in job.events):
+            # The spec's ``after`` is "the last event from the previous pagination
+            # request": an id that is not an event of this job is a caller's error,
+            # not an empty page that reads as "no more events".
+            raise bad_request(f"No such event of job {job_id}: {after}", param="after")
         found, has_more = page(list(reversed(job.events)), after, limit)
-        return list_object(found, has_more, cursors=False)
+        return list_object(found, has_more, cursors="none")
 
     def list_checkpoints(self, job_id: str, *, after: str | None, limit: int) -> dict[str, Any]:
         job = self.get(job_id)
         found, has_more = page(list(reversed(job.checkpoints)), after, limit)
-        return list_object(found, has_more, cursors=True)
+        return list_object(found, has_more, cursors="nullable")
 
     # ---------------------------------------------------------- test controls
     def script_next(self, statuses: list[str], error: dict[str, Any] | None) -> None:

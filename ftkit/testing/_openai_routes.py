@@ -9,6 +9,7 @@ multipart) and calls one operation of a resource store.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,7 @@ import httpx2
 from ._core import bad_request
 from ._router import Call, Handler, HandlerSet, route
 from ._service import FakeService
-from ._wire import json_response
+from ._wire import MultipartField, json_response
 
 __all__ = ["OPENAI"]
 
@@ -41,20 +42,40 @@ def _files_create(service: FakeService, call: Call) -> httpx2.Response:
     purpose = form.get("purpose")
     if purpose is None:
         raise bad_request("Missing required parameter: 'purpose'.", param="purpose")
-    expires: dict[str, Any] | None = None
-    if "expires_after[anchor]" in form or "expires_after[seconds]" in form:
-        expires = {
-            key: form[f"expires_after[{key}]"].text() if f"expires_after[{key}]" in form else None
-            for key in ("anchor", "seconds")
-        }
     return _ok(
         service.files.create(
             filename=upload.filename,
             purpose=purpose.text(),
             content=upload.data,
-            expires_after=expires,
+            expires_after=_form_expires_after(form),
         )
     )
+
+
+def _form_expires_after(form: dict[str, MultipartField]) -> Any:
+    """The ``expires_after`` of a multipart body, in either encoding clients send.
+
+    The openai client sends ``expires_after[anchor]`` and ``expires_after[seconds]``
+    fields; OpenAPI's default for an object property of a multipart body (what
+    generated clients and schemathesis send) is one JSON-encoded ``expires_after``
+    field. Both are honoured; both at once is refused.
+    """
+    bracketed = {
+        key: form[f"expires_after[{key}]"].text()
+        for key in ("anchor", "seconds")
+        if f"expires_after[{key}]" in form
+    }
+    if "expires_after" not in form:
+        return bracketed or None
+    if bracketed:
+        raise bad_request(
+            "Give expires_after once: as JSON or as expires_after[...] fields.",
+            param="expires_after",
+        )
+    try:
+        return json.loads(form["expires_after"].text())
+    except (UnicodeDecodeError, ValueError):
+        raise bad_request("expires_after must be a JSON object.", param="expires_after") from None
 
 
 def _files_list(service: FakeService, call: Call) -> httpx2.Response:
@@ -87,6 +108,7 @@ def _uploads_create(service: FakeService, call: Call) -> httpx2.Response:
             filename=body.get("filename"),
             mime_type=body.get("mime_type"),
             purpose=body.get("purpose"),
+            expires_after=body.get("expires_after"),
         )
     )
 
@@ -112,11 +134,20 @@ def _jobs_list(service: FakeService, call: Call) -> httpx2.Response:
     metadata: dict[str, str] = {}
     null_metadata = False
     for key, value in call.query.multi_items():
-        found = re.fullmatch(r"metadata\[(.+)\]", key)
+        # The spec's ``metadata`` query parameter is a deepObject of strings
+        # (``metadata[k]=v``) or the literal ``metadata=null``; anything else
+        # (``metadata[a][b]=v``, ``metadata=x``) is refused rather than ignored.
+        found = re.fullmatch(r"metadata\[([^\[\]]+)\]", key)
         if found:
             metadata[found.group(1)] = value
         elif key == "metadata" and value == "null":
             null_metadata = True
+        elif key == "metadata" or key.startswith("metadata["):
+            raise bad_request(
+                f"Invalid metadata filter {key}={value!r}: use metadata[key]=value "
+                "(string values, not nested) or metadata=null.",
+                param="metadata",
+            )
     if null_metadata and metadata:
         raise bad_request(
             "Do not combine metadata=null with metadata[k]=v filters.", param="metadata"

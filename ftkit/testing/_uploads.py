@@ -2,21 +2,32 @@
 
 An upload is pending until completed (the parts, in the order named, must add
 up to the declared bytes and match the optional md5), cancelled, or expired an
-hour (``Limits.upload_expiry``) after creation on the virtual clock.
+hour (``Limits.upload_expiry``) after creation on the virtual clock. Creation
+checks what ``CreateUploadRequest`` in OpenAI's OpenAPI spec allows: its four
+purposes, a MIME type that fits the purpose, and an ``expires_after`` policy,
+which the completed file then carries.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._core import Core, bad_request, not_found
-from ._files import FILE_PURPOSES, FileRecord, FileStore, check_jsonl_name
+from ._files import FileRecord, FileStore, check_jsonl_name, expiry_seconds
 
 __all__ = ["UploadRecord", "UploadStore"]
 
+UPLOAD_PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision"})
+"""``CreateUploadRequest.purpose`` in the spec: narrower than the Files API's."""
 _JSONL_MIME = frozenset({"text/jsonl", "application/jsonl", "application/x-ndjson"})
+_IMAGE_MIME = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# "For certain purpose values, the correct mime_type must be specified" (``POST /uploads``):
+# fine-tuning and batch input are JSONL; vision fine-tuning takes PNG, JPEG, GIF and WEBP.
+_MIME_BY_PURPOSE = {"fine-tune": _JSONL_MIME, "batch": _JSONL_MIME, "vision": _IMAGE_MIME}
+_MIME_SHAPE = re.compile(r"[\w.+-]+/[\w.+-]+")
 
 
 @dataclass
@@ -28,6 +39,7 @@ class UploadRecord:
     mime_type: str
     created_at: int
     expires_at: int
+    file_expires_in: int | None = None
     status: str = "pending"
     parts: dict[str, bytes] = field(default_factory=dict)
     file: FileRecord | None = None
@@ -67,29 +79,44 @@ class UploadStore:
         return [self.get(upload_id) for upload_id in list(self._records)]
 
     def create(
-        self, *, declared: Any, filename: Any, mime_type: Any, purpose: Any
+        self,
+        *,
+        declared: Any,
+        filename: Any,
+        mime_type: Any,
+        purpose: Any,
+        expires_after: Any = None,
     ) -> dict[str, Any]:
         limits = self._core.limits
         if not isinstance(declared, int) or isinstance(declared, bool) or declared < 1:
             raise bad_request("bytes must be a positive integer.", param="bytes")
         if not isinstance(filename, str) or not filename:
             raise bad_request("filename is required.", param="filename")
-        if purpose not in FILE_PURPOSES:
-            raise bad_request(f"Invalid value for purpose: {purpose!r}.", param="purpose")
+        if purpose not in UPLOAD_PURPOSES:
+            raise bad_request(
+                f"Invalid value for purpose: {purpose!r}. Expected one of "
+                f"{', '.join(sorted(UPLOAD_PURPOSES))}.",
+                param="purpose",
+            )
         if not isinstance(mime_type, str) or not mime_type:
             raise bad_request("mime_type is required.", param="mime_type")
+        if not _MIME_SHAPE.fullmatch(mime_type):
+            raise bad_request(f"Invalid mime_type {mime_type!r}.", param="mime_type")
         if declared > limits.upload_bytes:
             raise bad_request(
                 f"bytes ({declared}) exceeds the maximum upload size of "
                 f"{limits.upload_bytes} bytes.",
                 param="bytes",
             )
-        if purpose == "fine-tune" and mime_type not in _JSONL_MIME:
+        allowed = _MIME_BY_PURPOSE.get(purpose)
+        if allowed is not None and mime_type not in allowed:
             raise bad_request(
-                f"Invalid mime_type {mime_type!r} for purpose 'fine-tune'; use 'text/jsonl'.",
+                f"Invalid mime_type {mime_type!r} for purpose {purpose!r}; use one of "
+                f"{', '.join(sorted(allowed))}.",
                 param="mime_type",
             )
         check_jsonl_name(filename, purpose, param="filename")
+        file_expires_in = expiry_seconds(expires_after)
         created = int(self._core.now())
         upload = UploadRecord(
             self._core.new_id("upload_"),
@@ -99,6 +126,7 @@ class UploadStore:
             mime_type,
             created,
             int(created + limits.upload_expiry),
+            file_expires_in,
         )
         self._records[upload.id] = upload
         return upload.to_api()
@@ -139,7 +167,9 @@ class UploadStore:
         if md5 is not None and md5 != hashlib.md5(content).hexdigest():
             raise bad_request("The md5 checksum does not match the uploaded bytes.", param="md5")
         created = int(self._core.now())
-        upload.file = self._files.add(upload.filename, upload.purpose, content, created)
+        upload.file = self._files.add(
+            upload.filename, upload.purpose, content, created, upload.file_expires_in
+        )
         upload.status = "completed"
         return upload.to_api()
 

@@ -1,9 +1,14 @@
-"""Helpers the fake's tests share: training files, and an openai client on a transport."""
+"""Helpers the fake's tests share: training files, an openai client on a transport, a server."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx2
 import openai
@@ -46,3 +51,33 @@ def sdk_client(
         http_client=httpx2.Client(transport=httpx2.MockTransport(transport)),
         max_retries=0,
     )
+
+
+@contextmanager
+def cli_server(*flags: str) -> Iterator[str]:
+    """Run ``ftkit fake-server FLAGS`` in a subprocess; yields its first line of output.
+
+    The wait for that line is bounded: a broken server fails the test, not hangs it.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ftkit", "fake-server", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = proc.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+        yield lines.get(timeout=60)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import queue
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
 import httpx2
 import openai
 import pytest
-from fake_support import LINES
+from fake_support import LINES, cli_server
 
 from ftkit.cli import main
 from ftkit.testing import FakeFineTuningAPI, FakeServer
@@ -117,17 +114,7 @@ def test_cli_rejects_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_server_in_a_subprocess() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ftkit", "fake-server", "--port", "0", "--speed", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines: queue.Queue[str] = queue.Queue()
-        assert proc.stdout is not None
-        threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
-        first = lines.get(timeout=60)  # bounded: a broken server fails the test, not hangs it
+    with cli_server("--port", "0", "--speed", "0") as first:
         assert first.startswith("ftkit fake server listening on http://127.0.0.1:"), first
         base_url = first.split()[-1]
         client = loopback_client(base_url)
@@ -146,14 +133,3 @@ def test_cli_server_in_a_subprocess() -> None:
         done = client.fine_tuning.jobs.retrieve(job.id)
         assert done.status == "succeeded"
         assert done.fine_tuned_model.startswith("ft:gpt-4.1-mini-2025-04-14:fake::")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
