@@ -10,6 +10,7 @@ route; the answer itself comes from the provider's handler set
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import random
@@ -29,6 +30,7 @@ from ._core import Core, WireError, bad_request
 from ._faults import Fault, FaultScript, strike
 from ._models import served_models
 from ._openai_routes import OPENAI
+from ._ratelimit import RateLimitMeter
 from ._recording import RecordedRequest, record
 from ._router import Call, Route
 from ._server import FakeServer
@@ -78,6 +80,8 @@ class FakeFineTuningAPI:
             ``invalid_api_key``, whose message never quotes the key.
         chat: how models answer Chat Completions (the fine-tuned models' error rate);
             see :class:`ChatBehaviour`. Settable later through :attr:`chat`.
+        max_active_jobs: how many jobs may be validating, queued or running at once; job
+            creation past it answers 429 ``rate_limit_exceeded`` (default: no limit).
     """
 
     def __init__(
@@ -95,9 +99,12 @@ class FakeFineTuningAPI:
         require_auth: bool = True,
         api_keys: Iterable[str] | None = None,
         chat: ChatBehaviour | None = None,
+        max_active_jobs: int | None = None,
     ) -> None:
         if auto_advance < 0:
             raise ValueError("auto_advance must not be negative")
+        if max_active_jobs is not None and max_active_jobs < 1:
+            raise ValueError("max_active_jobs must be at least 1 (or None for no limit)")
         self.clock = clock or FakeClock()
         self.seed: int = secrets.randbits(64) if seed is None else seed
         """The seed of this fake's ids and random choices (give it back to reproduce them)."""
@@ -110,7 +117,9 @@ class FakeFineTuningAPI:
             org=org,
             org_name=org_name or org.removeprefix("org-") or org,
             timings=timings or Timings(),
-            limits=limits or Limits(),
+            limits=dataclasses.replace(limits or Limits(), active_jobs=max_active_jobs)
+            if max_active_jobs is not None
+            else limits or Limits(),
             rng=random.Random(self.seed),
         )
         self._lock = self._core.lock
@@ -123,6 +132,7 @@ class FakeFineTuningAPI:
             self._service.chat.behaviour = chat
         self._handlers = OPENAI
         self._requests: list[RecordedRequest] = []
+        self._rate_limits = RateLimitMeter()
         self._clients = ClientFactory(self.handle, self.clock, api_key=self._keys.client_key)
 
     # ------------------------------------------------------------ ways in
@@ -169,6 +179,7 @@ class FakeFineTuningAPI:
                 )
             response.headers["x-request-id"] = self._core.new_id("req_", 32)
             response.headers["openai-organization"] = self._core.org
+            response.headers.update(self._rate_limits.count(self.clock.now(), _json_of(response)))
             return response
 
     def client(self, **options: Any) -> openai.OpenAI:
@@ -360,3 +371,13 @@ class FakeFineTuningAPI:
         if path == "/_fake/jobs" and request.method == "GET":
             return json_response(200, {"data": self.jobs})
         raise WireError(404, f"Invalid URL ({request.method} {path})")
+
+
+def _json_of(response: httpx2.Response) -> Any:
+    """The JSON body of a complete JSON answer (None for a stream or any other body)."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        return json.loads(response.content)
+    except (httpx2.ResponseNotRead, ValueError):
+        return None

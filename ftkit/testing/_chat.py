@@ -237,8 +237,6 @@ class FakeChat:
                     f"Unrecognized request argument supplied: messages[{index}].weight",
                     param=f"messages[{index}].weight",
                 )
-        if body.get("stream"):
-            raise bad_request("The fake does not stream; call without stream=True.", param="stream")
         n = body.get("n", 1)
         if n is None:
             n = 1

@@ -23,7 +23,11 @@ class Timings:
 
 @dataclass(frozen=True)
 class Limits:
-    """The service's size and count limits (facts §3–§4); lower them to test the refusals."""
+    """The service's size and count limits (facts §3–§4); lower them to test the refusals.
+
+    ``active_jobs`` is how many jobs may be validating, queued or running at once
+    (``None``: no limit; ``FakeFineTuningAPI(max_active_jobs=...)`` sets it).
+    """
 
     file_bytes: int = 512 * MiB
     upload_bytes: int = 8 * GiB
@@ -33,3 +37,4 @@ class Limits:
     metadata_pairs: int = 16
     metadata_key_chars: int = 64
     metadata_value_chars: int = 512
+    active_jobs: int | None = None

@@ -13,7 +13,7 @@ from collections import deque
 from typing import Any
 
 from ..providers import ModelInfo, canonical_method
-from ._core import Core, bad_request, list_object, not_found, page
+from ._core import Core, WireError, bad_request, list_object, not_found, page
 from ._files import FileStore
 from ._job_record import TERMINAL, JobRecord, add_event
 from ._jobspec import JobSpec, parse_job_request
@@ -22,11 +22,20 @@ from ._training import Trainer
 
 __all__ = ["JobStore"]
 
+# The statuses in which a job counts against ``Limits.active_jobs``.
+ACTIVE = frozenset({"validating_files", "queued", "running"})
+
 
 class JobStore:
     """Every job of one fake, oldest first."""
 
-    def __init__(self, core: Core, files: FileStore, models: ModelStore, trainer: Trainer) -> None:
+    def __init__(
+        self,
+        core: Core,
+        files: FileStore,
+        models: ModelStore,
+        trainer: Trainer,
+    ) -> None:
         self._core = core
         self._files = files
         self._models = models
@@ -58,6 +67,7 @@ class JobStore:
         self._files.expire()
         model_name, base = self._base_model(spec)
         self._check_files(spec)
+        self._check_active()
         core = self._core
         created = int(core.now())
         job_id = core.new_id("ftjob-")
@@ -206,6 +216,31 @@ class JobStore:
                 "training_file and validation_file must be different files.",
                 param="validation_file",
             )
+
+    def _check_active(self) -> None:
+        """Refuse a job past ``Limits.active_jobs`` validating, queued or running jobs.
+
+        Where the answer comes from: 429 is the status the fine-tuning facts give for
+        rate limits at job launch (the openai client's ``RateLimitError``; "429s at
+        launch" in their sources); ``rate_limit_exceeded`` is the error code the API
+        uses for rate limits (the openai package's error-code literals). The facts
+        quote no message for this refusal, so the wording, modelled on what users
+        report, is the fake's own: match on the status and code, not the text.
+        """
+        limit = self._core.limits.active_jobs
+        if limit is None:
+            return
+        active = [job for job in self.all() if job.status in ACTIVE]
+        if len(active) < limit:
+            return
+        running = sum(job.status == "running" for job in active)
+        raise WireError(
+            429,
+            "This fine-tune request has been rate-limited. Your organization has reached the "
+            f"maximum of {limit} active fine-tuning jobs ({running} running, "
+            f"{len(active) - running} pending).",
+            code="rate_limit_exceeded",
+        )
 
     def _move(self, job_id: str, required: str, to: str, message: str, verb: str) -> dict[str, Any]:
         """Pause or resume: ``required`` -> ``to``, keeping the training time done so far."""

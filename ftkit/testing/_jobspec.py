@@ -15,7 +15,7 @@ from ._config import Limits
 from ._core import WireError, bad_request
 from ._serverside import MethodType
 
-__all__ = ["JobSpec", "parse_job_request"]
+__all__ = ["JobSpec", "parse_job_request", "parse_metadata"]
 
 _TOP_KEYS = frozenset(
     {
@@ -94,7 +94,7 @@ def parse_job_request(body: Any, *, limits: Limits) -> JobSpec:
         extra_method=extra,
         suffix=suffix,
         seed=seed,
-        metadata=_metadata(body.get("metadata"), limits),
+        metadata=parse_metadata(body.get("metadata"), limits),
         integrations=_integrations(body.get("integrations")),
     )
 
@@ -220,7 +220,8 @@ def _check_range(key: str, value: Any, param: str) -> None:
         raise fail("expected an integer of at least 1")
 
 
-def _metadata(value: Any, limits: Limits) -> dict[str, str] | None:
+def parse_metadata(value: Any, limits: Limits) -> dict[str, str] | None:
+    """Metadata as the API accepts it (jobs and stored completions alike); 400 otherwise."""
     if value is None:
         return None
     if not isinstance(value, dict):

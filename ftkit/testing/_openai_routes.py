@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, cast
 
 import httpx2
 
+from ._chat_stream import sse_response, stream_chunks, stream_options
 from ._core import bad_request
 from ._router import Call, Handler, HandlerSet, route
 from ._service import FakeService
@@ -78,15 +79,19 @@ def _form_expires_after(form: dict[str, MultipartField]) -> Any:
         raise bad_request("expires_after must be a JSON object.", param="expires_after") from None
 
 
-def _files_list(service: FakeService, call: Call) -> httpx2.Response:
-    order = call.query.get("order", "desc")
+def _order(call: Call, default: Literal["asc", "desc"]) -> Literal["asc", "desc"]:
+    order = call.query.get("order", default)
     if order not in ("asc", "desc"):
         raise bad_request("order must be 'asc' or 'desc'.", param="order")
+    return cast(Literal["asc", "desc"], order)
+
+
+def _files_list(service: FakeService, call: Call) -> httpx2.Response:
     return _ok(
         service.files.list_files(
             after=call.query.get("after"),
             limit=call.limit(10_000, 10_000),
-            order=order,
+            order=_order(call, "desc"),
             purpose=call.query.get("purpose"),
         )
     )
@@ -130,7 +135,8 @@ def _jobs_create(service: FakeService, call: Call) -> httpx2.Response:
     return _ok(service.jobs.create(call.json()))
 
 
-def _jobs_list(service: FakeService, call: Call) -> httpx2.Response:
+def _metadata_filter(call: Call) -> tuple[dict[str, str] | None, bool]:
+    """A list's ``metadata`` query filter: the wanted pairs, and whether ``metadata=null``."""
     metadata: dict[str, str] = {}
     null_metadata = False
     for key, value in call.query.multi_items():
@@ -152,11 +158,16 @@ def _jobs_list(service: FakeService, call: Call) -> httpx2.Response:
         raise bad_request(
             "Do not combine metadata=null with metadata[k]=v filters.", param="metadata"
         )
+    return metadata or None, null_metadata
+
+
+def _jobs_list(service: FakeService, call: Call) -> httpx2.Response:
+    metadata, null_metadata = _metadata_filter(call)
     return _ok(
         service.jobs.list_jobs(
             after=call.query.get("after"),
             limit=call.limit(20, 100),
-            metadata=metadata or None,
+            metadata=metadata,
             null_metadata=null_metadata,
         )
     )
@@ -178,10 +189,72 @@ def _jobs_checkpoints(service: FakeService, call: Call) -> httpx2.Response:
     )
 
 
+# ------------------------------------------------- checkpoint permissions
+def _permissions_create(service: FakeService, call: Call) -> httpx2.Response:
+    service.tick()
+    return _ok(service.permissions.create(call.params["checkpoint"], call.json()))
+
+
+def _permissions_list(service: FakeService, call: Call) -> httpx2.Response:
+    service.tick()
+    return _ok(
+        service.permissions.list_permissions(
+            call.params["checkpoint"],
+            after=call.query.get("after"),
+            limit=call.limit(10, 100),
+            order=call.query.get("order", "descending"),
+            project_id=call.query.get("project_id"),
+        )
+    )
+
+
+def _permissions_delete(service: FakeService, call: Call) -> httpx2.Response:
+    service.tick()
+    return _ok(service.permissions.delete(call.params["checkpoint"], call.params["id"]))
+
+
 # -------------------------------------------------------------- inference
 def _chat_completions(service: FakeService, call: Call) -> httpx2.Response:
+    body = call.json()
+    streaming = stream_options(body)
     # Azure addresses a deployment in the path; the fake names deployments after models.
-    return _ok(service.chat.complete(call.json(), deployment=call.params.get("deployment")))
+    completion = service.chat.complete(body, deployment=call.params.get("deployment"))
+    completion = service.stored.keep(body, completion)
+    if streaming is None:
+        return _ok(completion)
+    return sse_response(stream_chunks(completion, streaming))
+
+
+def _stored_list(service: FakeService, call: Call) -> httpx2.Response:
+    metadata, null_metadata = _metadata_filter(call)
+    return _ok(
+        service.stored.list_completions(
+            model=call.query.get("model"),
+            metadata=metadata,
+            null_metadata=null_metadata,
+            after=call.query.get("after"),
+            limit=call.limit(20, 100),
+            order=_order(call, "asc"),
+        )
+    )
+
+
+def _stored_update(service: FakeService, call: Call) -> httpx2.Response:
+    body = call.json()
+    if "metadata" not in body:
+        raise bad_request("Missing required parameter: 'metadata'.", param="metadata")
+    return _ok(service.stored.update(call.params["id"], body["metadata"]))
+
+
+def _stored_messages(service: FakeService, call: Call) -> httpx2.Response:
+    return _ok(
+        service.stored.list_messages(
+            call.params["id"],
+            after=call.query.get("after"),
+            limit=call.limit(20, 100),
+            order=_order(call, "asc"),
+        )
+    )
 
 
 def _models_list(service: FakeService, call: Call) -> httpx2.Response:
@@ -209,6 +282,8 @@ def split_prefix(url: httpx2.URL) -> tuple[str, bool]:
         return path[len("/v1") :] or "/", False
     return path, False
 
+
+_PERMISSIONS = "/fine_tuning/checkpoints/{checkpoint}/permissions"
 
 OPENAI = HandlerSet(
     routes=(
@@ -238,11 +313,36 @@ OPENAI = HandlerSet(
         ),
         route("jobs.list_events", "GET /fine_tuning/jobs/{id}/events", _jobs_events),
         route("jobs.checkpoints.list", "GET /fine_tuning/jobs/{id}/checkpoints", _jobs_checkpoints),
+        *(
+            route(f"checkpoints.permissions.{name}", f"{verb} {path}", handler)
+            for name, verb, path, handler in (
+                ("create", "POST", _PERMISSIONS, _permissions_create),
+                ("retrieve", "GET", _PERMISSIONS, _permissions_list),
+                ("delete", "DELETE", f"{_PERMISSIONS}/{{id}}", _permissions_delete),
+            )
+        ),
         route("chat.completions.create", "POST /chat/completions", _chat_completions),
         route(
             "chat.completions.create",
             "POST /deployments/{deployment}/chat/completions",
             _chat_completions,
+        ),
+        route("chat.completions.list", "GET /chat/completions", _stored_list),
+        route(
+            "chat.completions.retrieve",
+            "GET /chat/completions/{id}",
+            _by_id(lambda s, i: s.stored.retrieve(i)),
+        ),
+        route("chat.completions.update", "POST /chat/completions/{id}", _stored_update),
+        route(
+            "chat.completions.delete",
+            "DELETE /chat/completions/{id}",
+            _by_id(lambda s, i: s.stored.delete(i)),
+        ),
+        route(
+            "chat.completions.messages.list",
+            "GET /chat/completions/{id}/messages",
+            _stored_messages,
         ),
         route("models.list", "GET /models", _models_list),
         route("models.retrieve", "GET /models/{id}", _by_id(lambda s, i: s.models.retrieve(i))),

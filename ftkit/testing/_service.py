@@ -16,6 +16,8 @@ from ._core import Core
 from ._files import FileStore
 from ._jobs import JobStore
 from ._models import ModelStore
+from ._permissions import PermissionStore
+from ._stored import CompletionStore
 from ._training import Trainer
 from ._uploads import UploadStore
 
@@ -23,18 +25,24 @@ __all__ = ["FakeService"]
 
 
 class FakeService:
-    """Files, uploads, models, jobs and chat of one fake, sharing one :class:`Core`."""
+    """Files, uploads, models, jobs, chat and stored completions of one fake (one :class:`Core`)."""
 
     def __init__(
-        self, core: Core, *, models: Iterable[ModelInfo], result_files_base64: bool
+        self,
+        core: Core,
+        *,
+        models: Iterable[ModelInfo],
+        result_files_base64: bool,
     ) -> None:
         self.core = core
         self.files = FileStore(core)
         self.uploads = UploadStore(core, self.files)
         self.models = ModelStore(core, models)
         self.chat = FakeChat(core, self.models)
+        self.stored = CompletionStore(core)
         trainer = Trainer(core, self.files, self.models, self.chat, result_files_base64)
         self.jobs = JobStore(core, self.files, self.models, trainer)
+        self.permissions = PermissionStore(core, self.models)
 
     def tick(self) -> None:
         """Bring file expiry and every job up to the current virtual time."""

@@ -5,7 +5,9 @@ records the raw answers; each JSON body is then validated with the SDK model
 for that route. Two documented deviations of the real service from the SDK's
 types are allowed, and only those: the all-null ``error`` object of jobs that did
 not fail, ``hyperparameters: null`` on DPO/reinforcement jobs, and the ``pausing``
-and ``paused`` statuses, which the API reference lists but the SDK's literal lacks.
+and ``paused`` statuses, which the API reference lists but the SDK's literal lacks;
+and the ``role`` of stored input messages, which the spec's example shows as the
+input's (``user``...) but the spec and the SDK type as ``"assistant"`` only.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import openai
 import pytest
 from fake_support import sdk_client, sft_lines
 from openai.types import FileDeleted, FileObject, Model, ModelDeleted, Upload
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionDeleted, ChatCompletionStoreMessage
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+from openai.types.fine_tuning.checkpoints import PermissionCreateResponse, PermissionDeleteResponse
 from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 from openai.types.uploads import UploadPart
 from pydantic import BaseModel, ValidationError
@@ -41,7 +44,11 @@ ITEM_TYPES: dict[str, type[BaseModel]] = {
     "jobs.resume": FineTuningJob,
     "models.retrieve": Model,
     "models.delete": ModelDeleted,
+    "checkpoints.permissions.delete": PermissionDeleteResponse,
     "chat.completions.create": ChatCompletion,
+    "chat.completions.retrieve": ChatCompletion,
+    "chat.completions.update": ChatCompletion,
+    "chat.completions.delete": ChatCompletionDeleted,
 }
 LIST_TYPES: dict[str, type[BaseModel]] = {
     "files.list": FileObject,
@@ -49,6 +56,10 @@ LIST_TYPES: dict[str, type[BaseModel]] = {
     "jobs.list_events": FineTuningJobEvent,
     "jobs.checkpoints.list": FineTuningJobCheckpoint,
     "models.list": Model,
+    "checkpoints.permissions.create": PermissionCreateResponse,
+    "checkpoints.permissions.retrieve": PermissionCreateResponse,
+    "chat.completions.list": ChatCompletion,
+    "chat.completions.messages.list": ChatCompletionStoreMessage,
 }
 # The SDK's cursor pages read ``has_more``; files and checkpoints also carry first/last ids.
 LIST_KEYS: dict[str, set[str]] = {
@@ -57,6 +68,10 @@ LIST_KEYS: dict[str, set[str]] = {
     "jobs.list_events": {"object", "data", "has_more"},
     "jobs.checkpoints.list": {"object", "data", "first_id", "last_id", "has_more"},
     "models.list": {"object", "data"},
+    "checkpoints.permissions.create": {"object", "data", "first_id", "last_id", "has_more"},
+    "checkpoints.permissions.retrieve": {"object", "data", "first_id", "last_id", "has_more"},
+    "chat.completions.list": {"object", "data", "first_id", "last_id", "has_more"},
+    "chat.completions.messages.list": {"object", "data", "first_id", "last_id", "has_more"},
 }
 
 
@@ -92,6 +107,14 @@ def check_job(data: dict[str, Any]) -> None:
         assert locs <= allowed, f"unexpected schema errors: {exc}"
 
 
+def check_store_message(data: dict[str, Any]) -> None:
+    """Validate a stored input message, tolerating only its real (non-assistant) role."""
+    if data["role"] != "assistant":
+        assert data["role"] in ("developer", "system", "user", "tool", "function"), data
+        data = {**data, "role": "assistant"}
+    ChatCompletionStoreMessage.model_validate(data)
+
+
 def check(route: str, body: Any) -> None:
     if route in LIST_TYPES:
         assert set(body) == LIST_KEYS[route], route
@@ -103,6 +126,8 @@ def check(route: str, body: Any) -> None:
     for item in items:
         if kind is FineTuningJob:
             check_job(item)
+        elif kind is ChatCompletionStoreMessage:
+            check_store_message(item)
         else:
             kind.model_validate(item)
 
@@ -178,6 +203,21 @@ def test_every_route_answers_with_the_sdk_types(recorded: Any) -> None:
     client.chat.completions.create(
         model=done.fine_tuned_model, messages=[{"role": "user", "content": "What is 1+1?"}]
     )
+    stored = client.chat.completions.create(
+        model=done.fine_tuned_model,
+        messages=[{"role": "user", "content": "What is 2+2?"}],
+        store=True,
+        metadata={"suite": "shapes"},
+    )
+    list(client.chat.completions.list(metadata={"suite": "shapes"}))
+    client.chat.completions.retrieve(stored.id)
+    list(client.chat.completions.messages.list(stored.id))
+    client.chat.completions.update(stored.id, metadata={"suite": "done"})
+    client.chat.completions.delete(stored.id)
+    permissions = client.fine_tuning.checkpoints.permissions
+    granted = permissions.create(done.fine_tuned_model, project_ids=["proj_shapes"])
+    list(permissions.list(done.fine_tuned_model))
+    permissions.delete(granted.data[0].id, fine_tuned_model_checkpoint=done.fine_tuned_model)
     client.models.delete(done.fine_tuned_model)
 
     hit = set()
