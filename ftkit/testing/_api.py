@@ -30,7 +30,6 @@ from ._core import Core, WireError, bad_request
 from ._faults import Fault, FaultScript, strike
 from ._models import served_models
 from ._openai_routes import OPENAI
-from ._ratelimit import RateLimitMeter
 from ._recording import RecordedRequest, record
 from ._router import Call, Route
 from ._server import FakeServer
@@ -81,7 +80,8 @@ class FakeFineTuningAPI:
         chat: how models answer Chat Completions (the fine-tuned models' error rate);
             see :class:`ChatBehaviour`. Settable later through :attr:`chat`.
         max_active_jobs: how many jobs may be validating, queued or running at once; job
-            creation past it answers 429 ``rate_limit_exceeded`` (default: no limit).
+            creation past it answers 429 ``rate_limit_exceeded`` (default: no limit). A
+            shorthand for ``limits=Limits(active_jobs=...)``, and it wins over that.
     """
 
     def __init__(
@@ -103,8 +103,9 @@ class FakeFineTuningAPI:
     ) -> None:
         if auto_advance < 0:
             raise ValueError("auto_advance must not be negative")
-        if max_active_jobs is not None and max_active_jobs < 1:
-            raise ValueError("max_active_jobs must be at least 1 (or None for no limit)")
+        limits = limits or Limits()
+        if max_active_jobs is not None:
+            limits = dataclasses.replace(limits, active_jobs=max_active_jobs)
         self.clock = clock or FakeClock()
         self.seed: int = secrets.randbits(64) if seed is None else seed
         """The seed of this fake's ids and random choices (give it back to reproduce them)."""
@@ -117,9 +118,7 @@ class FakeFineTuningAPI:
             org=org,
             org_name=org_name or org.removeprefix("org-") or org,
             timings=timings or Timings(),
-            limits=dataclasses.replace(limits or Limits(), active_jobs=max_active_jobs)
-            if max_active_jobs is not None
-            else limits or Limits(),
+            limits=limits,
             rng=random.Random(self.seed),
         )
         self._lock = self._core.lock
@@ -132,7 +131,6 @@ class FakeFineTuningAPI:
             self._service.chat.behaviour = chat
         self._handlers = OPENAI
         self._requests: list[RecordedRequest] = []
-        self._rate_limits = RateLimitMeter()
         self._clients = ClientFactory(self.handle, self.clock, api_key=self._keys.client_key)
 
     # ------------------------------------------------------------ ways in
@@ -159,6 +157,7 @@ class FakeFineTuningAPI:
                         if self.auto_advance:
                             self.clock.advance(self.auto_advance)
                         route, params = self._handlers.match(request.method, path)
+                        self._core.rate_limits.requests.spend(1, arrived)
                         if self.require_auth:
                             self._keys.check(request, azure=azure)
                         fault = self.faults.take(route.name)
@@ -179,7 +178,7 @@ class FakeFineTuningAPI:
                 )
             response.headers["x-request-id"] = self._core.new_id("req_", 32)
             response.headers["openai-organization"] = self._core.org
-            response.headers.update(self._rate_limits.count(self.clock.now(), _json_of(response)))
+            response.headers.update(self._core.rate_limits.headers(self.clock.now()))
             return response
 
     def client(self, **options: Any) -> openai.OpenAI:
@@ -371,13 +370,3 @@ class FakeFineTuningAPI:
         if path == "/_fake/jobs" and request.method == "GET":
             return json_response(200, {"data": self.jobs})
         raise WireError(404, f"Invalid URL ({request.method} {path})")
-
-
-def _json_of(response: httpx2.Response) -> Any:
-    """The JSON body of a complete JSON answer (None for a stream or any other body)."""
-    if not response.headers.get("content-type", "").startswith("application/json"):
-        return None
-    try:
-        return json.loads(response.content)
-    except (httpx2.ResponseNotRead, ValueError):
-        return None

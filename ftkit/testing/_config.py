@@ -38,3 +38,7 @@ class Limits:
     metadata_key_chars: int = 64
     metadata_value_chars: int = 512
     active_jobs: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.active_jobs is not None and self.active_jobs < 1:
+            raise ValueError("max_active_jobs (Limits.active_jobs) must be at least 1, or None")

@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from ._clock import FakeClock
 from ._config import Limits, Timings
+from ._ratelimit import RateLimitMeter
 
 __all__ = ["Core", "Cursors", "WireError", "bad_request", "list_object", "not_found", "page"]
 
@@ -37,6 +38,7 @@ class Core:
         timings: job phase durations.
         limits: size and count limits.
         rng: the one generator behind every id and random choice.
+        rate_limits: request and token use, for the ``x-ratelimit-*`` headers.
         lock: held by whoever reads or changes the stores (the router, the test controls);
             re-entrant, since a control may call another.
     """
@@ -47,6 +49,7 @@ class Core:
     timings: Timings
     limits: Limits
     rng: random.Random
+    rate_limits: RateLimitMeter = field(default_factory=RateLimitMeter)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def now(self) -> float:

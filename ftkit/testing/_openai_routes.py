@@ -220,6 +220,7 @@ def _chat_completions(service: FakeService, call: Call) -> httpx2.Response:
     # Azure addresses a deployment in the path; the fake names deployments after models.
     completion = service.chat.complete(body, deployment=call.params.get("deployment"))
     completion = service.stored.keep(body, completion)
+    service.core.rate_limits.tokens.spend(completion["usage"]["total_tokens"], service.core.now())
     if streaming is None:
         return _ok(completion)
     return sse_response(stream_chunks(completion, streaming))

@@ -7,13 +7,12 @@ OpenAI answers every request with six headers: ``x-ratelimit-limit-requests`` /
 request on a 5,000-request limit, 60 s / 5,000) show a bucket that refills at
 ``limit`` per minute, so that is what :class:`RateLimitMeter` keeps, on the
 virtual clock. The fake reports these numbers and never enforces them (its 429s
-come from scripted faults and ``max_active_jobs``).
+come from scripted faults and ``Limits.active_jobs``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 __all__ = ["RateLimitMeter"]
 
@@ -44,22 +43,20 @@ class _Bucket:
 
 @dataclass
 class RateLimitMeter:
-    """Request and token use of one fake, for its ``x-ratelimit-*`` headers."""
+    """Request and token use of one fake, for its ``x-ratelimit-*`` headers.
+
+    The front door spends one request per API call (not the fake's ``/_fake/``
+    controls); Chat Completions spend the tokens of their ``usage``, streamed or not.
+    """
 
     requests: _Bucket = field(default_factory=lambda: _Bucket(REQUESTS_PER_MINUTE))
     tokens: _Bucket = field(default_factory=lambda: _Bucket(TOKENS_PER_MINUTE))
 
-    def count(self, now: float, body: Any) -> dict[str, str]:
-        """Count one answered request (and the tokens its ``usage`` reports); its headers."""
-        self.requests.spend(1, now)
-        self.tokens.spend(_tokens_of(body), now)
+    def headers(self, now: float) -> dict[str, str]:
+        """The six headers as of ``now`` (both buckets refilled to then)."""
+        self.requests.spend(0, now)
+        self.tokens.spend(0, now)
         return {**self.requests.headers("requests"), **self.tokens.headers("tokens")}
-
-
-def _tokens_of(body: Any) -> int:
-    usage = body.get("usage") if isinstance(body, dict) else None
-    total = usage.get("total_tokens") if isinstance(usage, dict) else None
-    return total if isinstance(total, int) else 0
 
 
 def duration(seconds: float) -> str:

@@ -95,9 +95,8 @@ class CompletionStore:
             items = [c for c in items if not c["metadata"]]
         elif metadata:
             items = [c for c in items if _matches(c["metadata"], metadata)]
-        if order == "desc":
-            items.reverse()  # so completions created in the same second come newest first too
-        items.sort(key=lambda c: int(c["created"]), reverse=order == "desc")
+        if order == "desc":  # kept in creation order: newest first is the reverse
+            items.reverse()
         data, has_more = page(items, after, limit)
         return list_object(copy.deepcopy(data), has_more, cursors="string")
 

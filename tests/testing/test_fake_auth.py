@@ -67,6 +67,7 @@ def test_configured_keys_are_the_only_ones_accepted() -> None:
 
 def test_the_fakes_own_clients_send_the_first_configured_key() -> None:
     fake = FakeFineTuningAPI(api_keys=["sk-test-first", "sk-test-second"])
+    assert fake.client().api_key == fake.azure_client().api_key == "sk-test-first"
     assert fake.client(max_retries=0).files.list().data == []
     assert fake.azure_client(max_retries=0).files.list().data == []
 

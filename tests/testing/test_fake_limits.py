@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 import openai
 import pytest
 from fake_support import sft_lines
@@ -99,3 +100,20 @@ def test_no_limit_by_default(client: openai.OpenAI) -> None:
 def test_max_active_jobs_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_active_jobs"):
         FakeFineTuningAPI(max_active_jobs=0)
+
+
+def test_streamed_tokens_count_and_test_controls_spend_no_request(
+    fake: FakeFineTuningAPI, client: openai.OpenAI
+) -> None:
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini-2024-07-18",
+        messages=[{"role": "user", "content": "Hello there"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    usage = [chunk.usage for chunk in stream if chunk.usage is not None][-1]
+    control = httpx2.Request("POST", f"{client.base_url}_fake/advance", json={"seconds": 0})
+    assert fake.handle(control).status_code == 200
+    headers = client.models.with_raw_response.list().headers
+    assert headers["x-ratelimit-remaining-tokens"] == str(TOKENS_PER_MINUTE - usage.total_tokens)
+    assert headers["x-ratelimit-remaining-requests"] == str(REQUESTS_PER_MINUTE - 2)
