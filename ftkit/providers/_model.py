@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from .._exceptions import UsageError
 
@@ -189,3 +189,15 @@ class ModelInfo:
 
     def __hash__(self) -> int:
         return hash((self.provider, self.name, self.family))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Frozen mappings do not pickle; their dicts do, and ``__post_init__`` freezes
+        # them again (a spawned validation worker receives the caller's entry so).
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("example_limits", "training_prices", "sources"):
+            values[name] = dict(values[name])
+        return (_model_info, (values,))
+
+
+def _model_info(values: dict[str, Any]) -> ModelInfo:
+    return ModelInfo(**values)

@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import FtkitError
 from ..jsonl import iter_lines
+from ..providers import find_model, register
 from ._line_pass import LinePass, PassOptions
 
 if TYPE_CHECKING:
+    from ..providers import ModelInfo
     from ..tokens.counting import TokenCounter
 
 __all__ = ["PARALLEL_MIN_BYTES", "SPAWN_PARALLEL_MIN_BYTES", "scan_parallel", "worker_count"]
@@ -111,14 +113,22 @@ def _record_start(handle: Any, start: int, size: int) -> int:
     return position if position < size and position - start < _ALIGN_MAX_BYTES else start
 
 
-def _scan_chunk(task: tuple[str, int, int, PassOptions]) -> LinePass:
-    path, start, end, options = task
+Task = tuple[str, int, int, PassOptions, "ModelInfo | None"]
+"""A chunk to scan: path, byte range, the pass's options, the parent's catalog entry."""
+
+
+def _scan_chunk(task: Task) -> LinePass:
+    path, start, end, options, info = task
     counter = None
     if options.model is not None:
         counter = _COUNTERS.get(options.model)
         if counter is None:
             from ..tokens.counting import TokenCounter
 
+            # A spawned worker loads only the shipped catalog and FTKIT_MODELS: an entry
+            # the caller registered (a new snapshot, a changed limit) comes with the task.
+            if info is not None and find_model(options.model) != info:
+                register(info)
             try:
                 counter = _COUNTERS[options.model] = TokenCounter(options.model)
             except FtkitError:
@@ -156,7 +166,8 @@ def scan_parallel(
     their results are merged in file order. ``progress`` hears of each finished chunk.
     """
     chunks = _chunk_bounds(path, size, workers * _CHUNKS_PER_WORKER, workers)
-    tasks = [(str(path), start, end, options) for start, end in chunks]
+    info = None if options.model is None else find_model(options.model)
+    tasks: list[Task] = [(str(path), start, end, options, info) for start, end in chunks]
     if counter is not None and options.model is not None:
         _COUNTERS[options.model] = counter  # before the fork: the workers inherit it
     lengths = [end - start for start, end in chunks]
