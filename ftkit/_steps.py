@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Operation", "Program", "Sleep", "arun", "run"]
+__all__ = ["Operation", "Program", "Sleep", "arun", "run", "settled"]
 
 T = TypeVar("T")
 
@@ -35,6 +35,11 @@ class Operation(Protocol):
 
 Program = Generator[Operation, Any, T]
 """A program that ends with a ``T`` (the generator's return value)."""
+
+
+async def settled(value: Any) -> Any:
+    """``value``, awaited if it is awaitable (callbacks may be either)."""
+    return await value if inspect.isawaitable(value) else value
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,8 @@ class Sleep:
     async def arun(self) -> None:
         if self.sleep is None:
             await asyncio.sleep(self.seconds)
-            return
-        outcome = self.sleep(self.seconds)
-        if inspect.isawaitable(outcome):
-            await outcome
+        else:
+            await settled(self.sleep(self.seconds))
 
 
 class _Steps:

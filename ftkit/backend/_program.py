@@ -19,13 +19,12 @@ their ``call_once`` forms.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._steps import Operation, Program, Sleep, arun, run
+from .._steps import Operation, Program, Sleep, arun, run, settled
 
 if TYPE_CHECKING:
     from ..retry import RetryPolicy
@@ -45,10 +44,6 @@ __all__ = [
 ]
 
 
-async def _settled(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
 @dataclass(frozen=True)
 class Call:
     """Call ``fn(*args, **kwargs)``: a caller's callback, or a callable it passed in.
@@ -65,7 +60,7 @@ class Call:
         return self.fn(*self.args, **self.kwargs)
 
     async def arun(self) -> Any:
-        return await _settled(self.fn(*self.args, **self.kwargs))
+        return await settled(self.fn(*self.args, **self.kwargs))
 
 
 @dataclass(frozen=True)

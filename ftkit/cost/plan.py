@@ -1,8 +1,8 @@
 """The cost of a whole pipeline: SFT and DPO stage estimates summed.
 
 A DPO stage trains on the SFT stage's model, which does not exist yet when a
-plan is made: it is estimated with the base model's tokenizer, limit and
-price (DPO is priced like SFT), which is what ``ft:`` names resolve to anyway.
+plan is made: it is estimated with the base model's tokenizer, limit and DPO
+price (the catalog's DPO rate), which is what ``ft:`` names resolve to anyway.
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ from types import MappingProxyType
 from typing import Any, Union
 
 from .._exceptions import UsageError
-from ..tokens.encoding import base_model, encoding_name_for_model
+from ..providers import base_model, canonical_method, model_info
+from ..tokens.encoding import encoding_name_for_model
 
 __all__ = [
     "ASSUMED_BASE_MODEL",
@@ -52,7 +53,9 @@ class Price:
     """The training price of one model snapshot."""
 
     per_1m_tokens: float | None = None
-    """USD per 1M training tokens (SFT and DPO), or ``None`` when not billed per token."""
+    """USD per 1M training tokens (SFT, and DPO unless priced apart), or ``None``."""
+    dpo_per_1m_tokens: float | None = None
+    """USD per 1M DPO training tokens, where the catalog prices DPO apart from SFT."""
     per_hour: float | None = None
     """USD per hour of training (reinforcement fine-tuning)."""
     base_model: str | None = None
@@ -98,7 +101,8 @@ class PriceTable:
         aliases: dict[str, str] = {}
         checked: list[str] = []
         for info in models():
-            per_token = info.training_price("sft") or info.training_price("dpo")
+            sft, dpo = info.training_price("sft"), info.training_price("dpo")
+            per_token = sft or dpo
             per_hour = info.training_price("rft")
             if per_token is None and per_hour is None:
                 continue
@@ -106,6 +110,7 @@ class PriceTable:
                 info.name,
                 Price(
                     per_1m_tokens=per_token.per_1m_tokens if per_token else None,
+                    dpo_per_1m_tokens=dpo.per_1m_tokens if dpo else None,
                     per_hour=per_hour.per_hour if per_hour else None,
                 ),
             )
@@ -147,7 +152,8 @@ class PriceTable:
     def lookup(self, model: str, *, method: str = "supervised") -> PriceLookup:
         """The per-token training price of ``model`` (``ft:`` names use their base model).
 
-        DPO is priced like SFT. Reinforcement fine-tuning has no per-token price.
+        DPO takes the catalog's DPO price where it has one, else the SFT price.
+        Reinforcement fine-tuning has no per-token price.
         """
         name = base_model(model)
         if name not in self.prices:
@@ -171,6 +177,8 @@ class PriceTable:
                 None,
                 f"{name} reinforcement fine-tuning is billed {hourly}, not per token",
             )
+        if canonical_method(method) == "dpo" and price.dpo_per_1m_tokens is not None:
+            return PriceLookup(name, price.dpo_per_1m_tokens, None)
         return PriceLookup(name, price.per_1m_tokens, None)
 
 
@@ -258,10 +266,11 @@ def counted_as(model: str, table: PriceTable) -> tuple[str, str | None]:
         return alias, None
     if entry is None:
         return model, None
+    assumed = model_info(ASSUMED_BASE_MODEL)  # the catalog's facts, so the text cannot drift
     return ASSUMED_BASE_MODEL, (
         f"ftkit does not know {name!r}: its tokens are counted as {ASSUMED_BASE_MODEL}'s "
-        '(o200k_base, 65,536 tokens per example); give its price entry a "base_model" '
-        "to count it as another model"
+        f"({assumed.tokenizer}, {assumed.limit('sft'):,} tokens per example); give its "
+        'price entry a "base_model" to count it as another model'
     )
 
 

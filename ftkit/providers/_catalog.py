@@ -18,7 +18,6 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +169,8 @@ def _catalog() -> _Catalog:
 
 
 def _shipped() -> Iterator[tuple[str, str]]:
+    from importlib import resources  # ~5 ms, only when the catalog is first read
+
     folder = resources.files(__package__ or "ftkit.providers")
     names = sorted(
         (item.name for item in folder.iterdir() if item.name.endswith(".json")),

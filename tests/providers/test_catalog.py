@@ -271,3 +271,17 @@ def test_files_named_by_the_environment_are_read_at_first_use(
     providers.reset()
     with pytest.raises(ftkit.UsageError, match="FTKIT_MODELS"):
         ftkit.model_info("gpt-4.1")
+
+
+def test_a_dpo_price_of_its_own_prices_dpo_estimates() -> None:
+    base = providers.model_info("gpt-4.1-mini-2025-04-14")
+    prices = {"sft": TrainingPrice(per_1m_tokens=5.0), "dpo": TrainingPrice(per_1m_tokens=9.0)}
+    providers.register(
+        dataclasses.replace(base, name="team-dpo-model", aliases=(), training_prices=prices)
+    )
+    try:
+        table = PriceTable.default()
+        assert table.lookup("team-dpo-model", method="dpo").per_1m_tokens == 9.0
+        assert table.lookup("team-dpo-model", method="supervised").per_1m_tokens == 5.0
+    finally:
+        providers.reset()
