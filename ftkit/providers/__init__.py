@@ -1,7 +1,7 @@
 """The model catalog: what each provider's models can train, their limits, prices and dates.
 
 One table per provider, kept as data with its sources (``openai.json`` beside
-this module; Azure, Together and Fireworks get their own files). The validator,
+this module today; Azure, Together and Fireworks add theirs with their backends). The validator,
 the token counter, the cost estimate, the evaluation's costs and the fake API
 all read it, so they cannot disagree::
 
