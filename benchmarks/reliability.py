@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """The reliability matrix of the SFT → DPO pipeline, as tables.
 
-    python benchmarks/reliability.py [--only matrix|crash] [--markdown]
+    python benchmarks/reliability.py [--api openai|azure-dated|azure-v1|all]
+                                     [--only matrix|crash] [--markdown]
 
-Runs, against ftkit's fake API on a virtual clock (no network, no real waiting):
+Runs, against ftkit's fake API on a virtual clock (no network, no real waiting),
+on each API surface (OpenAI's, Azure OpenAI's dated API and its v1 API; all
+three by default):
 
 - every API call the pipeline makes × every fault kind, striking twice
   (*transient*, sync and async drivers) or every time until cleared
@@ -12,8 +15,9 @@ Runs, against ftkit's fake API on a virtual clock (no network, no real waiting):
 - every API call × every status no retry can fix (400, 401, 403, 404, 422):
   the run must fail on the first answer, with the typed error;
 - crash sweeps: the process "dies" after every request and before every
-  manifest write of an undisturbed run, with the Files API and with the
-  Uploads API, and a fresh handle resumes the run.
+  manifest write of an undisturbed run, with the Files API, with the Uploads
+  API (where the surface has one) and with Azure's file import (dated API),
+  and a fresh handle resumes the run.
 
 After every case the service is audited: one job per stage, no file uploaded
 twice, a manifest that agrees with the service. The cases are the ones
@@ -43,8 +47,9 @@ SYMBOLS = {"ok": "ok", "expected": "err", "bad": "FAIL"}
 
 @dataclass
 class Tally:
-    """One section of the summary."""
+    """One section of the summary, on one API surface."""
 
+    api: str
     name: str
     cases: int = 0
     completed: int = 0
@@ -66,12 +71,17 @@ class Tally:
 
 
 def _run_cases(
-    name: str, cases: Iterable[rs.Case], folder: Path, data: rs.Data, failures: list[str]
+    api: str,
+    name: str,
+    cases: Iterable[rs.Case],
+    folder: Path,
+    data: rs.Data,
+    failures: list[str],
 ) -> tuple[Tally, dict[rs.Case, str]]:
-    tally = Tally(name)
+    tally = Tally(api, name)
     cells: dict[rs.Case, str] = {}
     for index, case in enumerate(cases):
-        outcome = rs.run_case(case, folder / f"{name}-{index}", data)
+        outcome = rs.run_case(case, folder / f"{api}-{name}-{index}", data)
         cells[case] = tally.add(outcome)
         if not outcome.ok or outcome.duplicates:
             failures.append(outcome.describe())
@@ -79,19 +89,20 @@ def _run_cases(
 
 
 def _sweep(
+    api: str,
     name: str,
     points: Iterable[int],
     run: Callable[[int], rs.SweepResult],
     failures: list[str],
 ) -> Tally:
-    tally = Tally(name)
+    tally = Tally(api, name)
     for point in points:
         result = run(point)
         tally.cases += 1
         tally.duplicates += result.duplicates
         if result.problems or not result.crashed:
             tally.unexpected += 1
-            failures.append(f"{name} {result.point}: {'; '.join(result.problems)}")
+            failures.append(f"{api} {name} {result.point}: {'; '.join(result.problems)}")
         else:
             tally.completed += 1
     return tally
@@ -111,10 +122,14 @@ def _table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
 
 
 def _matrix(
-    title: str, cells: dict[rs.Case, str], columns: list[str], key: Callable[[str, str], rs.Case]
+    api: rs.Api,
+    title: str,
+    cells: dict[rs.Case, str],
+    columns: list[str],
+    key: Callable[[str, str], rs.Case],
 ) -> tuple[str, list[str], list[list[str]]]:
     rows = []
-    for route in rs.ROUTES:
+    for route in api.routes:
         row = [route]
         for column in columns:
             cell = cells.get(key(route, column))
@@ -123,13 +138,97 @@ def _matrix(
     return title, ["call", *columns], rows
 
 
+def _faults(
+    api: rs.Api,
+    folder: Path,
+    data: rs.Data,
+    failures: list[str],
+    tallies: list[Tally],
+    tables: list[tuple[str, list[str], list[list[str]]]],
+) -> None:
+    """Every route of ``api`` × every fault kind (three ways), and × every final status."""
+    name = api.name
+    kinds = list(rs.KINDS)
+    for section, cases, keyer in (
+        (
+            "transient (sync)",
+            rs.transient_cases(api=name),
+            lambda r, k: rs.Case(r, k, api=name),
+        ),
+        (
+            "transient (async)",
+            [c for c in rs.transient_cases("async", name) if c.route != "jobs.cancel"],
+            lambda r, k: rs.Case(r, k, driver="async", api=name),
+        ),
+        (
+            "permanent",
+            rs.permanent_cases(name),
+            lambda r, k: rs.Case(r, k, permanent=True, api=name),
+        ),
+    ):
+        tally, cells = _run_cases(name, section, cases, folder, data, failures)
+        tallies.append(tally)
+        tables.append(_matrix(api, f"{name}: {section} faults", cells, kinds, keyer))
+    tally, cells = _run_cases(
+        name, "final status", rs.final_status_cases(name), folder, data, failures
+    )
+    tallies.append(tally)
+    tables.append(
+        _matrix(
+            api,
+            f"{name}: statuses no retry can fix",
+            cells,
+            [str(s) for s in rs.FINAL_STATUSES],
+            lambda r, s: rs.Case(r, "status", permanent=True, status=int(s), api=name),
+        )
+    )
+
+
+def _crashes(
+    api: rs.Api, folder: Path, data: rs.Data, failures: list[str], tallies: list[Tally]
+) -> None:
+    """Every request and every manifest write of each way ``api`` sends files."""
+    name = api.name
+    for setup in (s for s in api.setups if s != "cancel"):
+        steps = rs.clean_run(folder / f"clean-{name}-{setup}", data, setup, name)
+        tallies.append(
+            _sweep(
+                name,
+                f"crash after request ({setup})",
+                range(1, len(steps.requests) + 1),
+                lambda n, s=setup: rs.crash_and_resume(  # type: ignore[misc]
+                    folder / f"req-{name}-{s}-{n}", data, s, after_request=n, api=name
+                ),
+                failures,
+            )
+        )
+        tallies.append(
+            _sweep(
+                name,
+                f"crash before write ({setup})",
+                range(1, steps.writes + 1),
+                lambda n, s=setup: rs.crash_and_resume(  # type: ignore[misc]
+                    folder / f"save-{name}-{s}-{n}", data, s, before_save=n, api=name
+                ),
+                failures,
+            )
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--api",
+        choices=[*rs.APIS, "all"],
+        default="all",
+        help="the API surface to run on (default: all three)",
+    )
     parser.add_argument("--only", choices=["matrix", "crash"], help="run one part only")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # expected warnings (unreadable result files...) are noise
 
+    apis = list(rs.APIS.values()) if args.api == "all" else [rs.APIS[args.api]]
     started = time.perf_counter()
     failures: list[str] = []
     tallies: list[Tally] = []
@@ -137,69 +236,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ftkit-reliability-") as tmp:
         folder = Path(tmp)
         data = rs.make_data(folder / "data")
-        kinds = list(rs.KINDS)
-        if args.only in (None, "matrix"):
-            for name, cases, keyer in (
-                (
-                    "transient (sync)",
-                    rs.transient_cases(),
-                    lambda r, k: rs.Case(r, k),
-                ),
-                (
-                    "transient (async)",
-                    [c for c in rs.transient_cases("async") if c.route != "jobs.cancel"],
-                    lambda r, k: rs.Case(r, k, driver="async"),
-                ),
-                (
-                    "permanent",
-                    rs.permanent_cases(),
-                    lambda r, k: rs.Case(r, k, permanent=True),
-                ),
-            ):
-                tally, cells = _run_cases(name, cases, folder, data, failures)
-                tallies.append(tally)
-                tables.append(_matrix(f"{name} faults", cells, kinds, keyer))
-            tally, cells = _run_cases(
-                "final status", rs.final_status_cases(), folder, data, failures
-            )
-            tallies.append(tally)
-            tables.append(
-                _matrix(
-                    "statuses no retry can fix",
-                    cells,
-                    [str(s) for s in rs.FINAL_STATUSES],
-                    lambda r, s: rs.Case(r, "status", permanent=True, status=int(s)),
-                )
-            )
-        if args.only in (None, "crash"):
-            for setup in ("files", "uploads"):
-                steps = rs.clean_run(folder / f"clean-{setup}", data, setup)
-                tallies.append(
-                    _sweep(
-                        f"crash after request ({setup})",
-                        range(1, len(steps.requests) + 1),
-                        lambda n, s=setup: rs.crash_and_resume(  # type: ignore[misc]
-                            folder / f"req-{s}-{n}", data, s, after_request=n
-                        ),
-                        failures,
-                    )
-                )
-                tallies.append(
-                    _sweep(
-                        f"crash before write ({setup})",
-                        range(1, steps.writes + 1),
-                        lambda n, s=setup: rs.crash_and_resume(  # type: ignore[misc]
-                            folder / f"save-{s}-{n}", data, s, before_save=n
-                        ),
-                        failures,
-                    )
-                )
+        for api in apis:
+            if args.only in (None, "matrix"):
+                _faults(api, folder, data, failures, tallies, tables)
+            if args.only in (None, "crash"):
+                _crashes(api, folder, data, failures, tallies)
 
     for title, header, rows in tables:
         print(f"\n{title}  (ok: finished; err: failed with the expected typed error)\n")
         print(_table(header, rows, args.markdown))
     summary = [
         [
+            t.api,
             t.name,
             str(t.cases),
             str(t.completed),
@@ -209,10 +257,18 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for t in tallies
     ]
-    total = [sum(int(row[i]) for row in summary) for i in range(1, 6)]
-    summary.append(["total", *map(str, total)])
+    total = [sum(int(row[i]) for row in summary) for i in range(2, 7)]
+    summary.append(["total", "", *map(str, total)])
     print("\nsummary\n")
-    header = ["section", "cases", "completed", "failed as expected", "unexpected", "duplicates"]
+    header = [
+        "api",
+        "section",
+        "cases",
+        "completed",
+        "failed as expected",
+        "unexpected",
+        "duplicates",
+    ]
     print(_table(header, summary, args.markdown))
     print(f"\n{total[0]} cases in {time.perf_counter() - started:.0f} s")
     for failure in failures:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._exceptions import APIError as APIError
     from ._exceptions import DatasetError as DatasetError
     from ._exceptions import DatasetInvalid as DatasetInvalid
+    from ._exceptions import DeploymentFailed as DeploymentFailed
     from ._exceptions import FtkitError as FtkitError
     from ._exceptions import JobFailed as JobFailed
     from ._exceptions import RecordError as RecordError
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .evaluation import evaluate as evaluate
     from .pipeline import AsyncFineTune as AsyncFineTune
     from .pipeline import AsyncRun as AsyncRun
+    from .pipeline import Deployment as Deployment
     from .pipeline import FineTune as FineTune
     from .pipeline import Plan as Plan
     from .pipeline import Run as Run

@@ -15,6 +15,7 @@ from runtime failure::
     │   ├── RetryExhausted          retryable failures outlasted the retry policy
     │   └── TrainingUnavailable     the provider refuses training (wind-down, retired model)
     ├── JobFailed                   a job ended ``failed`` or ``cancelled``
+    ├── DeploymentFailed            an Azure deployment ended ``Failed`` or ``Canceled``
     ├── WaitTimeout                 the polling policy gave up; the job keeps running
     └── RunConflict                 a run is locked by another process or its config changed
 
@@ -33,6 +34,7 @@ __all__ = [
     "APIError",
     "DatasetError",
     "DatasetInvalid",
+    "DeploymentFailed",
     "FtkitError",
     "JobFailed",
     "RecordError",
@@ -253,11 +255,42 @@ class JobFailed(FtkitError):
         super().__init__(detail)
 
 
+class DeploymentFailed(FtkitError):
+    """An Azure deployment of a fine-tuned model ended ``Failed`` or ``Canceled`` (or vanished).
+
+    Attributes:
+        name: the deployment's name.
+        state: its last ``provisioningState`` (``"missing"`` when it disappeared).
+        code, error_message: what ARM reported, when it said why (``error_message`` is
+            given as ``message=``).
+        deployment: the last deployment object seen (ARM's JSON), the evidence.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        state: str,
+        code: str | None = None,
+        message: str | None = None,
+        deployment: Any = None,
+    ) -> None:
+        self.name = name
+        self.state = state
+        self.code = code
+        self.error_message = message
+        self.deployment = deployment
+        detail = f"deployment {name} {state}"
+        if code or message:
+            detail += f": {code or 'error'}: {message or ''}".rstrip(": ")
+        super().__init__(detail)
+
+
 class WaitTimeout(FtkitError):
     """The polling policy gave up waiting; the remote job is left running.
 
     Attributes:
-        job_id: the job still in progress.
+        job_id: the job still in progress (for ``RunResult.deploy``, the deployment's name).
         last_status: its status when ftkit stopped waiting.
         run_id: the ftkit run to resume with ``ftkit.Run.resume(run_id)``.
     """

@@ -41,8 +41,9 @@ def names_of(text: str) -> tuple[str, ...]:
 TOP_LEVEL: Mapping[str, tuple[str, ...]] = {
     "ftkit._version": names_of("__version__"),
     "ftkit._exceptions": names_of(
-        "APIError DatasetError DatasetInvalid FtkitError JobFailed RecordError RetryExhausted "
-        "RunConflict TokenizerUnavailable TrainingUnavailable UsageError WaitTimeout"
+        "APIError DatasetError DatasetInvalid DeploymentFailed FtkitError JobFailed RecordError "
+        "RetryExhausted RunConflict TokenizerUnavailable TrainingUnavailable UsageError "
+        "WaitTimeout"
     ),
     "ftkit._optional": names_of("MissingExtra"),
     # records
@@ -66,7 +67,8 @@ TOP_LEVEL: Mapping[str, tuple[str, ...]] = {
     "ftkit.backend": names_of("JobEvent MessageEvent MetricsEvent"),
     # pipeline
     "ftkit.pipeline": names_of(
-        "AsyncFineTune AsyncRun FineTune Plan Run RunEvent RunResult RunStatus StageResult"
+        "AsyncFineTune AsyncRun Deployment FineTune Plan Run RunEvent RunResult RunStatus "
+        "StageResult"
     ),
 }
 

@@ -26,6 +26,7 @@ from ._commands._args import flag_text
 from ._exceptions import (
     APIError,
     DatasetInvalid,
+    DeploymentFailed,
     FtkitError,
     JobFailed,
     RunConflict,
@@ -44,6 +45,7 @@ COMMANDS: tuple[str, ...] = (
     "events",
     "metrics",
     "evaluate",
+    "deploy",
     "fake_server",
 )
 
@@ -143,6 +145,8 @@ def hint_for(exc: BaseException) -> str:
         if run_id:
             return f"see what the job reported with `ftkit events {run_id}`"
         return "see the job's events for what went wrong"
+    if isinstance(exc, DeploymentFailed):
+        return "Azure's portal shows the deployment's history; deploying again provisions it anew"
     if isinstance(exc, WaitTimeout):
         if run_id:
             return f"the job keeps running; `ftkit resume {run_id}` waits again"

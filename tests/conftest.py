@@ -14,6 +14,11 @@ REAL_DATASETS = REPO / "tests" / "data" / "real"
 
 # Tests must never reach tiktoken's CDN: vocabularies come from a verified local source.
 os.environ["FTKIT_TIKTOKEN_DOWNLOAD"] = "0"
+# Every fake of the suite, and of the processes it starts, begins on 2026-11-02
+# (ftkit.testing.DEFAULT_START) rather than today: the model table's shutdown dates pass
+# one by one, and the suite's expectations must not move with the calendar. Tests of
+# the default (the real time) remove it; tests of a date pass FakeClock(start=...).
+os.environ["FTKIT_FAKE_START"] = "2026-11-02"
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +28,8 @@ def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
     The model table's shutdown dates pass one by one (the last fine-tunable model
     retires in 2027-01): without this, tests written against today's table would
     start failing on a later calendar day. Tests of the date rule pass ``today=``
-    or patch ``utc_today`` themselves.
+    or patch ``utc_today`` themselves. (The fakes' start is pinned above, by
+    ``FTKIT_FAKE_START``.)
     """
     from ftkit.providers import _model as _models
     from ftkit.testing import DEFAULT_START

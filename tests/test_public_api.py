@@ -89,7 +89,8 @@ def test_no_subpackage_shadows_a_public_function() -> None:
 EXPECTED: dict[str, tuple[str, ...]] = {
     "ftkit": names_of(
         "APIError AssistantMessage AsyncFineTune AsyncRun CODES CostEstimate DPOInput DPORecord "
-        "Dataset DatasetError DatasetInvalid DeveloperMessage EvalReport ExactMatch FineTune "
+        "Dataset DatasetError DatasetInvalid Deployment DeploymentFailed DeveloperMessage "
+        "EvalReport ExactMatch FineTune "
         "FtkitError FunctionCall FunctionDefinition FunctionMessage ImagePart ImageURL Issue "
         "JobEvent JobFailed JsonFields JsonValid MessageEvent MetricsEvent MissingExtra ModelInfo "
         "Plan PollPolicy RecordError RetryExhausted RetryPolicy Run RunConflict RunEvent "
@@ -102,8 +103,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "ftkit.backend": names_of(
         "Backend ChatAnswer ChatBackend Checkpoint Job JobError JobEvent JobSpec JobStatus "
         "MessageEvent MetricsEvent OpenAIBackend OpenAIChat Page RemoteModel Request TrainingFile "
-        "UploadResult UploadSession UploadState UploadedPart acreate_job_once aensure_trainable "
-        "aupload_file create_job_once ensure_trainable upload_file"
+        "Traits UploadResult UploadSession UploadState UploadedPart acreate_job_once "
+        "aensure_trainable aupload_file create_job_once ensure_trainable upload_file"
     ),
     "ftkit.cli": names_of("COMMANDS build_parser main"),
     "ftkit.cost": names_of(
@@ -121,8 +122,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "sniff_file utf8_error"
     ),
     "ftkit.pipeline": names_of(
-        "AsyncFineTune AsyncRun FineTune Plan Run RunEvent RunResult RunStatus StagePlan "
-        "StageResult"
+        "AsyncFineTune AsyncRun Deployment FineTune Plan Run RunEvent RunResult RunStatus "
+        "StagePlan StageResult adeploy_model deploy_model"
     ),
     "ftkit.plots": names_of("plot_labels plot_metrics plot_token_lengths"),
     "ftkit.polling": names_of(
@@ -130,9 +131,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "wait_for_job"
     ),
     "ftkit.providers": names_of(
-        "FEATURES Feature InferencePrice METHODS Method ModelInfo TrainingPrice base_model "
-        "canonical_method example_limit find_model lookup_model model_info models providers "
-        "register register_file reset"
+        "DEFAULT_TRAINING_TYPE FEATURES Feature InferencePrice METHODS Method ModelInfo "
+        "TRAINING_TYPES TrainingPrice TrainingType base_model canonical_method "
+        "canonical_training_type example_limit find_model lookup_model model_info models "
+        "providers register register_file reset"
     ),
     "ftkit.retry": names_of(
         "DEFAULT_MAX_ATTEMPTS RetryEvent RetryPolicy is_retryable wait_backoff wait_retry_after"
@@ -144,8 +146,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "describe_foreign detect_kind parse_record"
     ),
     "ftkit.testing": names_of(
-        "ChatBehaviour DEFAULT_START FakeClock FakeFineTuningAPI FakeServer Fault FaultKind "
-        "FaultScript Limits ROUTE_NAMES RecordedRequest Timings"
+        "ChatBehaviour DEFAULT_START FakeARM FakeClock FakeFineTuningAPI FakeServer Fault "
+        "FaultKind FaultScript Limits ROUTE_NAMES RecordedRequest Timings"
     ),
     "ftkit.tokens": names_of(
         "ExampleTokens HistogramBin TokenCounter TokenStats TokenSummary Tokenizer base_model "

@@ -97,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"run {manifest.run_id}: no events recorded yet")
         return 0
     if manifest.virtual_time:
-        # A fake's clock starts where it was told to (2026-11-02 by default): not the date today.
+        # A fake's clock runs ahead of the real one (hours of training in seconds).
         print(
             f"run {manifest.run_id} ran on a fake API: its times are that fake's virtual clock",
             file=sys.stderr,

@@ -1,10 +1,13 @@
 """``ftkit fake-server``: serve the fake fine-tuning API on 127.0.0.1 for tests and demos.
 
 Any openai client (or other language's client) can then run against it with
-``OPENAI_BASE_URL=http://127.0.0.1:<port>/v1``. Time on the server is virtual:
-it moves ``--speed`` virtual seconds per real second, plus ``--tick`` per API
-request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds. It accepts
-any ``sk-`` key (any non-empty key on Azure paths) unless ``--api-key`` names
+``OPENAI_BASE_URL=http://127.0.0.1:<port>/v1``; with ``--provider azure`` the
+server speaks Azure OpenAI instead, both its dated API
+(``AZURE_OPENAI_ENDPOINT=http://127.0.0.1:<port>``, ``/openai/...?api-version=``)
+and its v1 API (``http://127.0.0.1:<port>/openai/v1/``). Time on the server is
+virtual: it moves ``--speed`` virtual seconds per real second, plus ``--tick``
+per API request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds. It
+accepts any ``sk-`` key (Azure: any non-empty key) unless ``--api-key`` names
 the only ones, so a client's handling of a rejected key can be tested.
 """
 
@@ -23,7 +26,7 @@ __all__ = ["register"]
 
 _EPILOG = """examples:
   ftkit fake-server --port 8089 --api-key sk-test-a --api-key sk-test-b   # other keys get 401
-  ftkit fake-server --speed 600 --json   # one JSON line: {"base_url": ..., "azure_endpoint": ...}
+  ftkit fake-server --speed 600 --provider azure --json   # one JSON line: its addresses
   OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPENAI_API_KEY=sk-test-a ftkit run --model ...
 """
 
@@ -39,7 +42,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--speed and --tick must not be negative")
     if args.api_keys and not all(key.strip() for key in args.api_keys):
         raise UsageError("--api-key must not be blank")
-    fake = FakeFineTuningAPI(auto_advance=args.tick, seed=args.seed, api_keys=args.api_keys)
+    fake = FakeFineTuningAPI(
+        provider=args.provider, auto_advance=args.tick, seed=args.seed, api_keys=args.api_keys
+    )
     if args.refuse_training:
         fake.refuse_training()
     try:
@@ -51,15 +56,11 @@ def _run(args: argparse.Namespace) -> int:
         threading.Thread(
             target=_drive_clock, args=(fake, args.speed, stop), name="fake-clock", daemon=True
         ).start()
+    addresses = fake.addresses(f"http://127.0.0.1:{server.port}")
     if args.json:
-        address = {"base_url": server.base_url, "azure_endpoint": server.azure_endpoint}
-        print(json.dumps(address), flush=True)
+        print(json.dumps({"provider": fake.provider, **addresses}), flush=True)
     else:
-        print(f"ftkit fake server listening on {server.base_url}", flush=True)
-        # The keys themselves are never printed: no API key in logs, even a test one.
-        key = "<an --api-key value>" if args.api_keys else "sk-fake"
-        print(f"  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY={key}", flush=True)
-        print(f"  Azure: azure_endpoint={server.azure_endpoint} (any api_version)", flush=True)
+        _announce(fake.provider, addresses, keyed=bool(args.api_keys))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -68,6 +69,27 @@ def _run(args: argparse.Namespace) -> int:
         stop.set()
         server.close()
     return 0
+
+
+def _announce(provider: str, addresses: dict[str, str], *, keyed: bool) -> None:
+    # The keys themselves are never printed: no API key in logs, even a test one.
+    key = "<an --api-key value>" if keyed else ("any-key" if provider == "azure" else "sk-fake")
+    if provider == "azure":
+        endpoint, version = addresses["azure_endpoint"], addresses["api_version"]
+        print(f"ftkit fake server (Azure OpenAI) listening on {endpoint}", flush=True)
+        print(
+            f"  dated API: AZURE_OPENAI_ENDPOINT={endpoint} AZURE_OPENAI_API_KEY={key} "
+            f"OPENAI_API_VERSION={version}  (openai.AzureOpenAI; any api_version)",
+            flush=True,
+        )
+        print(
+            f"  v1 API:    OPENAI_BASE_URL={addresses['v1_base_url']} OPENAI_API_KEY={key}  "
+            "(openai.OpenAI)",
+            flush=True,
+        )
+        return
+    print(f"ftkit fake server listening on {addresses['base_url']}", flush=True)
+    print(f"  OPENAI_BASE_URL={addresses['base_url']} OPENAI_API_KEY={key}", flush=True)
 
 
 def _drive_clock(fake: Any, speed: float, stop: threading.Event) -> None:
@@ -83,10 +105,19 @@ register = Command(
     description=(
         "Serve a stateful fake of the fine-tuning API (files, uploads, jobs, events, "
         "checkpoints, models) on 127.0.0.1 only. Point a client at it with "
-        "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1. Ctrl-C stops it."
+        "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1, or, with --provider azure, "
+        "AZURE_OPENAI_ENDPOINT=http://127.0.0.1:PORT (or the v1 API at "
+        "http://127.0.0.1:PORT/openai/v1/). Ctrl-C stops it."
     ),
     epilog=_EPILOG,
     flags=(
+        flag(
+            "--provider",
+            choices=("openai", "azure"),
+            default="openai",
+            help="whose API to speak: OpenAI's (/v1) or Azure OpenAI's (its dated API at "
+            "/openai/...?api-version= and its v1 API at /openai/v1/); default openai",
+        ),
         flag(
             "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: pick a free one)"
         ),
@@ -112,8 +143,8 @@ register = Command(
             dest="api_keys",
             action="append",
             metavar="KEY",
-            help="accept only this key (repeat for several); default: any sk- key, and "
-            "any non-empty key on Azure paths",
+            help="accept only this key (repeat for several); default: any sk- key "
+            "(Azure: any non-empty key)",
         ),
         flag(
             "--refuse-training",

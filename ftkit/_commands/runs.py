@@ -1,7 +1,9 @@
 """``ftkit plan | run | status | resume | cancel | runs``: the pipeline from a terminal.
 
 ``--fake`` runs against ftkit's in-process fake fine-tuning API on a virtual
-clock: the whole SFT → DPO pipeline in seconds, with no key and no network.
+clock: the whole SFT → DPO pipeline in seconds, with no key and no network;
+``run --provider azure --fake`` against its Azure OpenAI fake, through an
+``openai.AzureOpenAI`` client (the dated API).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ __all__ = ["register"]
 
 _EPILOG_RUN = """examples:
   ftkit run --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --dpo prefs.jsonl
+  ftkit run --provider azure --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl
   ftkit run --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --sft-validation val.jsonl \\
             --max-cost 20
 
 The client comes from the environment: OPENAI_API_KEY (and OPENAI_BASE_URL), or
-AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY and OPENAI_API_VERSION for Azure OpenAI.
+AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY and OPENAI_API_VERSION for Azure OpenAI
+(chosen when AZURE_OPENAI_ENDPOINT is set, or always with --provider azure).
 A --fake run lives in this process only: its manifest stays, its jobs do not.
 Exit status: 0 model ready, 1 dataset errors, failed job or timeout, 2 usage error,
 130 Ctrl-C (the job keeps running: `ftkit resume RUN`).
@@ -53,6 +57,12 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beta", type=number, default=None, help="DPO beta in (0, 2]")
     parser.add_argument("--suffix", help="text in the fine-tuned model's name (1-64 chars)")
     parser.add_argument("--seed", type=int, default=None, help="training seed")
+    parser.add_argument(
+        "--training-type",
+        metavar="TYPE",
+        help="Azure OpenAI's training type: standard, globalstandard or developer "
+        "(open-source base models need globalstandard)",
+    )
     parser.add_argument("--state-dir", metavar="DIR", help="where run manifests live")
     parser.add_argument(
         "--fake",
@@ -92,6 +102,14 @@ def register(subparsers: Any) -> None:
     )
     _add_config_flags(run)
     _add_progress_flag(run)
+    run.add_argument(
+        "--provider",
+        choices=("openai", "azure"),
+        default=None,
+        help="whose API to use: the client from that provider's environment (azure: "
+        "AZURE_OPENAI_ENDPOINT...) or, with --fake, that provider's fake; default: "
+        "Azure OpenAI when AZURE_OPENAI_ENDPOINT is set, else OpenAI",
+    )
     run.add_argument(
         "--max-cost",
         type=number,
@@ -134,7 +152,9 @@ def _builder(args: argparse.Namespace, client: Any) -> Any:
         raise UsageError("give --sft FILE and/or --dpo FILE")
     for flag in ("--sft", "--sft-validation", "--dpo", "--dpo-validation"):
         check_upload_file(getattr(args, flag[2:].replace("-", "_")), flag)
-    ft = FineTune(client).model(args.model)
+    # ``--provider`` (``run`` only): the client from that provider's environment, or
+    # the check that the fake's client is that provider's.
+    ft = FineTune(client, provider=getattr(args, "provider", None)).model(args.model)
     if args.sft:
         ft = ft.sft(args.sft, validation=args.sft_validation, epochs=args.epochs)
     if args.dpo:
@@ -147,6 +167,8 @@ def _builder(args: argparse.Namespace, client: Any) -> Any:
         ft = ft.suffix(args.suffix)
     if args.seed is not None:
         ft = ft.seed(args.seed)
+    if args.training_type:
+        ft = ft.training_type(args.training_type)
     if args.state_dir:
         ft = ft.state_dir(args.state_dir)
     return ft
@@ -184,7 +206,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.fake:
         from ..testing import FakeFineTuningAPI
 
-        fake = FakeFineTuningAPI()
+        # An Azure fake's default client is an openai.AzureOpenAI (its dated API).
+        fake = FakeFineTuningAPI(provider=args.provider or "openai")
         client = fake.client(max_retries=0)
     ft = _builder(args, client)
     if fake is not None:

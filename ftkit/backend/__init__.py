@@ -9,7 +9,10 @@
 - :class:`OpenAIBackend`: the one adapter over ``openai.OpenAI`` /
   ``openai.AzureOpenAI`` and their async twins, called with ``max_retries=0``;
   each openai object is translated once, at this edge.
-- :func:`create_job_once`: exactly-once job creation by metadata;
+- :class:`Traits`: what a backend's API can do (job metadata, suffix length, Uploads
+  API, file import, training types), read by the layers above instead of a provider test.
+- :func:`create_job_once`: exactly-once job creation by metadata (or a run token in the
+  suffix where jobs keep none);
   :func:`ensure_trainable`: the provider's refusal of a retired base model, before a job.
 - :func:`upload_file`: content-addressed, resumable upload (:class:`UploadState`).
 - :class:`ChatBackend`: Chat Completions (for evaluation), over :class:`OpenAIChat`.
@@ -37,6 +40,7 @@ from ._openai import OpenAIBackend
 from ._protocol import *  # noqa: F403
 from ._request import *  # noqa: F403
 from ._resources import *  # noqa: F403
+from ._traits import Traits
 from ._uploads import UploadResult, UploadState, aupload_file, upload_file
 
 __all__ = [
@@ -50,6 +54,7 @@ __all__ = [
     "MetricsEvent",
     "OpenAIBackend",
     "OpenAIChat",
+    "Traits",
     "UploadResult",
     "UploadState",
     "acreate_job_once",

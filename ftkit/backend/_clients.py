@@ -21,8 +21,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .._exceptions import UsageError
+from ._traits import AZURE_DATED, AZURE_V1, OPENAI, Traits, traits_of, traits_of_client
 
-__all__ = ["provider_of", "resolve_client"]
+__all__ = ["PROVIDERS", "env_client", "provider_of", "resolve_client", "traits_of_any"]
 
 T = TypeVar("T")
 
@@ -39,24 +40,57 @@ def _is_async(client: Any) -> bool:
     return isinstance(client, openai.AsyncOpenAI)
 
 
-def provider_of(client: Any) -> str:
-    """``"azure"`` for Azure OpenAI clients, else ``"openai"``; a backend may say so itself."""
+def traits_of_any(client: Any) -> Traits:
+    """The API traits of what a caller passed as ``client`` (see :func:`resolve_client`).
+
+    ``None`` reads the environment as :func:`resolve_client` would build the
+    client: ``AZURE_OPENAI_ENDPOINT`` means Azure's dated API (``openai.AzureOpenAI``);
+    an ``OPENAI_BASE_URL`` ending in ``/openai/v1`` Azure's v1 API.
+    """
     if client is None:
-        return "azure" if os.environ.get("AZURE_OPENAI_ENDPOINT") else "openai"
+        if os.environ.get("AZURE_OPENAI_ENDPOINT"):
+            return AZURE_DATED
+        base_url = os.environ.get("OPENAI_BASE_URL", "").rstrip("/")
+        return AZURE_V1 if base_url.endswith("/openai/v1") else OPENAI
     if _is_openai(client):
-        import openai
-
-        azure = isinstance(client, (openai.AzureOpenAI, openai.AsyncAzureOpenAI))
-        return "azure" if azure else "openai"
-    provider = getattr(client, "provider", None)
-    return provider if isinstance(provider, str) else "openai"
+        return traits_of_client(client)
+    return traits_of(client)
 
 
-def _env_client(asynchronous: bool) -> Any:
+def provider_of(client: Any) -> str:
+    """``"azure"`` for Azure OpenAI clients (either API), else ``"openai"``; a backend says."""
+    return traits_of_any(client).provider
+
+
+PROVIDERS = ("openai", "azure")
+"""The providers whose clients ftkit can build from the environment."""
+
+
+def env_client(asynchronous: bool, provider: str | None = None) -> Any:
+    """An openai client built from the environment, for ``provider`` (None: whichever is set).
+
+    ``openai``: ``OPENAI_API_KEY`` (and ``OPENAI_BASE_URL``). ``azure``: the dated API
+    when ``AZURE_OPENAI_ENDPOINT`` is set (with ``AZURE_OPENAI_API_KEY`` and
+    ``OPENAI_API_VERSION``), else the v1 API when ``OPENAI_BASE_URL`` ends in
+    ``/openai/v1`` (with the resource's key in ``OPENAI_API_KEY``). ``None``: Azure's
+    dated API when ``AZURE_OPENAI_ENDPOINT`` is set, else OpenAI (or v1 by its URL).
+
+    Raises:
+        UsageError: an unknown provider, or its variables are not set.
+    """
     import openai
 
+    if provider is not None and provider not in PROVIDERS:
+        raise UsageError(f"unknown provider {provider!r}; ftkit drives {list(PROVIDERS)}")
+    dated = bool(os.environ.get("AZURE_OPENAI_ENDPOINT")) and provider != "openai"
+    if provider == "azure" and not dated and traits_of_any(None) is not AZURE_V1:
+        raise UsageError(
+            "no Azure OpenAI endpoint in the environment: set AZURE_OPENAI_ENDPOINT, "
+            "AZURE_OPENAI_API_KEY and OPENAI_API_VERSION (the dated API), or OPENAI_BASE_URL="
+            "https://<resource>.openai.azure.com/openai/v1/ and OPENAI_API_KEY (the v1 API)"
+        )
     try:
-        if os.environ.get("AZURE_OPENAI_ENDPOINT"):
+        if dated:
             return openai.AsyncAzureOpenAI() if asynchronous else openai.AzureOpenAI()
         return openai.AsyncOpenAI() if asynchronous else openai.OpenAI()
     except openai.OpenAIError as exc:
@@ -91,7 +125,7 @@ def resolve_client(
             a ``protocol``, or no client configured in the environment.
     """
     if client is None:
-        return adapter(_env_client(asynchronous))
+        return adapter(env_client(asynchronous))
     if _is_openai(client):
         if _is_async(client) != asynchronous:
             kind = "an async" if not asynchronous else "a synchronous"

@@ -1,10 +1,16 @@
 """Exactly-once job creation and the pre-flight model check.
 
 The openai client sends ``POST /fine_tuning/jobs`` without an idempotency
-key, so a create that timed out may still have created a job. ftkit tags
-every job with metadata that names its run and stage, creates it with the
-client's retries off, and after an ambiguous failure lists jobs by that
-metadata before trying again (:meth:`ftkit.RetryPolicy.call_once`).
+key, so a create that timed out may still have created a job. ftkit gives
+every job an identity (metadata that names its run and stage), creates it with
+the client's retries off, and after an ambiguous failure looks for a job with
+that identity before trying again (:meth:`ftkit.RetryPolicy.call_once`).
+
+How the identity travels is the API's :class:`~ftkit.backend._traits.Traits`:
+as job metadata where jobs keep it (OpenAI, Azure's v1 API: listed by it where
+the list filters, else listed and checked here, bounded); as a run token in the
+suffix where they do not (Azure's dated API), recognised together with the
+training file and a creation time after that file's.
 
 Each operation is one program (``finding_job``, ``creating_job``,
 ``checking_trainable``) that the sync and async functions drive; the
@@ -13,8 +19,14 @@ pipeline's program runs the same ones.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import datetime as _dt
+import hashlib
+import json
+import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
@@ -22,9 +34,11 @@ from .._twins import parameters_of
 from ..retry import RetryPolicy
 from ._errors import training_unavailable_for_model
 from ._program import CallOnce, Nested, Program, Retried, arun, run
+from ._protocol import JobSpec
+from ._traits import Traits, traits_of
 
 if TYPE_CHECKING:
-    from ._protocol import Backend, JobSpec
+    from ._protocol import Backend
     from ._resources import Job, Page, RemoteModel
 
 __all__ = [
@@ -33,6 +47,8 @@ __all__ = [
     "create_job_once",
     "ensure_trainable",
 ]
+
+logger = logging.getLogger("ftkit.jobs")
 
 #: Server-side limits on job metadata (fine-tuning facts, jobs API).
 MAX_METADATA_PAIRS = 16
@@ -58,40 +74,123 @@ def _check_metadata(metadata: Mapping[str, str]) -> None:
             )
 
 
-def _first_match(page: Page[Job], metadata: Mapping[str, str]) -> Job | None:
-    # Filter again on our side: a provider that ignores the metadata query
-    # parameter must not make us adopt someone else's job.
-    for job in page.data:
-        if all(job.metadata.get(k) == v for k, v in metadata.items()):
-            return job
-    return None
+def run_token(metadata: Mapping[str, str]) -> str:
+    """The short token that stands for a job's identity where the API keeps no metadata.
+
+    ``ftk`` and 8 base32 characters of a digest of the identity pairs: the same
+    pairs give the same token in every process, and it fits Azure's 40-character
+    suffix next to the user's own.
+    """
+    canonical = json.dumps(dict(sorted(metadata.items())), separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return "ftk" + base64.b32encode(digest).decode()[:8].lower()
+
+
+def suffix_with_token(suffix: str | None, token: str) -> str:
+    """The suffix a job is created with when it carries ``token``: ``<suffix>-<token>``."""
+    return f"{suffix}-{token}" if suffix else token
+
+
+def wire_spec(spec: JobSpec, traits: Traits) -> JobSpec:
+    """``spec`` as ``traits``' API can take it: where jobs keep no metadata, the identity
+    moves into the suffix as a run token (the metadata itself is not sent).
+
+    Raises:
+        UsageError: the suffix with the token is longer than the API allows.
+    """
+    if not traits.run_token_in_suffix:
+        return spec
+    suffix = suffix_with_token(spec.suffix, run_token(spec.metadata))
+    if len(suffix) > traits.max_suffix:
+        raise UsageError(
+            f"the suffix {spec.suffix!r} is too long for {traits.describe()}: it takes "
+            f"{traits.max_suffix} characters and ftkit adds {len(suffix) - len(spec.suffix or '')} "
+            "for the run token that finds the job again"
+        )
+    return dataclasses.replace(spec, suffix=suffix, metadata={})
+
+
+#: How far before the training file's creation a job may appear to be created (seconds):
+#: a provider's file and job services need not share one clock exactly.
+CLOCK_SLACK = 600
+
+#: Pages of an unfiltered job listing searched at most (100 jobs each).
+MAX_UNFILTERED_PAGES = 50
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """How a listed job is recognised as the one ``spec`` created, on ``traits``' API."""
+
+    spec: JobSpec
+    traits: Traits
+    since: int | None
+
+    def matches(self, job: Job) -> bool:
+        if self.traits.run_token_in_suffix:
+            # The token alone could be a coincidence of 40 bits; with the training file
+            # and a creation after that file it is this run's stage and no other.
+            token = run_token(self.spec.metadata)
+            carried = job.suffix or ""
+            if not (carried == token or carried.endswith(f"-{token}")):
+                return False
+            if job.training_file != self.spec.training_file:
+                return False
+            return not self.too_old(job)
+        # Filter again on our side: a provider that ignores the metadata query
+        # parameter must not make us adopt someone else's job.
+        return all(job.metadata.get(k) == v for k, v in self.spec.metadata.items())
+
+    def too_old(self, job: Job) -> bool:
+        """Created before the training file existed: no job of this run, nor any after it."""
+        if self.since is None or job.created_at is None:
+            return False
+        return job.created_at < self.since - CLOCK_SLACK
 
 
 def finding_job(
     backend: Backend,
-    metadata: Mapping[str, str],
+    spec: JobSpec,
     *,
     retry: RetryPolicy | int | None = None,
+    since: int | None = None,
     max_pages: int | None = None,
 ) -> Program[Job | None]:
-    """The newest job whose metadata contains every pair of ``metadata``, or ``None``.
+    """The newest job created from ``spec`` (by its identity metadata), or ``None``.
 
-    Listed by metadata, page after page; each list call under ``retry``;
-    ``max_pages`` stops the search early (``None``: the whole listing).
+    Where the API filters jobs by metadata, the listing is filtered on the server
+    (and checked again here). Elsewhere every job is listed, newest first, and
+    checked here: the search stops at the first job created before ``since`` (the
+    training file's creation, Unix seconds on the provider's clock) or after
+    ``max_pages`` pages (:data:`MAX_UNFILTERED_PAGES` by default when unfiltered;
+    the whole listing when filtered). Each list call runs under ``retry``.
     """
     policy = RetryPolicy.coerce(retry)
+    traits = traits_of(backend)
+    identity = _Identity(spec, traits, since)
+    filtered = traits.metadata_filter and traits.job_metadata
+    if max_pages is None and not filtered:
+        max_pages = MAX_UNFILTERED_PAGES
+    query = dict(spec.metadata) if filtered else None
     after: str | None = None
     pages = 0
     while True:
-        request = backend.list_jobs(metadata=dict(metadata), after=after, limit=100)
+        request = backend.list_jobs(metadata=query, after=after, limit=100)
         page: Page[Job] = yield Retried(request, policy)
         pages += 1
-        job = _first_match(page, metadata)
-        if job is not None:
-            return job
+        for job in page.data:
+            if identity.matches(job):
+                return job
+        if any(identity.too_old(job) for job in page.data):
+            return None  # newest first: every later page is older still
         if not page.has_more or page.last_id is None:
             return None
         if max_pages is not None and pages >= max_pages:
+            logger.warning(
+                "stopped looking for an earlier job of %s after %d pages of jobs",
+                ", ".join(f"{k}={v}" for k, v in spec.metadata.items()),
+                pages,
+            )
             return None
         after = page.last_id
 
@@ -102,17 +201,19 @@ def creating_job(
     *,
     retry: RetryPolicy | int | None = None,
     look_first: bool = True,
+    since: int | None = None,
 ) -> Program[Job]:
     """The program of :func:`create_job_once`."""
     _check_metadata(spec.metadata)
     policy = RetryPolicy.coerce(retry)
+    sent = wire_spec(spec, traits_of(backend))
     if look_first:
-        existing = yield from finding_job(backend, spec.metadata, retry=policy)
+        existing = yield from finding_job(backend, spec, retry=policy, since=since)
         if existing is not None:
             return existing
     created: Job = yield CallOnce(
-        backend.create_job(spec),
-        Nested(lambda: finding_job(backend, spec.metadata, retry=RetryPolicy.never())),
+        backend.create_job(sent),
+        Nested(lambda: finding_job(backend, spec, retry=RetryPolicy.never(), since=since)),
         policy,
     )
     return created
@@ -124,11 +225,15 @@ def create_job_once(
     *,
     retry: RetryPolicy | int | None = None,
     look_first: bool = True,
+    since: int | None = None,
 ) -> Job:
     """Create the job described by ``spec`` unless it already exists.
 
     ``spec.metadata`` must identify this job (run id, stage, attempt): it is
-    how an earlier, possibly ambiguous, create is recognised.
+    how an earlier, possibly ambiguous, create is recognised. Where the API
+    keeps no job metadata (Azure's dated API) it is sent as a run token in the
+    suffix instead, and the job is recognised by that token, its training file
+    and a creation time after ``since``.
 
     Args:
         backend: where to create it.
@@ -136,12 +241,15 @@ def create_job_once(
         retry: the policy for every call.
         look_first: look the job up before the first create, which covers a
             crash between a successful create and recording its id.
+        since: when the training file was created (Unix seconds, the provider's
+            clock): no job of it is older, so an unfiltered search stops there.
 
     Returns:
         The created job, or the existing one.
 
     Raises:
-        UsageError: ``spec.metadata`` is empty or over the API's limits.
+        UsageError: ``spec.metadata`` is empty or over the API's limits, or the
+            suffix leaves no room for the run token.
         ftkit.APIError: a final failure (``TrainingUnavailable`` included).
         ftkit.RetryExhausted: retryable failures outlasted the policy.
     """

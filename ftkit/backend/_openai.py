@@ -38,6 +38,7 @@ from ._resources import (
     UploadedPart,
     UploadSession,
 )
+from ._traits import Traits, traits_of_client
 
 if TYPE_CHECKING:
     import openai
@@ -55,16 +56,28 @@ __all__ = [
 
 # --------------------------------------------------------------------------- translation
 
-#: OpenAI's job statuses in ftkit's words; any other word is ``"unknown"``.
+#: OpenAI's and Azure OpenAI's job statuses in ftkit's words; any other word is ``"unknown"``.
+#: One map serves both: Azure's v1 API may answer in either vocabulary.
 JOB_STATUSES: Mapping[str, JobStatus] = {
     "validating_files": "validating",
+    "created": "validating",  # Azure: "exposed only for compatibility"
     "queued": "queued",
+    "pending": "queued",  # Azure: accepted, waiting (its files checked meanwhile)
     "running": "running",
+    "resuming": "running",  # Azure: on its way back to running
     "pausing": "paused",  # on its way to paused: it no longer trains
     "paused": "paused",
     "succeeded": "succeeded",
     "failed": "failed",
     "cancelled": "cancelled",
+}
+
+#: Azure's ``trainingType`` for ftkit's training-type words, spelled as Microsoft's own
+#: fine-tuning scripts send it (``extra_body={"trainingType": ...}``; not in either spec).
+AZURE_TRAINING_TYPES: Mapping[str, str] = {
+    "standard": "standard",
+    "globalstandard": "globalStandard",
+    "developer": "developerTier",
 }
 
 
@@ -89,10 +102,17 @@ def _job_error(error: Any) -> JobError | None:
     return JobError(code=code, message=message, param=param)
 
 
+def _chosen(value: Any) -> bool:
+    # Azure answers ``n_epochs: -1`` for "the service's default", as ``None`` elsewhere.
+    if value is None or isinstance(value, bool):
+        return value is not None
+    return not (isinstance(value, (int, float)) and value < 0)
+
+
 def _hyperparameters(job: Any, method: Any, kind: str | None) -> dict[str, Any]:
     settings = getattr(method, kind, None) if kind else None
     found = getattr(settings, "hyperparameters", None) or getattr(job, "hyperparameters", None)
-    return {k: v for k, v in _plain(found).items() if v is not None}
+    return {k: v for k, v in _plain(found).items() if _chosen(v)}
 
 
 def to_job(raw: Any, provider: str = "openai") -> Job:
@@ -116,6 +136,9 @@ def to_job(raw: Any, provider: str = "openai") -> Job:
         metadata={str(k): str(v) for k, v in metadata.items()}
         if isinstance(metadata, Mapping)
         else {},
+        # OpenAI and Azure's v1 API echo ``user_provided_suffix``; Azure's dated API ``suffix``.
+        suffix=_text(getattr(raw, "user_provided_suffix", None))
+        or _text(getattr(raw, "suffix", None)),
         method=kind,
         hyperparameters=_hyperparameters(raw, method, kind),
         training_file=_text(getattr(raw, "training_file", None)),
@@ -228,8 +251,9 @@ class _Adapter:
         self._client = client.with_options(max_retries=0)
         key = getattr(client, "api_key", None)
         self._secrets: tuple[str, ...] = (key,) if isinstance(key, str) and key else ()
-        azure = isinstance(client, (openai.AzureOpenAI, openai.AsyncAzureOpenAI))
-        self.provider = "azure" if azure else "openai"
+        #: What the client's API surface can do (OpenAI, Azure's v1 or dated API).
+        self.traits: Traits = traits_of_client(client)
+        self.provider = self.traits.provider
         #: Whether requests are awaited (``Request.arun``) rather than run.
         self.asynchronous = isinstance(client, openai.AsyncOpenAI)
 
@@ -289,6 +313,33 @@ class OpenAIBackend(_Adapter):
             to_file,
         )
 
+    def import_file(
+        self, *, filename: str, content_url: str, purpose: str = "fine-tune"
+    ) -> Request[TrainingFile]:
+        """Azure's ``POST /files/import``: the service fetches ``content_url`` itself.
+
+        The openai SDK has no method for it, so the client's own ``post`` sends it
+        (with the client's auth and ``api-version``). The URL is scrubbed from errors:
+        a blob's SAS URL is a credential.
+
+        Raises:
+            UsageError: the API has no file import (only Azure's dated API does).
+        """
+        if not self.traits.file_import:
+            from .._exceptions import UsageError
+
+            raise UsageError(f"{self.traits.describe()} cannot import files from a URL")
+        body = {"purpose": purpose, "filename": filename, "content_url": content_url}
+
+        def call(c: openai.OpenAI | openai.AsyncOpenAI) -> Any:
+            from openai.types import FileObject
+
+            return c.post("/files/import", body=body, cast_to=FileObject)
+
+        query = content_url.partition("?")[2]
+        secrets = (*self._secrets, content_url, *((query,) if query else ()))
+        return Request(self._client, call, to_file, secrets, self.asynchronous)
+
     def delete_file(self, file_id: str) -> Request[bool]:
         return self._request(lambda c: c.files.delete(file_id), _deleted)
 
@@ -326,7 +377,7 @@ class OpenAIBackend(_Adapter):
 
     # jobs
     def create_job(self, spec: JobSpec) -> Request[Job]:
-        params = spec.to_params()
+        params = job_params(spec, self.traits)
         return self._request(lambda c: c.fine_tuning.jobs.create(**params), self._job)
 
     def retrieve_job(self, job_id: str) -> Request[Job]:
@@ -339,7 +390,9 @@ class OpenAIBackend(_Adapter):
         after: str | None = None,
         limit: int = 100,
     ) -> Request[Page[Job]]:
-        meta = dict(metadata) if metadata else None
+        # Where the list cannot filter by metadata the parameter is not sent; the
+        # caller checks each job's identity itself (``_jobs.finding_job``).
+        meta = dict(metadata) if metadata and self.traits.metadata_filter else None
         params = _drop_none(metadata=meta, after=after, limit=limit)
         return self._request(lambda c: c.fine_tuning.jobs.list(**params), self._jobs)
 
@@ -369,6 +422,45 @@ class OpenAIBackend(_Adapter):
     # models
     def retrieve_model(self, model: str) -> Request[RemoteModel]:
         return self._request(lambda c: c.models.retrieve(model), to_model)
+
+
+def job_params(spec: JobSpec, traits: Traits) -> dict[str, Any]:
+    """The ``fine_tuning.jobs.create`` arguments for ``spec`` on ``traits``' API surface.
+
+    Azure's dated API takes supervised hyperparameters at the top level beside
+    ``method={"type": "supervised"}`` (as Microsoft's scripts send them) and keeps
+    no metadata; Azure's training type travels as ``extra_body`` on both of its
+    surfaces.
+
+    Raises:
+        UsageError: an option the API does not take, or metadata on an API without it.
+    """
+    from .._exceptions import UsageError
+
+    params = spec.to_params()
+    options = dict(spec.options)
+    training_type = options.pop("training_type", None)
+    if options:
+        raise UsageError(f"{traits.describe()} takes no job option {sorted(options)}")
+    if training_type is not None:
+        if not traits.training_types or training_type not in AZURE_TRAINING_TYPES:
+            raise UsageError(
+                f"{traits.describe()} takes no training type {training_type!r}; training types "
+                f"{sorted(AZURE_TRAINING_TYPES)} are Azure OpenAI's"
+            )
+        params["extra_body"] = {"trainingType": AZURE_TRAINING_TYPES[training_type]}
+    if traits.api != "azure-dated":
+        return params
+    if "metadata" in params:
+        raise UsageError(f"{traits.describe()} keeps no job metadata")
+    method = params.get("method")
+    if isinstance(method, Mapping) and method.get("type") == "supervised":
+        settings = method.get("supervised")
+        hyper = settings.get("hyperparameters") if isinstance(settings, Mapping) else None
+        params["method"] = {"type": "supervised"}
+        if hyper:
+            params["hyperparameters"] = {**params.get("hyperparameters", {}), **hyper}
+    return params
 
 
 def _files(page: Any) -> Page[TrainingFile]:

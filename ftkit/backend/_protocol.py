@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         UploadedPart,
         UploadSession,
     )
+    from ._traits import Traits
 
 # Exactly what ftkit.backend exports (it star-imports this module).
 __all__ = ["Backend", "JobSpec"]
@@ -42,6 +43,9 @@ class JobSpec:
 
     ``None`` fields are not sent. ``metadata`` is how ftkit finds its own jobs
     again after an ambiguous failure, so the pipeline always sets it.
+    ``options`` are provider-specific settings in ftkit's words
+    (``{"training_type": "globalstandard"}`` on Azure); an adapter translates the
+    ones its API takes and refuses any other, so none is dropped silently.
     """
 
     model: str
@@ -53,9 +57,13 @@ class JobSpec:
     metadata: Mapping[str, str] = field(default_factory=dict)
     integrations: Sequence[Mapping[str, Any]] | None = None
     hyperparameters: Mapping[str, Any] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def to_params(self) -> dict[str, Any]:
-        """Keyword arguments for ``client.fine_tuning.jobs.create`` (``None`` dropped)."""
+        """Keyword arguments for ``client.fine_tuning.jobs.create`` (``None`` dropped).
+
+        ``options`` are not among them: they are the adapter's to translate.
+        """
         params: dict[str, Any] = {"model": self.model, "training_file": self.training_file}
         optional: dict[str, Any] = {
             "validation_file": self.validation_file,
@@ -80,8 +88,12 @@ class Backend(Protocol):
 
     A method sends nothing: it returns a :class:`~ftkit.backend.Request`, run
     blocking (``request.run()``) or awaited (``await request.arun()``) as the
-    adapter's client allows.
+    adapter's client allows. ``traits`` says what its API can do (job metadata,
+    suffix length, the Uploads API...), so the layers above need no provider test.
     """
+
+    @property
+    def traits(self) -> Traits: ...
 
     def list_files(
         self, *, purpose: str | None = "fine-tune", after: str | None = None, limit: int = 100
@@ -91,6 +103,10 @@ class Backend(Protocol):
 
     def create_file(
         self, *, filename: str, content: bytes, purpose: str = "fine-tune"
+    ) -> Request[TrainingFile]: ...
+
+    def import_file(
+        self, *, filename: str, content_url: str, purpose: str = "fine-tune"
     ) -> Request[TrainingFile]: ...
 
     def delete_file(self, file_id: str) -> Request[bool]: ...

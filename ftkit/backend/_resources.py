@@ -84,7 +84,8 @@ class Job:
         error: why it failed; ``None`` when the provider reports no error.
         created_at, finished_at: Unix seconds.
         estimated_finish: the provider's estimate (Unix seconds) of when it ends.
-        metadata: the key-value pairs it was created with.
+        metadata: the key-value pairs it was created with (empty where the API keeps none).
+        suffix: the suffix it was created with, as the provider echoes it.
         method: the training method, as the provider names it (``"supervised"``, ``"dpo"``).
         hyperparameters: the method's hyperparameters, as the provider reports them.
         training_file, validation_file: the file ids it trains and validates on.
@@ -104,6 +105,7 @@ class Job:
     finished_at: int | None = None
     estimated_finish: int | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    suffix: str | None = None
     method: str | None = None
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     training_file: str | None = None

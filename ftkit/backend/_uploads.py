@@ -8,7 +8,7 @@ one request; larger ones through the Uploads API: parts of ``part_size`` bytes
 with the part ids in order and the file's MD5 so the server can check the
 assembly.
 
-A multi-part upload expires one hour after it is created. Its progress is an
+A multi-part upload expires one hour after it is created (two on Azure). Its progress is an
 :class:`UploadState` value handed to ``on_state`` after every part; persist it
 and pass it back as ``state=`` to resume an interrupted upload, sending only
 the missing parts. An expired state starts a new upload.
@@ -36,6 +36,7 @@ from .._twins import parameters_of
 from ..retry import RetryPolicy
 from ._content import FileDigest, content_filename, file_digest, finding_upload
 from ._program import CallOnce, Concurrently, Local, Nested, Program, Retried, arun, run
+from ._traits import traits_of
 
 if TYPE_CHECKING:
     from ._protocol import Backend
@@ -57,7 +58,8 @@ logger = logging.getLogger("ftkit.upload")
 FILES_API_LIMIT = 512 * 1024 * 1024
 #: Largest part the Uploads API accepts (bytes).
 MAX_PART_SIZE = 64 * 1024 * 1024
-#: Seconds an upload stays open after ``uploads.create``.
+#: Seconds an upload stays open after ``uploads.create`` on OpenAI (Azure: two hours;
+#: see :attr:`~ftkit.backend._traits.Traits.upload_ttl`).
 UPLOAD_TTL = 3600
 #: A resumed upload needs at least this many seconds left before it expires.
 RESUME_MARGIN = 120
@@ -159,14 +161,15 @@ class UploadResult:
         file: the uploaded (or reused) file (use ``file.id`` for jobs).
         digest: size and hashes of the content.
         reused: an identical file was already uploaded; nothing was sent.
-        via: ``"existing"``, ``"files"`` (one request) or ``"uploads"`` (parts).
+        via: ``"existing"``, ``"files"`` (one request), ``"uploads"`` (parts) or
+            ``"import"`` (fetched by the provider from a URL).
         state: the final multi-part state, for ``"uploads"``.
     """
 
     file: TrainingFile
     digest: FileDigest
     reused: bool
-    via: Literal["existing", "files", "uploads"]
+    via: Literal["existing", "files", "uploads", "import"]
     state: UploadState | None = None
 
 
@@ -193,7 +196,9 @@ def _resumable(
     return state
 
 
-def _new_state(upload: UploadSession, name: str, digest: FileDigest, part_size: int) -> UploadState:
+def _new_state(
+    upload: UploadSession, name: str, digest: FileDigest, part_size: int, ttl: int
+) -> UploadState:
     created = upload.created_at or int(time.time())
     expires = upload.expires_at
     return UploadState(
@@ -204,7 +209,8 @@ def _new_state(upload: UploadSession, name: str, digest: FileDigest, part_size: 
         md5=digest.md5,
         part_size=part_size,
         created_at=created,
-        expires_at=expires or created + UPLOAD_TTL,
+        # The provider's ``expires_at`` when it says; else its API's documented lifetime.
+        expires_at=expires or created + ttl,
     )
 
 
@@ -275,6 +281,8 @@ class UploadRequest:
     on_state: StateCallback | None
     progress: ProgressCallback | None
     wall_clock: Callable[[], float]
+    content_url: str | None = field(default=None, repr=False)
+    """Where the provider can fetch the same bytes itself (Azure's file import), if anywhere."""
 
     @classmethod
     def checked(cls, **arguments: Any) -> UploadRequest:
@@ -313,6 +321,17 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
             job.done(digest)
             return UploadResult(existing, digest, reused=True, via="existing")
 
+    if job.content_url is not None:
+        # The provider fetches the same bytes from where they already are; the name is
+        # the content's, so an ambiguous import is found again like an upload.
+        imported = backend.import_file(
+            filename=name, content_url=job.content_url, purpose=job.purpose
+        )
+        fetched: TrainingFile = yield CallOnce(imported, find, policy)
+        logger.info("importing %s from a URL as %s", path.name, fetched.id)
+        job.done(digest)
+        return UploadResult(fetched, digest, reused=False, via="import")
+
     if digest.size <= job.files_api_limit:
         content: bytes = yield Local(path.read_bytes)
         create = backend.create_file(filename=name, content=content, purpose=job.purpose)
@@ -324,7 +343,8 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
     if current is None:
         request = backend.create_upload(filename=name, size=digest.size, purpose=job.purpose)
         opened: UploadSession = yield Retried(request, policy)
-        current = _new_state(opened, name, digest, job.part_size)
+        ttl = traits_of(backend).upload_ttl
+        current = _new_state(opened, name, digest, job.part_size, ttl)
     book = _Progress(current, job.on_state, job.progress)
     book.started()
     missing = current.missing_parts()

@@ -78,6 +78,8 @@ class CostEstimate:
         prices: PricesArg = None,
         method: str = "supervised",
         skipped: int | None = None,
+        provider: str | None = None,
+        training_type: str | None = None,
     ) -> CostEstimate:
         """Price accumulated token stats for ``model``.
 
@@ -89,12 +91,16 @@ class CostEstimate:
             method: ``supervised``, ``dpo`` (same price) or ``reinforcement`` (not per token).
             skipped: lines of the source that were not counted (invalid records);
                 ``None`` takes them, with their reasons, from ``stats.skipped``.
+            provider: the provider that trains it, whose catalog limit and prices apply
+                (``None``: every provider's, ``openai`` first).
+            training_type: the run's training type on a provider with training types
+                (``None``: the one its jobs train on when none is named).
 
         Raises:
-            UsageError: invalid epochs or prices.
+            UsageError: invalid epochs or prices, an unknown provider or training type.
         """
         count, auto = resolve_epochs(epochs, stats.examples)
-        table = load_prices(prices)
+        table = load_prices(prices, provider=provider, training_type=training_type)
         found = table.lookup(model, method=method)
         billed = stats.billed_tokens * count
         cost = None if found.per_1m_tokens is None else billed * found.per_1m_tokens / 1_000_000
@@ -111,7 +117,7 @@ class CostEstimate:
             billed_tokens=billed,
             over_limit=stats.over_limit,
             trained_lost=stats.trained_lost,
-            limit=example_limit(model),
+            limit=example_limit(model, provider=provider),
             price_per_1m=found.per_1m_tokens,
             prices_as_of=table.as_of,
             cost_usd=cost,

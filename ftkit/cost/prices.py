@@ -2,8 +2,10 @@
 
 The prices come from ftkit's model catalog (:mod:`ftkit.providers`), with the
 date each was checked; the catalog is where a price change is recorded for
-good. Prices differ by provider and contract (Azure bills its own rates), so
-every entry point also takes ``prices=``: a :class:`PriceTable`, a mapping of
+good. Prices differ by provider and contract (Azure bills its own rates, by
+training type), so a table is built for one provider and training type when
+they are known (:meth:`PriceTable.default`), and every entry point also takes
+``prices=``: a :class:`PriceTable`, a mapping of
 model to USD per 1M training tokens, or the path of a JSON file (either the
 full table format or a plain ``{"model": price}`` object). Given entries
 override the catalog for those models only, for that call.
@@ -30,7 +32,14 @@ from types import MappingProxyType
 from typing import Any, Union
 
 from .._exceptions import UsageError
-from ..providers import base_model, canonical_method, model_info
+from ..providers import (
+    DEFAULT_TRAINING_TYPE,
+    base_model,
+    canonical_method,
+    find_model,
+    model_info,
+)
+from ..providers._names import provider_name
 from ..tokens.encoding import encoding_name_for_model
 
 __all__ = [
@@ -83,27 +92,43 @@ class PriceTable:
     currency: str = "USD"
     aliases: Mapping[str, str] = field(default_factory=dict)
     """Undated or provider-specific names -> the snapshot they are priced as."""
+    provider: str | None = None
+    """Whose catalog prices these are (``None``: every provider's, ``openai`` first)."""
+    training_type: str | None = None
+    """The training type they price (Azure's tiers); ``None``: the provider's default."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prices", MappingProxyType(dict(self.prices)))
         object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
 
     @classmethod
-    def default(cls) -> PriceTable:
-        """The training prices of ftkit's model catalog, ``as_of`` its newest check.
+    def default(cls, provider: str | None = None, training_type: str | None = None) -> PriceTable:
+        """The training prices of ftkit's model catalog, ``as_of`` their newest check.
 
-        SFT and DPO are priced per token, reinforcement per hour; the first
-        provider that prices a name wins (``openai`` first).
+        SFT and DPO are priced per token, reinforcement per hour. Without a
+        provider the first provider that prices a name wins (``openai`` first).
+
+        Args:
+            provider: the provider whose prices to take (``"azure"``).
+            training_type: the training type to price, on a provider with training
+                types (``None``: the type its jobs train on when none is named,
+                see :meth:`ftkit.providers.ModelInfo.training_price`).
+
+        Raises:
+            UsageError: an unknown provider or training type.
         """
         from ..providers import models
 
         prices: dict[str, Price] = {}
         aliases: dict[str, str] = {}
         checked: list[str] = []
-        for info in models():
-            sft, dpo = info.training_price("sft"), info.training_price("dpo")
+        for info in models(provider):
+            for alias in info.aliases:  # priced or not: names resolve to their snapshot
+                aliases.setdefault(alias, info.name)
+            sft = info.training_price("sft", training_type)
+            dpo = info.training_price("dpo", training_type)
             per_token = sft or dpo
-            per_hour = info.training_price("rft")
+            per_hour = info.training_price("rft", training_type)
             if per_token is None and per_hour is None:
                 continue
             prices.setdefault(
@@ -114,10 +139,14 @@ class PriceTable:
                     per_hour=per_hour.per_hour if per_hour else None,
                 ),
             )
-            for alias in info.aliases:
-                aliases.setdefault(alias, info.name)
-            checked += [p.as_of for p in info.training_prices.values() if p.as_of]
-        return cls(prices=prices, as_of=max(checked, default="unknown"), aliases=aliases)
+            checked += [p.as_of for p in (sft, dpo, per_hour) if p is not None and p.as_of]
+        return cls(
+            prices=prices,
+            as_of=max(checked, default="unknown"),
+            aliases=aliases,
+            provider=provider,
+            training_type=training_type,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, as_of: str = "custom") -> PriceTable:
@@ -147,6 +176,8 @@ class PriceTable:
             as_of=f"{self.as_of} + custom" if extra.as_of == "custom" else extra.as_of,
             currency=self.currency,
             aliases={**self.aliases, **extra.aliases},
+            provider=self.provider,
+            training_type=self.training_type,
         )
 
     def lookup(self, model: str, *, method: str = "supervised") -> PriceLookup:
@@ -160,12 +191,7 @@ class PriceTable:
             name = self.aliases.get(name, name)
         price = self.prices.get(name)
         if price is None:
-            return PriceLookup(
-                name,
-                None,
-                f"no training price known for {name!r} (prices as of {self.as_of}); "
-                f"pass prices={{{json.dumps(name)}: <{self.currency} per 1M tokens>}}",
-            )
+            return PriceLookup(name, None, self._unpriced(name, canonical_method(method)))
         if method in ("reinforcement", "rft") or price.per_1m_tokens is None:
             hourly = (
                 f"{self.currency} {price.per_hour:.2f} per hour of training"
@@ -181,20 +207,52 @@ class PriceTable:
             return PriceLookup(name, price.dpo_per_1m_tokens, None)
         return PriceLookup(name, price.per_1m_tokens, None)
 
+    def _unpriced(self, name: str, method: str) -> str:
+        """Why ``name`` has no price, and the two ways to give it one."""
+        override = f"pass prices={{{json.dumps(name)}: <{self.currency} per 1M tokens>}}"
+        if self.provider is None:
+            return f"no training price known for {name!r} (prices as of {self.as_of}); {override}"
+        training_type = self.training_type
+        info = find_model(name, self.provider)
+        if training_type is None and info is not None and info.training_types:
+            training_type = DEFAULT_TRAINING_TYPE  # what its jobs train on when none is named
+        tier = f"{training_type} " if training_type else ""
+        entry: dict[str, Any] = {"training": {method: {"per_1m_tokens": "<USD>"}}}
+        if training_type:
+            entry = {"training_by_type": {training_type: entry["training"]}}
+        example = json.dumps({"provider": self.provider, "models": {name: entry}})
+        return (
+            f"{provider_name(self.provider)}'s {tier}training price for {name!r} is not in "
+            f"ftkit's model catalog; add it in a catalog file such as {example} (named in "
+            f"$FTKIT_MODELS, or loaded with ftkit.providers.register_file), or {override}"
+        )
+
 
 PricesArg = Union[PriceTable, Mapping[str, Any], str, "os.PathLike[str]", None]
 """What ``prices=`` accepts: a table, ``{model: USD per 1M}``, a JSON file path, or ``None``."""
 
 
-def load_prices(prices: PricesArg = None) -> PriceTable:
+def load_prices(
+    prices: PricesArg = None,
+    *,
+    provider: str | None = None,
+    training_type: str | None = None,
+) -> PriceTable:
     """Resolve a ``prices=`` argument to a table (the catalog's, overridden by what is given).
 
+    Args:
+        prices: a table (used as it is), ``{model: USD per 1M}``, a JSON file, or ``None``.
+        provider: whose catalog prices to start from (``None``: every provider's).
+        training_type: the training type to price, on a provider with training types.
+
     Raises:
-        UsageError: an unreadable file or a malformed price.
+        UsageError: an unreadable file, a malformed price, an unknown provider or
+            training type.
     """
     if isinstance(prices, PriceTable):
         return prices
-    default = PriceTable.default()  # built each time: the catalog may have changed since
+    # Built each time: the catalog may have changed since.
+    default = PriceTable.default(provider, training_type)
     if prices is None:
         return default
     if isinstance(prices, (str, os.PathLike)):

@@ -6,6 +6,9 @@
   and resume from the run manifest.
 - :class:`RunResult`, :class:`StageResult`, :class:`RunStatus`, :class:`RunEvent`,
   :class:`Plan` (with a :class:`StagePlan` per stage).
+- :func:`deploy_model` / :func:`adeploy_model`: an Azure fine-tune deployed on the
+  management plane (ARM) and waited for, as :class:`Deployment` (also
+  ``RunResult.deploy()``).
 
 The run manifest is the pipeline's own file (read it through ``Run.status()``
 and ``ftkit status --json``), so its classes stay internal.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from .._public import publish
 from ._builder import AsyncFineTune, FineTune
+from ._deploy import Deployment, adeploy_model, deploy_model
 from ._events import RunEvent
 from ._plan import Plan, StagePlan
 from ._result import RunResult, StageResult
@@ -23,6 +27,7 @@ from ._run import AsyncRun, Run, RunStatus
 __all__ = [
     "AsyncFineTune",
     "AsyncRun",
+    "Deployment",
     "FineTune",
     "Plan",
     "Run",
@@ -31,6 +36,8 @@ __all__ = [
     "RunStatus",
     "StagePlan",
     "StageResult",
+    "adeploy_model",
+    "deploy_model",
 ]
 
 publish(__name__, globals(), __all__)

@@ -34,12 +34,18 @@ from typing import Any, Generic, TypeVar
 from .._exceptions import DatasetInvalid, RunConflict, UsageError
 from .._virtual_time import client_clock, client_today
 from ..backend import _program as steps
-from ..backend._clients import provider_of
+from ..backend._clients import env_client, provider_of, traits_of_any
 from ..backend._program import Program
 from ..jsonl import atomic_write
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
-from ._config import PipelineConfig, StageConfig, check_metadata, file_digest
+from ._config import (
+    PipelineConfig,
+    StageConfig,
+    check_metadata,
+    file_digest,
+)
+from ._fit import check_fits
 from ._manifest import (
     FileState,
     Manifest,
@@ -139,6 +145,29 @@ def _holds(path: Path, payload: str) -> bool:
         return False
 
 
+def _checked_urls(urls: Mapping[str | os.PathLike[str], str]) -> dict[str, str]:
+    """``content_urls`` keyed by resolved path, each an ``https://`` URL (never echoed back)."""
+    if not isinstance(urls, Mapping):
+        raise UsageError("content_urls must map local file paths to URLs")
+    checked: dict[str, str] = {}
+    for path, url in urls.items():
+        if not isinstance(url, str) or not url.startswith("https://"):
+            # Not quoted: a SAS URL is a credential.
+            raise UsageError(f"the content URL for {Path(path).name} must be an https:// URL")
+        checked[str(Path(path).resolve())] = url
+    return checked
+
+
+def _client_for(client: Any, provider: str, *, asynchronous: bool) -> Any:
+    """``client``, checked to be ``provider``'s; or, for ``None``, built from its environment."""
+    if client is None:
+        return env_client(asynchronous, provider)
+    actual = provider_of(client)
+    if actual != provider:
+        raise UsageError(f"provider={provider!r} but the client is for {actual}")
+    return client
+
+
 class _Builder(Generic[_R]):
     _run_type: type[_R]
 
@@ -146,9 +175,12 @@ class _Builder(Generic[_R]):
         self,
         client: Any = None,
         *,
+        provider: str | None = None,
         _config: PipelineConfig | None = None,
         _settings: Settings | None = None,
     ) -> None:
+        if provider is not None:
+            client = _client_for(client, provider, asynchronous=self._run_type._asynchronous)
         self._client = client
         self._config = _config or PipelineConfig()
         self._settings = _settings or Settings()
@@ -262,6 +294,23 @@ class _Builder(Generic[_R]):
         """Job metadata (at most 14 pairs; ftkit adds two of its own to find its jobs)."""
         return self._replace(metadata=check_metadata(metadata))
 
+    def training_type(self: _B, training_type: str) -> _B:
+        """Azure OpenAI's training type: ``"standard"``, ``"globalstandard"`` or ``"developer"``.
+
+        Standard trains in the resource's region (Azure's default); Global Standard
+        costs less and may process the data in another region; Developer costs least,
+        may be preempted and resumed, and has no data-residency guarantee. Open-source
+        base models train only on ``"globalstandard"``: ftkit does not choose it for
+        you, since it decides where the data is processed. Microsoft's spellings
+        (``"globalStandard"``, ``"developerTier"``) are accepted.
+
+        Raises:
+            UsageError: another value (``run()`` also refuses one for a non-Azure client).
+        """
+        from ..providers import canonical_training_type
+
+        return self._replace(training_type=canonical_training_type(training_type))
+
     # -- how to drive it --------------------------------------------------------------
 
     def retry(self: _B, policy: RetryPolicy | int) -> _B:
@@ -299,10 +348,28 @@ class _Builder(Generic[_R]):
         concurrency: int | None = None,
         part_size: int | None = None,
         files_api_limit: int | None = None,
+        content_urls: Mapping[str | os.PathLike[str], str] | None = None,
     ) -> _B:
-        """Tune large-file uploads: parallel parts, part size, and the Files API threshold."""
+        """Tune how files are sent: parallel parts, part size, the Files API threshold.
+
+        Args:
+            concurrency: parts in flight at once.
+            part_size: bytes per part (at most 64 MiB).
+            files_api_limit: files up to this size go through one ``files.create``
+                request (default: the API's own, 512 MB on OpenAI, 100 MB on Azure).
+            content_urls: local training or validation file -> a URL where the same
+                bytes are (an Azure blob's SAS URL): Azure's dated API imports the file
+                from there instead of an upload. The file is still validated here, and
+                the imported file's size is checked against it. The URLs are kept in
+                memory only (a SAS URL is a credential): a run resumed without them
+                uploads whatever is not imported yet.
+
+        Raises:
+            UsageError: a size that is not a positive whole number, or a URL that is
+                not ``https://``.
+        """
         current = self._settings.upload
-        changes: dict[str, int] = {}
+        changes: dict[str, Any] = {}
         for name, value in (
             ("concurrency", concurrency),
             ("part_size", part_size),
@@ -312,6 +379,8 @@ class _Builder(Generic[_R]):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise UsageError(f"{name} must be a positive whole number, got {value!r}")
                 changes[name] = value
+        if content_urls is not None:
+            changes["content_urls"] = _checked_urls(content_urls)
         return self._with_settings(upload=dataclasses.replace(current, **changes))
 
     # -- doing it -------------------------------------------------------------------
@@ -323,11 +392,14 @@ class _Builder(Generic[_R]):
             UsageError: the configuration is incomplete.
         """
         # On a fake's client the day is the fake's (shutdown dates follow its calendar).
-        return make_plan(self._config, today=client_today(self._client))
+        return make_plan(
+            self._config, today=client_today(self._client), provider=provider_of(self._client)
+        )
 
     def _prepare(self, max_cost_usd: float | None) -> Path:
         plan = self.plan()
         plan.raise_for_refusal()  # a retired base model: TrainingUnavailable, like the API
+        check_fits(self._config, traits_of_any(self._client), self._settings.upload.content_urls)
         if not plan.ok:
             bad = next(
                 r
@@ -400,6 +472,7 @@ class _Builder(Generic[_R]):
             )
         now = time.time()
         run_id = new_run_id()
+        traits = traits_of_any(self._client)
         manifest = Manifest(
             run_id=run_id,
             created_at=now,
@@ -409,7 +482,9 @@ class _Builder(Generic[_R]):
             suffix=config.suffix,
             seed=config.seed,
             metadata=dict(config.metadata),
-            provider=provider_of(self._client),
+            provider=traits.provider,
+            api=traits.api,
+            training_type=config.training_type,
             stages=stages,
             virtual_time=client_clock(self._client) is not None,
         )
@@ -442,8 +517,17 @@ class FineTune(_Builder[Run]):
     """Describe a fine-tuning run, then ``plan()``, ``run()`` or ``start()`` it.
 
     Args:
-        client: an ``openai.OpenAI`` or ``openai.AzureOpenAI`` client, a
-            backend, or ``None`` to build a client from the environment.
+        client: an ``openai.OpenAI`` client (on OpenAI, or on an Azure resource's
+            ``/openai/v1/`` URL), an ``openai.AzureOpenAI`` client (Azure's dated
+            API), a backend, or ``None`` to build a client from the environment
+            when the run starts.
+        provider: ``"openai"`` or ``"azure"``: with ``client=None`` the client is
+            built now from that provider's environment (see ``docs/providers.md``);
+            with a client, it must be that provider's.
+
+    Raises:
+        UsageError: an unknown provider, its environment is not set, or the client
+            is another provider's.
     """
 
     _run_type = Run

@@ -18,7 +18,13 @@ from typing import Any, Literal
 
 from .._exceptions import UsageError
 
-__all__ = ["Auto", "PipelineConfig", "StageConfig", "check_metadata", "file_digest"]
+__all__ = [
+    "Auto",
+    "PipelineConfig",
+    "StageConfig",
+    "check_metadata",
+    "file_digest",
+]
 
 Auto = Literal["auto"]
 IntOrAuto = int | Auto
@@ -172,6 +178,8 @@ class PipelineConfig:
     suffix: str | None = None
     seed: int | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    training_type: str | None = None
+    """Azure's training type in the catalog's words (``ftkit.providers.TRAINING_TYPES``)."""
 
     @property
     def stages(self) -> list[StageConfig]:
@@ -201,14 +209,17 @@ class PipelineConfig:
             }
             for s in self.stages
         ]
+        identity: dict[str, Any] = {
+            "model": self.model,
+            "stages": stages,
+            "suffix": self.suffix,
+            "seed": self.seed,
+            "metadata": dict(sorted(self.metadata.items())),
+        }
+        if self.training_type is not None:  # absent otherwise: older runs keep their hash
+            identity["training_type"] = self.training_type
         canonical = json.dumps(
-            {
-                "model": self.model,
-                "stages": stages,
-                "suffix": self.suffix,
-                "seed": self.seed,
-                "metadata": dict(sorted(self.metadata.items())),
-            },
+            identity,
             sort_keys=True,
             separators=(",", ":"),
         )

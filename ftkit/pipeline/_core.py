@@ -3,7 +3,8 @@
 :func:`program` is a generator: it reads and updates the :class:`Manifest`,
 decides what happens next, and *yields* an operation (a request the backend
 built, under the retry policy; a sleep) instead of performing it, running the
-backend's own programs for uploads, exactly-once creation and the model check. The drivers of
+backend's own programs for uploads, the wait for a file to be processed, exactly-once
+creation and the model check. The drivers of
 :mod:`ftkit.backend._program` perform each operation and send the result
 back (or throw the error in); everything that matters — ordering,
 resumption, exactly-once, what is saved when — lives here once.
@@ -22,12 +23,12 @@ import csv
 import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import APIError, JobFailed, RunConflict, WaitTimeout
+from .._exceptions import APIError, DatasetError, JobFailed, RunConflict, WaitTimeout
 from ..backend import (
     Backend,
     Checkpoint,
@@ -35,12 +36,15 @@ from ..backend import (
     JobEvent,
     JobSpec,
     Page,
+    TrainingFile,
     UploadState,
 )
 from ..backend._jobs import checking_trainable, creating_job
+from ..backend._processing import processing
 from ..backend._program import Operation, Program, Retried
 from ..backend._program import Sleep as Pause
-from ..backend._uploads import FILES_API_LIMIT, MAX_PART_SIZE, UploadRequest, uploading
+from ..backend._traits import Traits, traits_of
+from ..backend._uploads import MAX_PART_SIZE, UploadRequest, uploading
 from ..polling import FollowState, JobWaiter, PollPolicy, following
 from ..retry import RetryPolicy
 from ._config import RUN_KEY, STAGE_KEY
@@ -55,11 +59,25 @@ logger = logging.getLogger("ftkit.pipeline")
 
 @dataclass(frozen=True)
 class UploadSettings:
-    """How files are sent: the Files API up to ``files_api_limit``, parts above it."""
+    """How files are sent: the Files API up to ``files_api_limit``, parts above it.
 
-    files_api_limit: int = FILES_API_LIMIT
+    ``files_api_limit=None`` takes the API's own (:attr:`Traits.files_api_limit
+    <ftkit.backend._traits.Traits.files_api_limit>`: 512 MB on OpenAI, 100 MB on
+    Azure's dated API); where there is no Uploads API every file takes the Files API.
+    """
+
+    files_api_limit: int | None = None
     part_size: int = MAX_PART_SIZE
     concurrency: int = 4
+    content_urls: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Resolved local path -> a URL the provider fetches the same bytes from (Azure's file
+    import). Never saved: a blob's SAS URL is a credential; a resumed run without it uploads."""
+
+    def limit_for(self, traits: Traits) -> int:
+        """The Files API threshold on ``traits``' API."""
+        if not traits.uploads_api:
+            return max(self.files_api_limit or 0, traits.max_file_bytes)
+        return traits.files_api_limit if self.files_api_limit is None else self.files_api_limit
 
 
 @dataclass
@@ -121,18 +139,33 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
 
         if stage.job_id is None:
             emit("stage_started", stage, f"starting from {stage.base_model}")
+            trained_since: int | None = None
             for role, state in (("training", stage.train), ("validation", stage.validation)):
-                if state is None or state.file_id is not None:
+                if state is None:
                     continue
-                state.file_id = yield from _upload(state, save, ctx)
-                state.upload = None
-                save()
-                emit(
-                    "file_ready",
-                    stage,
-                    f"{role} file {Path(state.path).name} is {state.file_id}",
-                    file_id=state.file_id,
+                uploaded: TrainingFile | None = None
+                if state.file_id is None:
+                    uploaded = yield from _upload(state, save, ctx)
+                    state.file_id = uploaded.id
+                    state.upload = None
+                    save()
+                # A job may name a file only once the provider has processed it (a resumed
+                # run looks again: the crash may have come before it was).
+                known = uploaded or (yield ctx.retried(ctx.backend.retrieve_file(state.file_id)))
+                ready = yield from processing(
+                    ctx.backend, known, retry=ctx.retry, sleep=ctx.poll.sleep
                 )
+                yield from _check_size(ready, state, save, ctx)
+                if role == "training":
+                    # No job on this file is older than it: an unfiltered search stops there.
+                    trained_since = known.created_at
+                if uploaded is not None:
+                    emit(
+                        "file_ready",
+                        stage,
+                        f"{role} file {Path(state.path).name} is {state.file_id}",
+                        file_id=state.file_id,
+                    )
             spec = JobSpec(
                 model=stage.base_model,
                 training_file=str(stage.train.file_id),
@@ -144,8 +177,11 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
                 suffix=m.suffix,
                 seed=m.seed,
                 metadata={**m.metadata, RUN_KEY: m.run_id, STAGE_KEY: stage.name},
+                options={"training_type": m.training_type} if m.training_type else {},
             )
-            created = yield from creating_job(ctx.backend, spec, retry=ctx.retry)
+            created = yield from creating_job(
+                ctx.backend, spec, retry=ctx.retry, since=trained_since
+            )
             stage.job_id = created.id
             # The manifest keeps the provider's word, as ``ftkit status`` shows it.
             stage.status = created.raw_status or "validating_files"
@@ -263,7 +299,27 @@ def _follow_events(run: _Run, stage: StageState, job_id: str, follow: FollowStat
         run.save()
 
 
-def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program[str]:
+def _check_size(
+    file: TrainingFile, state: FileState, save: Callable[[], None], ctx: Context
+) -> Program[None]:
+    """Refuse a stored file whose size is not the local file's (an imported URL's, say).
+
+    The provider fetched an imported file itself, so nothing else proves it holds the
+    bytes that were validated; the file is deleted and forgotten, and nothing trains.
+    """
+    if file.bytes is None or file.bytes == state.size:
+        return
+    state.file_id = None
+    save()
+    yield ctx.retried(ctx.backend.delete_file(file.id))
+    raise DatasetError(
+        f"file {file.id} holds {file.bytes:,} bytes but {Path(state.path).name} has "
+        f"{state.size:,}: it is not the file that was validated (check the import URL); "
+        "it was deleted and nothing was trained"
+    )
+
+
+def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program[TrainingFile]:
     """Upload (or reuse) a stage's file, saving each part's progress in the manifest."""
 
     def on_state(upload: UploadState) -> None:
@@ -276,13 +332,14 @@ def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program
         retry=ctx.retry,
         purpose="fine-tune",
         reuse=True,
-        files_api_limit=ctx.upload.files_api_limit,
+        files_api_limit=ctx.upload.limit_for(traits_of(ctx.backend)),
         part_size=ctx.upload.part_size,
         concurrency=ctx.upload.concurrency,
         state=UploadState.from_dict(state.upload) if state.upload else None,
         on_state=on_state,
         progress=None,
         wall_clock=time.time,
+        content_url=ctx.upload.content_urls.get(state.path),
     )
     result = yield from uploading(request)
     if result.digest.sha256 != state.sha256:
@@ -290,7 +347,7 @@ def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program
             f"{state.path} changed since the run started (sha256 {result.digest.sha256[:12]}… "
             f"instead of {state.sha256[:12]}…); start a new run for the new data"
         )
-    return result.file.id
+    return result.file
 
 
 MAX_MESSAGE_EVENTS = 200

@@ -108,6 +108,10 @@ class Manifest(_Lenient):
     metadata: dict[str, str] = Field(default_factory=dict)
     provider: str = "openai"
     """``openai`` or ``azure``: a run is resumed against the same kind of endpoint."""
+    api: str | None = None
+    """The API surface it runs on (``openai``, ``azure-v1``, ``azure-dated``; older runs: unset)."""
+    training_type: str | None = None
+    """Azure's training type (``standard``, ``globalstandard``, ``developer``), if chosen."""
     stages: list[StageState]
     status: str = "created"
     """created → running → succeeded | failed | cancelled (``interrupted`` is only shown,

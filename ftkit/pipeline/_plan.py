@@ -1,10 +1,13 @@
 """What a run would do, computed without the network: reports, estimates, jobs.
 
 ``FineTune.plan()`` validates every stage's files exactly as
-``ftkit.validate(train, model=..., validation=val)`` does (the same passes and
-rules, overlap included), estimates each stage's tokens and cost, and lists
-the jobs it would create. ``run()`` refuses before any upload when the base
-model is retired, the plan has errors, or it costs more than the caller allowed.
+``ftkit.validate(train, model=..., provider=..., validation=val)`` does (the
+same passes and rules, overlap included), estimates each stage's tokens and
+cost at the provider's prices for the run's training type, lists the jobs it
+would create, and lists what the provider would refuse (:mod:`._refusals`: a
+retired model, a model, method or training type it does not train). ``run()``
+refuses before any upload when the provider would refuse the run, the plan has
+errors, or it costs more than the caller allowed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._plain import attributes
 from .._words import plural
+from ..providers._names import provider_name
 from ..tokens import base_model as _base_model
+from ._refusals import Refusal, find_refusals, run_training_type
 
 if TYPE_CHECKING:
     from ..cost import CostEstimate
@@ -63,16 +68,25 @@ class Plan:
         retired_on: the base model's shutdown date when it has passed (the
             reports then hold a ``model_retired`` error and ``run()`` raises
             ``TrainingUnavailable``); ``None`` otherwise.
+        refusals: what the provider would refuse about the run (a retired model,
+            a model, method or training type it does not train), each with its
+            message; ``run()`` raises the first before any request.
+        provider: the provider the plan was made for (``None``: any, ``openai`` first).
+        training_type: the training type the jobs train on, where the provider has
+            them (Azure's default, ``standard``, when none was chosen); else ``None``.
     """
 
     model: str
     stages: list[StagePlan]
     retired_on: str | None = None
+    refusals: tuple[Refusal, ...] = ()
+    provider: str | None = None
+    training_type: str | None = None
 
     @property
     def ok(self) -> bool:
-        """No file has an error: the run may start."""
-        return all(s.ok for s in self.stages)
+        """Nothing is refused and no file has an error: the run may start."""
+        return not self.refusals and all(s.ok for s in self.stages)
 
     @property
     def cost_usd(self) -> float | None:
@@ -88,22 +102,33 @@ class Plan:
         return sum(s.estimate.billed_tokens for s in self.stages if s.estimate)
 
     def raise_for_refusal(self) -> None:
-        """Raise what the provider would answer to a job on a retired base model.
+        """Raise what the provider would answer to the run's first refused setting.
 
         ``run()`` and ``start()`` call this first, before any request.
 
         Raises:
-            TrainingUnavailable: the base model's shutdown date has passed.
+            TrainingUnavailable: the base model is retired, or the provider does
+                not fine-tune it.
+            UsageError: the provider does not train the model with a stage's
+                method, or on the run's training type.
         """
-        if self.retired_on is not None:
-            from ..backend._errors import training_unavailable_for_model
-
-            raise training_unavailable_for_model(self.model, self.retired_on)
+        if self.refusals:
+            raise self.refusals[0].error()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe summary (reports as their own ``to_dict``)."""
         return {
-            **attributes(self, "model", "ok", "retired_on", "cost_usd", "billed_tokens"),
+            **attributes(
+                self,
+                "model",
+                "provider",
+                "training_type",
+                "ok",
+                "retired_on",
+                "cost_usd",
+                "billed_tokens",
+            ),
+            "refusals": [r.to_dict() for r in self.refusals],
             "stages": [
                 {
                     **attributes(s, "name", "method", "base_model", "ok"),
@@ -119,14 +144,20 @@ class Plan:
     def _verdict(self) -> str:
         if self.ok:
             return "ready"
-        if self.retired_on is not None:
-            return f"BLOCKED: the base model was retired on {self.retired_on}"
+        if self.refusals:
+            return "BLOCKED: " + "; ".join(r.summary for r in self.refusals)
         return "BLOCKED by dataset errors"
 
     def __str__(self) -> str:
         # Every number here is the one to_dict() holds: all findings are counted (not
         # only the kept samples), and each code is named with its count.
-        lines = [f"plan for {self.model}: {self._verdict()}"]
+        # Named where it is not OpenAI's (whose plans read as they always have).
+        where = (
+            f" on {provider_name(self.provider)}" if self.provider not in (None, "openai") else ""
+        )
+        tier = f" ({self.training_type} training)" if self.training_type else ""
+        lines = [f"plan for {self.model}{where}{tier}: {self._verdict()}"]
+        lines += [f"  refused [{r.code}]: {r.message}" for r in self.refusals]
         for s in self.stages:
             est = s.estimate
             cost = "unknown" if est is None or est.cost_usd is None else f"${est.cost_usd:,.2f}"
@@ -138,6 +169,8 @@ class Plan:
                 else "no token estimate"
             )
             lines.append(f"  {s.name} on {s.base_model}: {tokens}, {cost}")
+            if est is not None and est.cost_usd is None and est.cost_reason:
+                lines.append(f"    cost unknown: {est.cost_reason}")
             for label, report in (("train", s.train), ("validation", s.validation)):
                 if report is not None:
                     lines.extend(_report_lines(label, report))
@@ -237,7 +270,9 @@ def _estimate_dict(est: CostEstimate | None) -> dict[str, Any] | None:
     )
 
 
-def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:
+def make_plan(
+    config: PipelineConfig, *, today: _dt.date | None = None, provider: str | None = None
+) -> Plan:
     """Validate and estimate every stage of ``config`` (no network).
 
     Each stage's files go through ``ftkit.validate(train, validation=val)``'s
@@ -248,16 +283,31 @@ def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:
         config: the pipeline to plan.
         today: the day shutdown dates are compared with (UTC today by default; the
             builder passes a fake's virtual day for a fake's client).
+        provider: the provider that will train it (the builder passes its client's):
+            its catalog table decides the refusals, limits and prices. ``None``: the
+            first provider that lists the model (``openai`` first).
+
+    Raises:
+        UsageError: the configuration is incomplete, or the catalog has no table
+            for ``provider``.
     """
     from ..cost import CostEstimate
-    from ..providers import lookup_model
+    from ..providers import find_model
     from ..providers._model import utc_today
     from ..validation import validate_files
 
     model = config.require_complete()
     today = today or utc_today()  # one date for every stage and for the refusal
-    info = lookup_model(model)
-    retired_on = info.shutdown if info is not None and info.retired(today) else None
+    given = config.training_type
+    refusals = find_refusals(
+        model,
+        ["dpo" if s.method == "dpo" else "sft" for s in config.stages],
+        provider=provider,
+        training_type=given,
+        today=today,
+    )
+    retired_on = next((r.shutdown for r in refusals if r.code == "model_retired"), None)
+    training_type = run_training_type(find_model(model, provider), given)
     stages: list[StagePlan] = []
     for stage in config.stages:
         after_sft = stage.method == "dpo" and config.sft is not None
@@ -268,6 +318,7 @@ def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:
             stage.train,
             model=counting_model,
             method=method,
+            provider=provider,
             validation=stage.validation,
             today=today,
         )
@@ -278,6 +329,8 @@ def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:
                 model=counting_model,
                 epochs=None if stage.epochs == "auto" else stage.epochs,
                 method=stage.method,
+                provider=provider,
+                training_type=training_type,
             )
         stages.append(
             StagePlan(
@@ -290,7 +343,14 @@ def make_plan(config: PipelineConfig, *, today: _dt.date | None = None) -> Plan:
                 job=_job_preview(config, stage, after_sft),
             )
         )
-    return Plan(model=model, stages=stages, retired_on=retired_on)
+    return Plan(
+        model=model,
+        stages=stages,
+        retired_on=retired_on,
+        refusals=refusals,
+        provider=provider,
+        training_type=training_type,
+    )
 
 
 def _job_preview(config: PipelineConfig, stage: StageConfig, after_sft: bool) -> dict[str, Any]:

@@ -7,8 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._twins import parameters_of
+
 if TYPE_CHECKING:
+    import httpx
+
+    from ..backend._arm import TokenSource
     from ..evaluation import EvalReport
+    from ..polling import PollPolicy
+    from ..retry import RetryPolicy
+    from ._deploy import Deployment
     from ._manifest import Manifest
 
 __all__ = ["RunResult", "StageResult", "stage_results"]
@@ -258,6 +266,84 @@ class RunResult:
         return await aevaluate(
             models, test_source, client=self._client_for(client, True), **options
         )
+
+    def deploy(
+        self,
+        *,
+        subscription: str,
+        resource_group: str,
+        account: str,
+        name: str | None = None,
+        sku: str | None = None,
+        capacity: int | None = None,
+        token: TokenSource | None = None,
+        retry: RetryPolicy | int | None = None,
+        poll: PollPolicy | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        arm_endpoint: str | None = None,
+    ) -> Deployment:
+        """Deploy the fine-tuned model on Azure (ARM) and wait until it serves.
+
+        An Azure fine-tune answers only once deployed, and a deployment is billed by
+        the hour while it exists (see :attr:`Deployment.hosting_note`). The default
+        name comes from the model, and ARM's ``PUT`` is idempotent by name, so calling
+        this again (after a crash, a timeout) adopts the same deployment instead of
+        creating a second one. See :func:`ftkit.pipeline.deploy_model` for every
+        argument.
+
+        Raises:
+            UsageError: the run did not train on Azure, has no fine-tuned model, or
+                has no manifest; a malformed argument.
+            MissingExtra: without ``token``, azure-identity is not installed.
+            DeploymentFailed: provisioning failed or was cancelled.
+            WaitTimeout: ``poll``'s deadline passed; the deployment keeps provisioning.
+            APIError: an ARM call failed.
+        """
+        arguments = self._deploy_arguments(locals())
+        from ._deploy import deploy_model
+
+        return deploy_model(**arguments)
+
+    @parameters_of(deploy)
+    async def adeploy(**arguments: Any) -> Deployment:
+        """The awaitable twin of :meth:`deploy`, over an ``httpx.AsyncClient``."""
+        from ._deploy import adeploy_model
+
+        result: RunResult = arguments.pop("self")
+        return await adeploy_model(**result._deploy_arguments(arguments))
+
+    def _deploy_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`deploy`'s arguments as :func:`~ftkit.pipeline.deploy_model` takes them."""
+        given = {k: v for k, v in arguments.items() if k != "self"}
+        model, base = self._deployable(given["http_client"], given["arm_endpoint"])
+        return {"model": model, "base_model": base, **given}
+
+    def _deployable(self, http_client: object, arm_endpoint: str | None) -> tuple[str, str | None]:
+        """The model to deploy and its base, from a run that trained on Azure."""
+        from .._exceptions import UsageError
+        from ._manifest import Manifest
+
+        if self.manifest_path is None:
+            raise UsageError(
+                f"run {self.run_id} has no manifest to read its provider from; deploy the "
+                "model with ftkit.pipeline.deploy_model(model, ...)"
+            )
+        manifest = Manifest.load(self.manifest_path)
+        if manifest.provider != "azure":
+            raise UsageError(
+                f"run {self.run_id} trained on {manifest.provider!r}; only Azure fine-tunes "
+                "need a deployment (an OpenAI fine-tuned model is called by its name)"
+            )
+        if not self.fine_tuned_model:
+            raise UsageError(f"run {self.run_id} has no fine-tuned model to deploy yet")
+        if manifest.virtual_time and http_client is None and arm_endpoint is None:
+            # Its model exists only in a fake: Azure's real management plane must not be asked.
+            raise UsageError(
+                f"run {self.run_id} trained on a fake API; deploy on that fake's management "
+                "plane with http_client=fake.arm.client() (or arm_endpoint= its server)"
+            )
+        base = manifest.stages[0].base_model if manifest.stages else None
+        return self.fine_tuned_model, base or manifest.model
 
     def _models_to_compare(self) -> dict[str, str]:
         from .._exceptions import UsageError

@@ -260,10 +260,13 @@ class _RunBase:
     #: Whether the handle is awaited: then an openai client must be an async one.
     _asynchronous = False
 
-    def _backend(self, provider: str | None) -> Backend:
-        """The backend this handle drives, over a client of the handle's kind."""
+    def _backend(self, manifest: Manifest) -> Backend:
+        """The backend this handle drives, over a client of the handle's kind and the run's API."""
         return resolve_backend(
-            self._client, asynchronous=self._asynchronous, expected_provider=provider
+            self._client,
+            asynchronous=self._asynchronous,
+            expected_provider=manifest.provider,
+            expected_api=manifest.api,
         )
 
     def _driving(self, *, stop_when_started: bool) -> Program[RunResult | None]:
@@ -273,7 +276,7 @@ class _RunBase:
             if manifest.status in _FINISHED:
                 return _finished(manifest, self._path)
             _check_files_unchanged(manifest)
-            backend = self._backend(manifest.provider)
+            backend = self._backend(manifest)
             context = self._context(backend, stop_when_started=stop_when_started)
             try:
                 return (yield from program(manifest, context))
@@ -297,7 +300,7 @@ class _RunBase:
             return self.status()
         status = "cancelled"
         if stage.job_id:
-            backend = self._backend(manifest.provider)
+            backend = self._backend(manifest)
             job = yield from _cancelling_job(backend, stage.job_id, self._settings.retry)
             status = job.raw_status or "cancelled"
         return self._record_cancel(status)

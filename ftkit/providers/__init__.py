@@ -1,9 +1,9 @@
 """The model catalog: what each provider's models can train, their limits, prices and dates.
 
-One table per provider, kept as data with its sources (``openai.json`` beside
-this module today; Azure, Together and Fireworks add theirs with their backends). The validator,
-the token counter, the cost estimate, the evaluation's costs and the fake API
-all read it, so they cannot disagree::
+One table per provider, kept as data with its sources (``openai.json`` and
+``azure.json`` beside this module; Together and Fireworks add theirs with their
+backends). The validator, the token counter, the cost estimate, the
+evaluation's costs and the fake API all read it, so they cannot disagree::
 
     info = ftkit.model_info("ft:gpt-4.1-mini-2025-04-14:acme::abc")
     info.name, info.limit("sft"), info.training_price("sft"), info.shutdown

@@ -234,14 +234,20 @@ def lookup_model(model: str, provider: str | None = None) -> ModelInfo | None:
     return info if info is not None and info.fine_tunable is not None else None
 
 
-def example_limit(model: str, method: str = "sft") -> int | None:
+def example_limit(model: str, method: str = "sft", *, provider: str | None = None) -> int | None:
     """The per-example token limit of ``model`` (its base model for ``ft:`` names).
+
+    Args:
+        model: a snapshot, an alias or a fine-tuned model name.
+        method: the fine-tuning method (limits may differ by method).
+        provider: the provider that trains it (``None``: every provider, ``openai`` first);
+            Azure's limit can differ from OpenAI's for the same snapshot.
 
     Returns:
         The limit, or ``None`` when ftkit has no documented limit for the model
         (nothing is then treated as over the limit).
     """
-    info = find_model(model)
+    info = find_model(model, provider)
     return None if info is None else info.limit(method)
 
 

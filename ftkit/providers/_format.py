@@ -14,15 +14,21 @@ code, so anything ftkit ships, a user can change the same way. A document is::
 
 An entry holds any of ``aliases``, ``tokenizer``, ``methods``, ``features``,
 ``example_limits`` ({method: tokens}), ``training`` ({method: {per_1m_tokens |
-per_hour, as_of}}), ``inference`` and ``base_inference`` ({input, output,
-cached_input, as_of}), ``shutdown``, ``created``, ``fine_tunable``, ``note``,
-``sources`` ({field: source}) and ``extends`` (start from another entry of the
-same provider, all but its aliases).
+per_hour, as_of}}), ``training_types`` (the provider's tiers it trains on:
+``standard``, ``globalstandard``, ``developer``), ``training_by_type``
+({training type: {method: price}}: a type's own price, over ``training``),
+``hosting_per_hour`` (USD per hour of one deployment of a fine-tune),
+``inference`` and ``base_inference`` ({input, output, cached_input, as_of}),
+``shutdown``, ``shutdown_confirmed`` (``false`` when only secondary sources give
+the date), ``created``, ``fine_tunable``, ``note``, ``sources`` ({field:
+source}) and ``extends`` (start from another entry of the same provider, all
+but its aliases).
 
 An entry for a model the catalog already has changes only the fields it gives:
 a field replaces the old value, except ``training``, ``example_limits`` and
 ``sources``, which are merged key by key (a method's price, a method's limit,
-a field's source).
+a field's source), and ``training_by_type``, merged type by type and method by
+method.
 """
 
 from __future__ import annotations
@@ -35,12 +41,15 @@ from .._exceptions import UsageError
 from ._model import (
     FEATURES,
     METHODS,
+    TRAINING_TYPES,
     Feature,
     InferencePrice,
     Method,
     ModelInfo,
     TrainingPrice,
+    TrainingType,
     canonical_method,
+    canonical_training_type,
 )
 
 __all__ = ["Document", "entry_of", "info_of", "merge_entry"]
@@ -53,9 +62,13 @@ _FIELDS = frozenset(
         "features",
         "example_limits",
         "training",
+        "training_types",
+        "training_by_type",
+        "hosting_per_hour",
         "inference",
         "base_inference",
         "shutdown",
+        "shutdown_confirmed",
         "created",
         "fine_tunable",
         "note",
@@ -113,10 +126,25 @@ def merge_entry(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any
     """``old`` with the fields of ``new``: replaced, or merged per key for the mapping fields."""
     merged = dict(old)
     for key, value in new.items():
-        if key in _MERGED and isinstance(value, Mapping) and isinstance(old.get(key), Mapping):
-            merged[key] = {**old[key], **value}
+        before = old.get(key)
+        if key in _MERGED and isinstance(value, Mapping) and isinstance(before, Mapping):
+            merged[key] = {**before, **value}
+        elif key == "training_by_type" and isinstance(value, Mapping):
+            # Two levels: a type's prices merge method by method, as ``training`` does.
+            merged[key] = _merge_types(before, value) if isinstance(before, Mapping) else value
         else:
             merged[key] = value
+    return merged
+
+
+def _merge_types(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(old)
+    for tier, prices in new.items():
+        before = old.get(tier)
+        if isinstance(prices, Mapping) and isinstance(before, Mapping):
+            merged[tier] = {**before, **prices}
+        else:
+            merged[tier] = prices
     return merged
 
 
@@ -163,9 +191,30 @@ def info_of(
         )
         for method, value in _mapping(entry.get("training", {}), where, "training")
     }
+    training_types = frozenset(
+        _training_type(t, where)
+        for t in _list(entry.get("training_types", []), where, "training_types")
+    )
+    by_type = {
+        _training_type(tier, where): {
+            _method(method, where): _price(
+                TrainingPrice,
+                value,
+                where,
+                f"training_by_type.{tier}.{method}",
+                prices_as_of,
+                currency,
+            )
+            for method, value in _mapping(prices, where, f"training_by_type.{tier}")
+        }
+        for tier, prices in _mapping(entry.get("training_by_type", {}), where, "training_by_type")
+    }
     fine_tunable = entry.get("fine_tunable")
     if fine_tunable is not None and not isinstance(fine_tunable, bool):
         raise UsageError(f"{where}: fine_tunable must be true or false, got {fine_tunable!r}")
+    confirmed = entry.get("shutdown_confirmed", True)
+    if not isinstance(confirmed, bool):
+        raise UsageError(f"{where}: shutdown_confirmed must be true or false, got {confirmed!r}")
     created = entry.get("created")
     if created is not None:
         created = _count(created, where, "created")
@@ -181,9 +230,13 @@ def info_of(
         features=features,
         example_limits=limits,
         training_prices=training,
+        training_types=training_types,
+        training_prices_by_type=by_type,
+        hosting_per_hour=_amount(entry.get("hosting_per_hour"), where, "hosting_per_hour"),
         inference_price=_inference(entry, "inference", where, prices_as_of, currency),
         base_inference_price=_inference(entry, "base_inference", where, prices_as_of, currency),
         shutdown=_date(entry.get("shutdown"), where),
+        shutdown_confirmed=confirmed,
         created=created,
         fine_tunable=fine_tunable,
         note=_text(entry.get("note", ""), where, "note", empty=True),
@@ -204,6 +257,12 @@ def entry_of(info: ModelInfo) -> dict[str, Any]:
         "features": [f for f in FEATURES if f in info.features],
         "example_limits": dict(info.example_limits),
         "training": {m: _price_entry(p) for m, p in info.training_prices.items()},
+        "training_types": [t for t in TRAINING_TYPES if t in info.training_types],
+        "training_by_type": {
+            t: {m: _price_entry(p) for m, p in prices.items()}
+            for t, prices in info.training_prices_by_type.items()
+        },
+        "hosting_per_hour": info.hosting_per_hour,
         "inference": _price_entry(info.inference_price),
         "base_inference": _price_entry(info.base_inference_price),
         "shutdown": info.shutdown,
@@ -211,6 +270,8 @@ def entry_of(info: ModelInfo) -> dict[str, Any]:
         "note": info.note,
         "sources": dict(info.sources),
     }
+    if not info.shutdown_confirmed:  # stated only where a date is unconfirmed
+        entry["shutdown_confirmed"] = False
     if info.fine_tunable != bool(info.methods):  # stated only where it is not implied
         entry["fine_tunable"] = info.fine_tunable
     return entry
@@ -265,6 +326,13 @@ def _feature(value: Any, where: str) -> Feature:
     if value not in FEATURES:
         raise UsageError(f"{where}: unknown feature {value!r}; expected one of {list(FEATURES)}")
     return cast(Feature, value)
+
+
+def _training_type(value: Any, where: str) -> TrainingType:
+    try:
+        return canonical_training_type(value)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from None
 
 
 def _count(value: Any, where: str, key: str) -> int:

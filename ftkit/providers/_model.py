@@ -3,8 +3,11 @@
 The validator, the token counter, the cost estimate, the evaluation's costs and
 the fake API all read these objects, so they agree by construction. The words
 are fixed: methods are ``sft``, ``dpo`` and ``rft``; features are ``vision``
-and ``tools``. A provider's own spelling (OpenAI's ``supervised`` and
-``reinforcement``) is translated by :func:`canonical_method` at the edge.
+and ``tools``; training types (Azure's tiers) are ``standard``,
+``globalstandard`` and ``developer``. A provider's own spelling (OpenAI's
+``supervised`` and ``reinforcement``, Microsoft's ``globalStandard`` and
+``developerTier``) is translated at the edge (:func:`canonical_method`,
+:func:`canonical_training_type`).
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ from .._exceptions import UsageError
 
 # Exactly what ftkit.providers exports (it star-imports this module).
 __all__ = [
+    "DEFAULT_TRAINING_TYPE",
     "FEATURES",
     "METHODS",
+    "TRAINING_TYPES",
     "Feature",
     "InferencePrice",
     "Method",
     "ModelInfo",
     "TrainingPrice",
+    "TrainingType",
     "canonical_method",
+    "canonical_training_type",
 ]
 
 Method = Literal["sft", "dpo", "rft"]
@@ -36,6 +43,14 @@ Feature = Literal["vision", "tools"]
 
 METHODS: tuple[Method, ...] = ("sft", "dpo", "rft")
 FEATURES: tuple[Feature, ...] = ("vision", "tools")
+
+TrainingType = Literal["standard", "globalstandard", "developer"]
+"""Where a provider with tiers trains (Azure OpenAI): in the resource's region
+(``standard``), on global capacity (``globalstandard``: cheaper, no data residency)
+or on idle capacity (``developer``: cheapest, may be preempted, no data residency)."""
+TRAINING_TYPES: tuple[TrainingType, ...] = ("standard", "globalstandard", "developer")
+DEFAULT_TRAINING_TYPE: TrainingType = "standard"
+"""What a provider with training types trains on when a job names none (Azure: Standard)."""
 
 _METHOD_NAMES: dict[str, Method] = {
     "sft": "sft",
@@ -56,6 +71,28 @@ def canonical_method(name: str) -> Method:
     if method is None:
         raise UsageError(f"unknown fine-tuning method {name!r}; expected one of {list(METHODS)}")
     return method
+
+
+_TRAINING_TYPE_NAMES: dict[str, TrainingType] = {
+    **{t: t for t in TRAINING_TYPES},
+    "global": "globalstandard",
+    "global_standard": "globalstandard",
+    "developertier": "developer",
+    "developer_tier": "developer",
+}
+
+
+def canonical_training_type(name: str) -> TrainingType:
+    """The catalog's word for a training type: ``globalStandard`` → ``globalstandard``,
+    ``developerTier`` → ``developer`` (any case).
+
+    Raises:
+        UsageError: a name that is no training type.
+    """
+    word = _TRAINING_TYPE_NAMES.get(name.lower()) if isinstance(name, str) else None
+    if word is None:
+        raise UsageError(f"unknown training type {name!r}; expected one of {list(TRAINING_TYPES)}")
+    return word
 
 
 def utc_today() -> _dt.date:
@@ -130,13 +167,26 @@ class ModelInfo:
     example_limits: Mapping[Method, int] = field(default_factory=dict)
     """Max tokens per training example, by method; longer examples are truncated."""
     training_prices: Mapping[Method, TrainingPrice] = field(default_factory=dict)
-    """Training price by method."""
+    """Training price by method, for every training type unless
+    :attr:`training_prices_by_type` prices that type."""
+    training_types: frozenset[TrainingType] = frozenset()
+    """The training types it trains on (Azure's tiers); empty for a provider without any."""
+    training_prices_by_type: Mapping[TrainingType, Mapping[Method, TrainingPrice]] = field(
+        default_factory=dict
+    )
+    """Training price by training type, then method (where the types are priced apart)."""
     inference_price: InferencePrice | None = None
     """Inference on a model fine-tuned from it (the "FT input" / "FT output" rates)."""
     base_inference_price: InferencePrice | None = None
     """Inference on the snapshot itself."""
+    hosting_per_hour: float | None = None
+    """USD per hour that one deployment of a fine-tune of it costs while it exists, used
+    or not (Azure's hosting fee); ``None``: unknown, or no such fee."""
     shutdown: str | None = None
     """Announced shutdown date (``YYYY-MM-DD``) of it and its fine-tunes: no new jobs from then."""
+    shutdown_confirmed: bool = True
+    """Whether a primary source confirms :attr:`shutdown` (``False``: only secondary reports;
+    ftkit's fake API does not enforce such a date unless asked to)."""
     created: int | None = None
     """Unix seconds the provider published it (its Models API ``created``), when known."""
     fine_tunable: bool | None = None
@@ -154,6 +204,12 @@ class ModelInfo:
         object.__setattr__(self, "features", frozenset(self.features))
         object.__setattr__(self, "example_limits", _frozen(self.example_limits))
         object.__setattr__(self, "training_prices", _frozen(self.training_prices))
+        object.__setattr__(self, "training_types", frozenset(self.training_types))
+        object.__setattr__(
+            self,
+            "training_prices_by_type",
+            _frozen({t: _frozen(p) for t, p in self.training_prices_by_type.items()}),
+        )
         object.__setattr__(self, "sources", _frozen(self.sources))
         if self.fine_tunable is None and self.family is None:
             object.__setattr__(self, "fine_tunable", bool(self.methods))
@@ -166,13 +222,24 @@ class ModelInfo:
         """
         return self.example_limits.get(canonical_method(method))
 
-    def training_price(self, method: str = "sft") -> TrainingPrice | None:
-        """The dated training price for ``method``, or ``None`` if unknown.
+    def training_price(
+        self, method: str = "sft", training_type: str | None = None
+    ) -> TrainingPrice | None:
+        """The dated training price for ``method`` on ``training_type``, or ``None`` if unknown.
+
+        A model with training types trains on :data:`DEFAULT_TRAINING_TYPE` when none
+        is named, so ``None`` means that type for it. The type's own price wins; else
+        the price of every type (:attr:`training_prices`).
 
         Raises:
-            UsageError: an unknown method name.
+            UsageError: an unknown method or training type name.
         """
-        return self.training_prices.get(canonical_method(method))
+        kind = canonical_method(method)
+        tier = None if training_type is None else canonical_training_type(training_type)
+        if tier is None and self.training_types:
+            tier = DEFAULT_TRAINING_TYPE
+        typed = None if tier is None else self.training_prices_by_type.get(tier, {}).get(kind)
+        return typed if typed is not None else self.training_prices.get(kind)
 
     def retired(self, today: _dt.date | None = None) -> bool:
         """Whether the shutdown date has come: no new jobs on or after it.
@@ -196,6 +263,9 @@ class ModelInfo:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in ("example_limits", "training_prices", "sources"):
             values[name] = dict(values[name])
+        values["training_prices_by_type"] = {
+            t: dict(p) for t, p in self.training_prices_by_type.items()
+        }
         return (_model_info, (values,))
 
 

@@ -3,14 +3,22 @@
 A fine-tuned model is counted, limited and priced as the snapshot it was trained
 from, so every lookup in the catalog starts by reading that snapshot out of the
 name. OpenAI writes ``ft:<base>:<org>:<suffix>:<id>`` (checkpoints add
-``:ckpt-step-<n>``); Azure writes ``<base>.ft-<id>``.
+``:ckpt-step-<n>``); Azure writes ``<base>.ft-<id>``. Providers have names too:
+the catalog's key (``azure``) and the one messages use (``Azure OpenAI``).
 """
 
 from __future__ import annotations
 
 from .._exceptions import UsageError
 
-__all__ = ["base_model", "parse_fine_tuned_name"]
+__all__ = ["base_model", "parse_fine_tuned_name", "provider_name"]
+
+_PROVIDER_NAMES = {"openai": "OpenAI", "azure": "Azure OpenAI"}
+
+
+def provider_name(provider: str) -> str:
+    """A provider as messages name it: ``azure`` → ``Azure OpenAI`` (others as given)."""
+    return _PROVIDER_NAMES.get(provider, provider)
 
 
 def base_model(model: str) -> str:

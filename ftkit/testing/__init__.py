@@ -12,6 +12,9 @@ openai client wired in-process, or a loopback HTTP server::
     client = fake.client(max_retries=0)           # an openai.OpenAI, no sockets
     fake.faults.inject("jobs.create", "applied_but_lost")
     ...
+    fake.arm.client()                             # Azure's management plane: deployments
+    azure = FakeFineTuningAPI(provider="azure")   # Azure OpenAI: its dated and v1 APIs
+    azure.client()                                # an openai.AzureOpenAI; client(api="v1")
     with fake.serve() as server:                  # http://127.0.0.1:<port>/v1
         ...
 
@@ -23,20 +26,22 @@ from __future__ import annotations
 
 from .._public import publish
 from ._api import FakeFineTuningAPI, RecordedRequest
+from ._arm import FakeARM
 from ._chat import ChatBehaviour
 from ._clock import DEFAULT_START, FakeClock
 from ._config import Limits, Timings
+from ._dialect import route_names
 from ._faults import Fault, FaultKind, FaultScript
-from ._openai_routes import OPENAI
 from ._server import FakeServer
 
-ROUTE_NAMES: tuple[str, ...] = OPENAI.names
-"""Every route the fake serves, by SDK method path (the names faults target)."""
+ROUTE_NAMES: tuple[str, ...] = route_names()
+"""Every route a fake serves, of every provider, by SDK method path (the names faults target)."""
 
 __all__ = [
     "DEFAULT_START",
     "ROUTE_NAMES",
     "ChatBehaviour",
+    "FakeARM",
     "FakeClock",
     "FakeFineTuningAPI",
     "FakeServer",

@@ -1,10 +1,11 @@
 """``FakeFineTuningAPI``: one object holding the fake service's state, clock and faults.
 
 Its :meth:`~FakeFineTuningAPI.handle` is the front door every way in shares (the
-in-process clients and the loopback server): prefix, auth, scripted faults,
-the request log and ``auto_advance`` are decided here, the same for every
-route; the answer itself comes from the provider's handler set
-(``_openai_routes``) over the resource stores (``_service``).
+in-process clients and the loopback server): which API surface a URL belongs
+to, auth, scripted faults, the request log and ``auto_advance`` are decided here,
+the same for every route; the answer itself comes from the provider's dialect
+(``_dialect``: OpenAI's in ``_openai_routes``, Azure OpenAI's in ``_azure``), its
+handler sets over the resource stores (``_service``).
 """
 
 from __future__ import annotations
@@ -21,20 +22,20 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx2
 
 from ..providers import ModelInfo
+from ._arm import FakeARM, is_arm_path
 from ._auth import KeyCheck
 from ._chat import ChatBehaviour
 from ._clients import ClientFactory
 from ._clock import FakeClock
 from ._config import Limits, Timings
 from ._core import Core, WireError, bad_request
+from ._dialect import Surface, dialect
 from ._faults import Fault, FaultScript, strike
-from ._models import served_models
-from ._openai_routes import OPENAI
 from ._recording import RecordedRequest, record
 from ._router import Call, Route
 from ._server import FakeServer
 from ._service import FakeService
-from ._wire import error_response, json_response
+from ._wire import json_response
 
 if TYPE_CHECKING:
     import openai
@@ -47,23 +48,31 @@ log = logging.getLogger("ftkit.testing")
 class FakeFineTuningAPI:
     """A stateful in-memory fine-tuning service with the real request and response shapes.
 
-    Use it in-process through :meth:`client` / :meth:`async_client` /
-    :meth:`azure_client` (an openai client whose transport is this object), or from
-    another process through :meth:`serve` (a loopback HTTP server). Time is
+    Use it in-process through :meth:`client` / :meth:`async_client` (an openai
+    client whose transport is this object), or from another process through
+    :meth:`serve` (a loopback HTTP server). It speaks one provider's API:
+    OpenAI's by default, Azure OpenAI's (its dated API and its v1 API) with
+    ``provider="azure"``. Time is
     virtual: jobs move when :attr:`clock` moves. The in-process clients carry the
     clock, so ftkit's pipeline, polling, retries and evaluation sleep on it with no
     wiring (``ftkit.FineTune(fake.client())...run()`` returns at once); other code
     moves it with ``fake.clock.sleep`` or :meth:`advance`.
 
     Args:
-        clock: the virtual clock (a new :class:`FakeClock` at 2026-11-02 by default).
+        provider: whose API the fake speaks: ``"openai"`` (``/v1/...``) or ``"azure"``
+            (``/openai/...?api-version=`` and ``/openai/v1/...``; see :meth:`client`).
+            Ids, model names, limits, the base models and the error bodies follow it.
+        clock: the virtual clock (by default a new :class:`FakeClock` at the real time now;
+            pin a date with ``FakeClock(start=...)``).
         org: the organisation id reported on jobs and fine-tuned models.
-        org_name: the organisation slug inside fine-tuned model names
-            (``ft:<base>:<org_name>:<suffix>:<id>``); derived from ``org`` by default.
-        models: the base models served (default: the model catalog's OpenAI snapshots
-            with a known ``created``; see :func:`ftkit.model_info`).
+        org_name: the organisation slug inside OpenAI's fine-tuned model names
+            (``ft:<base>:<org_name>:<suffix>:<id>``; Azure's are ``<base>.ft-<job>[-<suffix>]``);
+            derived from ``org`` by default.
+        models: the base models served (default: the model catalog's snapshots of the
+            provider; OpenAI's those with a known ``created``; see :func:`ftkit.model_info`).
         timings: how long job phases last in virtual seconds.
-        limits: size and count limits (lower them to test refusals cheaply).
+        limits: size and count limits (lower them to test refusals cheaply); they replace
+            the provider's (Azure's uploads take 9 GB and expire after two hours).
         seed: seeds ids and random choices. By default a fresh random seed per fake, so
             two fakes (in two processes, say) never hand out the same file or job ids;
             pass one for reproducible ids. Either way it is kept in :attr:`seed`.
@@ -72,21 +81,26 @@ class FakeFineTuningAPI:
         result_files_base64: serve result files base64-encoded, as some accounts
             reportedly receive them.
         require_auth: check API keys (``False``: accept every request, with a key or without).
-        api_keys: the only keys accepted, on OpenAI and Azure paths alike; the fake's own
-            clients send the first unless given ``api_key=``. By default any ``sk-`` key is
-            accepted as ``Authorization: Bearer`` and, on Azure paths, any non-empty
-            ``api-key`` or bearer token. A missing key gets 401; a wrong one 401
-            ``invalid_api_key``, whose message never quotes the key.
+        api_keys: the only keys accepted; the fake's own clients send the first unless
+            given ``api_key=``. By default an OpenAI fake accepts any ``sk-`` key as
+            ``Authorization: Bearer``, an Azure fake any non-empty ``api-key`` header or
+            bearer token. A missing key gets 401; a wrong one 401 (OpenAI's
+            ``invalid_api_key``, Azure's gateway ``"401"``), whose message never quotes it.
         chat: how models answer Chat Completions (the fine-tuned models' error rate);
             see :class:`ChatBehaviour`. Settable later through :attr:`chat`.
         max_active_jobs: how many jobs may be validating, queued or running at once; job
             creation past it answers 429 ``rate_limit_exceeded`` (default: no limit). A
             shorthand for ``limits=Limits(active_jobs=...)``, and it wins over that.
+        enforce_unconfirmed_dates: also enforce the dates only secondary sources give: the
+            shutdown dates the model catalog marks unconfirmed (``shutdown_confirmed``) and
+            OpenAI's reported end of new jobs on 2027-01-06 (403 ``training_not_available``).
+            Off by default: confirmed shutdown dates are enforced either way.
     """
 
     def __init__(
         self,
         *,
+        provider: str = "openai",
         clock: FakeClock | None = None,
         org: str = "org-fake",
         org_name: str | None = None,
@@ -100,10 +114,12 @@ class FakeFineTuningAPI:
         api_keys: Iterable[str] | None = None,
         chat: ChatBehaviour | None = None,
         max_active_jobs: int | None = None,
+        enforce_unconfirmed_dates: bool = False,
     ) -> None:
         if auto_advance < 0:
             raise ValueError("auto_advance must not be negative")
-        limits = limits or Limits()
+        self._dialect = dialect(provider)
+        limits = limits or self._dialect.limits
         if max_active_jobs is not None:
             limits = dataclasses.replace(limits, active_jobs=max_active_jobs)
         self.clock = clock or FakeClock()
@@ -120,18 +136,29 @@ class FakeFineTuningAPI:
             timings=timings or Timings(),
             limits=limits,
             rng=random.Random(self.seed),
+            naming=self._dialect.naming,
         )
         self._lock = self._core.lock
         self._service = FakeService(
             self._core,
-            models=served_models() if models is None else models,
+            models=self._dialect.models() if models is None else models,
             result_files_base64=result_files_base64,
         )
+        self._dialect.configure(self._service)
+        self._service.models.enforce_unconfirmed_dates = enforce_unconfirmed_dates
         if chat is not None:
             self._service.chat.behaviour = chat
-        self._handlers = OPENAI
         self._requests: list[RecordedRequest] = []
-        self._clients = ClientFactory(self.handle, self.clock, api_key=self._keys.client_key)
+        client_key = self._keys.keys[0] if self._keys.keys else self._dialect.client_key
+        self._clients = ClientFactory(self.handle, self.clock, api_key=client_key)
+        self.arm = FakeARM(
+            self._core,
+            self._service,
+            faults=self.faults,
+            log=self._requests,
+            front_door=self.handle,
+        )
+        """The management plane (ARM): deployments of this fake's fine-tuned models."""
 
     # ------------------------------------------------------------ ways in
     def handle(self, request: httpx2.Request) -> httpx2.Response:
@@ -142,28 +169,33 @@ class FakeFineTuningAPI:
             httpx2.ReadTimeout: for ``applied_but_lost`` and a ``slow`` answer past the
                 client's read timeout.
         """
+        if is_arm_path(request.url.path):  # the management plane: deployments (``_arm``)
+            return self.arm.handle(request, advance=self.auto_advance)
         with self._lock:
             arrived = self.clock.now()
             route: Route | None = None
             fault: Fault | None = None
-            azure = False
+            surface: Surface | None = None
             status: int | None = None
             try:
                 try:
-                    path, azure = self._handlers.split_prefix(request.url)
+                    path = request.url.path
+                    if not path.startswith("/_fake/"):
+                        surface, path = self._dialect.surface_for(request.url)
                     if path.startswith("/_fake/"):
                         response = self._control(path, request)
                     else:
+                        assert surface is not None
                         if self.auto_advance:
                             self.clock.advance(self.auto_advance)
-                        route, params = self._handlers.match(request.method, path)
+                        route, params = surface.handlers.match(request.method, path)
                         self._core.rate_limits.requests.spend(1, arrived)
                         if self.require_auth:
-                            self._keys.check(request, azure=azure)
+                            surface.check_key(self._keys, request)
                         fault = self.faults.take(route.name)
                         response = self._answer(route, Call(request, params), fault)
                 except WireError as exc:
-                    response = error_response(exc)
+                    response = (surface or self._dialect.default).error(exc)
                 status = response.status_code
             finally:
                 self._requests.append(
@@ -173,37 +205,77 @@ class FakeFineTuningAPI:
                         status=status,
                         fault=fault.kind if fault else None,
                         at=arrived,
-                        azure=azure,
+                        azure=surface.azure if surface else False,
+                        api=surface.name if surface else None,
                     )
                 )
             response.headers["x-request-id"] = self._core.new_id("req_", 32)
-            response.headers["openai-organization"] = self._core.org
+            response.headers.update((surface or self._dialect.default).headers(self._core))
             response.headers.update(self._core.rate_limits.headers(self.clock.now()))
             return response
 
-    def client(self, **options: Any) -> openai.OpenAI:
-        """An ``openai.OpenAI`` client wired to this fake in-process (no sockets).
+    def client(self, *, api: str | None = None, **options: Any) -> openai.OpenAI:
+        """An openai client wired to this fake in-process (no sockets), for one of its APIs.
 
-        Its own retries wait on the virtual clock, not for real. ``options`` go to the
-        client: ``max_retries`` (default 2), ``api_key`` (default the first of ``api_keys``,
-        else a fake ``sk-`` key), ``timeout``...
+        An OpenAI fake gives an ``openai.OpenAI``. An Azure fake gives, for its dated API
+        (the default, ``api="dated"``), an ``openai.AzureOpenAI`` (``api_version``
+        ``"2025-04-01-preview"`` unless given; any is served), and for ``api="v1"`` an
+        ``openai.OpenAI`` whose ``base_url`` is the resource's ``/openai/v1/``. Its own
+        retries wait on the virtual clock, not for real.
+
+        Args:
+            api: which of the provider's APIs (``"openai"``; Azure's ``"dated"`` or ``"v1"``).
+            options: go to the client: ``max_retries`` (default 2), ``api_key`` (default the
+                first of ``api_keys``, else a fake key), ``timeout``, ``api_version``...
+
+        Raises:
+            ValueError: an ``api`` this provider does not have.
         """
-        return cast("openai.OpenAI", self._clients.build("OpenAI", options))
+        spec = self._dialect.client_spec(api)
+        return cast("openai.OpenAI", self._clients.build(spec.sync, {**spec.options, **options}))
 
-    def async_client(self, **options: Any) -> openai.AsyncOpenAI:
-        """An ``openai.AsyncOpenAI`` client wired to this fake in-process."""
-        return cast("openai.AsyncOpenAI", self._clients.build("AsyncOpenAI", options))
+    def async_client(self, *, api: str | None = None, **options: Any) -> openai.AsyncOpenAI:
+        """The async twin of :meth:`client` (``openai.AsyncOpenAI``, ``AsyncAzureOpenAI``)."""
+        spec = self._dialect.client_spec(api)
+        built = self._clients.build(spec.asynchronous, {**spec.options, **options})
+        return cast("openai.AsyncOpenAI", built)
 
     def azure_client(self, **options: Any) -> openai.AzureOpenAI:
-        """An ``openai.AzureOpenAI`` client wired to this fake (``/openai/...?api-version=``).
+        """``client(api="dated")`` of an Azure fake: an ``openai.AzureOpenAI``.
 
-        Any ``api_version`` is served; it defaults to a recent one.
+        Raises:
+            ValueError: on an OpenAI fake (build ``FakeFineTuningAPI(provider="azure")``).
         """
-        return cast("openai.AzureOpenAI", self._clients.build("AzureOpenAI", options))
+        return cast("openai.AzureOpenAI", self.client(api="dated", **options))
 
     def async_azure_client(self, **options: Any) -> openai.AsyncAzureOpenAI:
-        """An ``openai.AsyncAzureOpenAI`` client wired to this fake."""
-        return cast("openai.AsyncAzureOpenAI", self._clients.build("AsyncAzureOpenAI", options))
+        """``async_client(api="dated")`` of an Azure fake: an ``openai.AsyncAzureOpenAI``."""
+        return cast("openai.AsyncAzureOpenAI", self.async_client(api="dated", **options))
+
+    @property
+    def provider(self) -> str:
+        """Whose API this fake speaks (``"openai"``, ``"azure"``)."""
+        return self._dialect.name
+
+    @property
+    def apis(self) -> tuple[str, ...]:
+        """The names of its APIs (``("openai",)``; Azure's ``("dated", "v1")``), default first."""
+        return tuple(surface.name for surface in self._dialect.surfaces)
+
+    @property
+    def route_names(self) -> tuple[str, ...]:
+        """The routes this fake serves, by SDK method path (``ROUTE_NAMES`` is every fake's)."""
+        names: dict[str, None] = {}
+        for surface in self._dialect.surfaces:
+            names.update(dict.fromkeys(surface.handlers.names))
+        return tuple(names)
+
+    def addresses(self, origin: str) -> dict[str, str]:
+        """What a server of this fake at ``origin`` (``http://127.0.0.1:8000``) offers clients.
+
+        OpenAI: ``base_url``; Azure: ``azure_endpoint``, ``api_version`` and ``v1_base_url``.
+        """
+        return self._dialect.addresses(origin.rstrip("/"))
 
     def serve(self, port: int = 0) -> FakeServer:
         """Start a loopback HTTP server (127.0.0.1 only) answering with this fake.
@@ -280,15 +352,30 @@ class FakeFineTuningAPI:
 
     @property
     def jobs(self) -> list[dict[str, Any]]:
-        """Every job as the API would return it now, oldest first."""
+        """Every job as the (default) API would return it now, oldest first."""
         with self._lock:
             self._service.tick()
-            return [job.to_api() for job in self._service.jobs.all()]
+            show = self._dialect.default.show_job
+            return [show(job) for job in self._service.jobs.all()]
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        """One job as the API would return it now (without consuming a scripted status)."""
+    def job(self, job_id: str, *, api: str | None = None) -> dict[str, Any]:
+        """One job as ``api`` (the default API) would return it now.
+
+        Reading it consumes no scripted status. On an Azure fake ``api="v1"`` shows the
+        job as the v1 API does (with its ``metadata``), the default as the dated one does.
+        """
         with self._lock:
-            return self._service.jobs.get(job_id).to_api()
+            return self._dialect.surface(api).show_job(self._service.jobs.get(job_id))
+
+    def training_type(self, job_id: str) -> str | None:
+        """The training tier a job was created with, in ftkit's words (Azure's jobs).
+
+        ``"standard"`` (also when the request named none, as Azure then trains),
+        ``"globalstandard"`` or ``"developer"``; None for a job of a provider without tiers.
+        Azure's job objects do not show it, so this is where a test reads what was sent.
+        """
+        with self._lock:
+            return self._service.jobs.get(job_id).options.get("training_type")
 
     def events(self, job_id: str) -> list[dict[str, Any]]:
         """A job's events, oldest first."""
@@ -297,9 +384,21 @@ class FakeFineTuningAPI:
 
     @property
     def files(self) -> list[dict[str, Any]]:
-        """Every stored file object, oldest first."""
+        """Every stored file object as the (default) API shows it, oldest first."""
         with self._lock:
-            return [f.to_api() for f in self._service.files.all()]
+            show = self._dialect.default.show_file
+            return [show(f) for f in self._service.files.all()]
+
+    def serve_url(self, url: str, content: bytes | str) -> None:
+        """Make ``url`` serve ``content`` to file imports (Azure's ``POST /files/import``).
+
+        The fake downloads nothing: an import of a URL not served here ends in status
+        ``error`` with a ``status_details`` message, as a failed import does on Azure.
+        ``str`` content is encoded as UTF-8.
+        """
+        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        with self._lock:
+            self._service.imports.serve(url, data)
 
     def file_content(self, file_id: str) -> bytes:
         """A stored file's bytes (training files included, which the API will not serve)."""
@@ -308,13 +407,14 @@ class FakeFineTuningAPI:
 
     @property
     def uploads(self) -> list[dict[str, Any]]:
-        """Every upload object, oldest first."""
+        """Every upload object as the (default) API shows it, oldest first."""
         with self._lock:
-            return [u.to_api() for u in self._service.uploads.all()]
+            show = self._dialect.default.show_upload
+            return [show(u) for u in self._service.uploads.all()]
 
     @property
     def fine_tuned_models(self) -> list[str]:
-        """The ``ft:`` models (and checkpoints) that exist now."""
+        """The fine-tuned models (and checkpoints) that exist now (``ft:...``, ``....ft-...``)."""
         with self._lock:
             self._service.tick()
             return self._service.models.fine_tuned()
@@ -322,7 +422,8 @@ class FakeFineTuningAPI:
     def __repr__(self) -> str:
         with self._lock:
             return (
-                f"FakeFineTuningAPI(org={self._core.org!r}, files={len(self._service.files)}, "
+                f"FakeFineTuningAPI(provider={self.provider!r}, org={self._core.org!r}, "
+                f"files={len(self._service.files)}, "
                 f"jobs={len(self._service.jobs)}, clock={self.clock!r})"
             )
 

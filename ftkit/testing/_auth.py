@@ -1,10 +1,11 @@
 """Which API keys the fake accepts, and the 401s it answers to the rest.
 
 OpenAI reads the key from ``Authorization: Bearer``; Azure OpenAI from the
-``api-key`` header or a bearer (Entra ID) token. By default the fake takes any
-``sk-`` key on OpenAI paths and any non-empty one on Azure paths, so a test that
-picks its own key keeps working; ``api_keys`` narrows both to exactly those
-keys, so a test can check how its code handles a rejected key.
+``api-key`` header or a bearer (Entra ID) token. By default an OpenAI fake takes
+any ``sk-`` key and an Azure fake any non-empty one, so a test that picks its own
+key keeps working; ``api_keys`` narrows both to exactly those keys, so a test can
+check how its code handles a rejected key. (Each API surface words its own 401s:
+``KeyCheck.check`` is OpenAI's; Azure's are in ``_azure``.)
 
 A wrong key gets OpenAI's 401 ``invalid_api_key``. Unlike the real service the
 message does not quote even a masked key: ftkit's rule is that no API key

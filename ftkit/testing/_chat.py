@@ -205,7 +205,7 @@ class FakeChat:
         the training file later changes nothing.
         """
         learned: dict[str, _Lesson] = {}
-        if parent != name and parent.startswith("ft:"):
+        if parent != name and _fine_tuned(parent):
             learned.update(self.memory(parent))
         if training is not None:
             for lesson in lessons_of(training):
@@ -296,7 +296,7 @@ class FakeChat:
     def _answer(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> dict[str, Any]:
-        memory = self.memory(model) if model.startswith("ft:") else {}
+        memory = self.memory(model) if _fine_tuned(model) else {}
         key = prompt_key(messages)
         lesson = memory.get(key)
         if lesson is not None:
@@ -360,7 +360,14 @@ class FakeChat:
 def parse_base(model: str) -> str:
     """The base snapshot of a fake model name (``ft:`` names use their second field)."""
     parsed = parse_fine_tuned_name(model)
-    return parsed[0] if parsed else model
+    if parsed:
+        return parsed[0]
+    return model.split(".ft-", 1)[0] if _fine_tuned(model) else model
+
+
+def _fine_tuned(model: str) -> bool:
+    """Whether a model name is a fine-tune: OpenAI's ``ft:...`` or Azure's ``<base>.ft-<job>``."""
+    return model.startswith("ft:") or ".ft-" in model
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -3,7 +3,8 @@
 The openai client sleeps for real between its own retries (``Retry-After``, or
 about 0.5–8 s of back-off). These subclasses send that pause to the fake's
 clock instead, so a test that lets the SDK retry a 429 still runs instantly and
-can assert on the delay. They also carry the clock itself (the class attribute
+can assert on the delay; ``client.files.wait_for_processing`` polls on that clock
+too. They also carry the clock itself (the class attribute
 named by :data:`ftkit._virtual_time.CLIENT_CLOCK_ATTRIBUTE`), so ftkit's own
 polling, retries and evaluation sleep on it when the caller chose no ``sleep``.
 They are created per fake, as class attributes, because ``client.with_options()``
@@ -12,6 +13,7 @@ rebuilds a client from its class.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -94,10 +96,22 @@ class ClientFactory:
         async def async_sleep_for_retry(client: Any, **kwargs: Any) -> None:
             sleep_for_retry(client, **kwargs)
 
+        async def async_sleep(seconds: float) -> None:
+            sleep(seconds)
+
+        make_files = base.files.func  # the SDK's ``files`` resource, a cached property
+
+        def files(client: Any) -> Any:
+            # ``files.wait_for_processing`` sleeps through the resource's ``_sleep``.
+            resource = make_files(client)
+            resource._sleep = async_sleep if name.startswith("Async") else sleep
+            return resource
+
         namespace: dict[str, Any] = {
             "_sleep_for_retry": (
                 async_sleep_for_retry if name.startswith("Async") else sleep_for_retry
             ),
+            "files": functools.cached_property(files),
             "__module__": __name__,
             "__doc__": f"{name} bound to an in-process fake, on its virtual clock.",
             CLIENT_CLOCK_ATTRIBUTE: self._clock,

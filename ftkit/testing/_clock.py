@@ -3,29 +3,73 @@
 Jobs, upload expiry and retry back-off in :mod:`ftkit.testing` all read this
 clock, so a test that polls a job with ``sleep=fake.clock.sleep`` walks through
 hours of training in microseconds and gets the same answer on every run.
+
+A clock starts at the real time by default, so the dates a fake hands out
+(``created_at``, expiries) agree with the machine's, as the service's do; a test
+that depends on the date pins it with ``FakeClock(start=...)``, for example at
+:data:`DEFAULT_START`. The environment variable :data:`START_VARIABLE` moves that
+default for every fake of a process and its children (``ftkit fake-server``,
+``ftkit run --fake``): a test suite, or a demo run after the models it names have
+retired, sets it once.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from datetime import datetime, timezone
 
-__all__ = ["DEFAULT_START", "FakeClock"]
+__all__ = ["DEFAULT_START", "START_VARIABLE", "FakeClock", "default_start"]
 
 DEFAULT_START = datetime(2026, 11, 2, tzinfo=timezone.utc).timestamp()
-"""2026-11-02T00:00:00Z: after the 2026-10-23 retirements (gpt-3.5-turbo, gpt-4.1-nano,
-o4-mini) and before the 2027-01-06 end of new jobs, so both lifecycle cases are testable."""
+"""2026-11-02T00:00:00Z, a date for tests to pin: after the 2026-10-23 retirements
+(gpt-3.5-turbo; gpt-4.1-nano and o4-mini, unconfirmed) and before the 2027-01-06 end of
+new jobs (unconfirmed) and the 2027-01-14 retirements, so every lifecycle case is testable."""
+
+START_VARIABLE = "FTKIT_FAKE_START"
+"""Where a clock without ``start`` begins, when set: a UTC date or time in ISO form
+(``2026-11-02``, ``2026-11-02T09:30:00``) or Unix seconds."""
+
+
+def default_start() -> float:
+    """The start of a clock given none: :data:`START_VARIABLE` if set, else the real time now.
+
+    Raises:
+        ValueError: the variable holds neither an ISO date/time nor a number.
+    """
+    raw = os.environ.get(START_VARIABLE, "").strip()
+    if not raw:
+        return time.time()
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(
+            f"{START_VARIABLE}={raw!r} is neither an ISO date/time (2026-11-02) nor Unix seconds"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 class FakeClock:
     """A thread-safe virtual wall clock in Unix seconds.
 
     Args:
-        start: the initial time (Unix seconds); defaults to :data:`DEFAULT_START`.
+        start: the initial time (Unix seconds); by default the real time now, so a
+            fake's dates are today's (or :data:`START_VARIABLE`'s, when set). Pass one
+            (:data:`DEFAULT_START`, say) for a test whose answers depend on the date.
+
+    Raises:
+        ValueError: no ``start`` and :data:`START_VARIABLE` is malformed.
     """
 
-    def __init__(self, start: float = DEFAULT_START) -> None:
-        self._now = float(start)
+    def __init__(self, start: float | None = None) -> None:
+        self._now = float(default_start() if start is None else start)
         self._lock = threading.Lock()
         self.slept: list[float] = []
         """Every duration passed to :meth:`sleep`, in order (for assertions)."""

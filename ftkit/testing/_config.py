@@ -12,13 +12,26 @@ GiB = 1024 * MiB
 
 @dataclass(frozen=True)
 class Timings:
-    """How long each job phase lasts, in virtual seconds."""
+    """How long each job phase, and a new file's processing, lasts in virtual seconds.
+
+    ``file_processing`` is how long a new file (from ``files.create`` or a completed
+    upload) stays ``uploaded`` before it is ``processed``; a job naming it before then
+    starts validating it only once it is (``0``: files are ``processed`` at once).
+    ``pausing`` is how long a job reported ``pausing`` takes to become ``paused``;
+    OpenAI's pause answers ``paused`` at once (its API reference shows so), so only a
+    provider whose pause goes through ``pausing`` uses it.
+    """
 
     validating_files: float = 30.0
     queued: float = 60.0
     seconds_per_step: float = 1.0
     min_running: float = 120.0
     pausing: float = 10.0
+    file_processing: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.file_processing < 0:
+            raise ValueError("Timings.file_processing must not be negative")
 
 
 @dataclass(frozen=True)

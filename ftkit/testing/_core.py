@@ -5,7 +5,8 @@ hold a :class:`Core` each and know nothing of HTTP: an operation returns the
 JSON object the API answers with, or raises :class:`WireError`, which the router
 turns into the provider's error envelope. Ids of every resource come from one
 seeded generator, so a fake built with the same seed hands out the same ids
-for the same sequence of calls.
+for the same sequence of calls; how they are spelled (and how fine-tuned models
+are named) is the provider's :class:`Naming`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,57 @@ import random
 import string
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from ._clock import FakeClock
 from ._config import Limits, Timings
 from ._ratelimit import RateLimitMeter
 
-__all__ = ["Core", "Cursors", "WireError", "bad_request", "list_object", "not_found", "page"]
+__all__ = [
+    "OPENAI_NAMING",
+    "Core",
+    "Cursors",
+    "Naming",
+    "WireError",
+    "bad_request",
+    "list_object",
+    "not_found",
+    "page",
+]
 
 _ALNUM = string.ascii_letters + string.digits
 
 T = TypeVar("T")
+
+
+class Naming(Protocol):
+    """How one provider spells the ids and the fine-tuned model names it hands out."""
+
+    def new_id(self, rng: random.Random, prefix: str, length: int) -> str:
+        """A new id; ``prefix`` and ``length`` are the fake's (OpenAI's) spelling."""
+        ...
+
+    def fine_tuned_model(
+        self, rng: random.Random, *, base: str, org_name: str, suffix: str | None, job_id: str
+    ) -> str:
+        """The name of the model a job on ``base`` produces."""
+        ...
+
+
+class _OpenAINaming:
+    """OpenAI's spelling: ``file-<alnum>``..., ``ft:<base>:<org>:<suffix>:<8 alnum>``."""
+
+    def new_id(self, rng: random.Random, prefix: str, length: int) -> str:
+        return prefix + "".join(rng.choices(_ALNUM, k=length))
+
+    def fine_tuned_model(
+        self, rng: random.Random, *, base: str, org_name: str, suffix: str | None, job_id: str
+    ) -> str:
+        return f"ft:{base}:{org_name}:{suffix or ''}:{self.new_id(rng, '', 8)}"
+
+
+OPENAI_NAMING: Naming = _OpenAINaming()
+"""The default :class:`Naming`: OpenAI's ids and ``ft:`` model names."""
 
 
 @dataclass
@@ -41,6 +82,7 @@ class Core:
         rate_limits: request and token use, for the ``x-ratelimit-*`` headers.
         lock: held by whoever reads or changes the stores (the router, the test controls);
             re-entrant, since a control may call another.
+        naming: how the provider spells ids and fine-tuned model names.
     """
 
     clock: FakeClock
@@ -51,12 +93,19 @@ class Core:
     rng: random.Random
     rate_limits: RateLimitMeter = field(default_factory=RateLimitMeter)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    naming: Naming = OPENAI_NAMING
 
     def now(self) -> float:
         return self.clock.now()
 
     def new_id(self, prefix: str, length: int = 24) -> str:
-        return prefix + "".join(self.rng.choices(_ALNUM, k=length))
+        return self.naming.new_id(self.rng, prefix, length)
+
+    def fine_tuned_model(self, base: str, suffix: str | None, job_id: str) -> str:
+        """The name of the model job ``job_id`` on ``base`` produces, in the provider's spelling."""
+        return self.naming.fine_tuned_model(
+            self.rng, base=base, org_name=self.org_name, suffix=suffix, job_id=job_id
+        )
 
 
 class WireError(Exception):

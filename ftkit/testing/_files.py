@@ -4,11 +4,16 @@ Expiry is read from the virtual clock when a file is looked up or listed, so an
 ``expires_after`` file disappears at the right virtual moment without any timer.
 Batch files expire after 30 days unless told otherwise, as ``FileExpirationAfter``
 in OpenAI's OpenAPI spec documents.
+
+A new file is ``uploaded`` for ``Timings.file_processing`` virtual seconds, then
+``processed`` (read from the clock too); a job naming it before then waits for it
+(``_jobs``). The files the service writes itself (result files) are processed at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._core import Core, WireError, bad_request, list_object, not_found, page
@@ -29,6 +34,20 @@ class FileRecord:
     content: bytes
     created_at: int
     expires_at: int | None = None
+    processed_at: float = 0.0
+    """Virtual time from which the file is ``processed`` (``uploaded`` before)."""
+    now: Callable[[], float] = field(default=lambda: float("inf"), repr=False, compare=False)
+    """The fake's clock, read for :attr:`status`."""
+    failure: str | None = None
+    """Why processing fails (an Azure import whose URL cannot be read): the file then ends
+    in ``error`` with this as its ``status_details``."""
+
+    @property
+    def status(self) -> str:
+        """``uploaded`` while the service processes the file, then ``processed`` (or ``error``)."""
+        if self.now() < self.processed_at:
+            return "uploaded"
+        return "processed" if self.failure is None else "error"
 
     def to_api(self) -> dict[str, Any]:
         # ``OpenAIFile`` types ``expires_at`` as an integer and the deprecated
@@ -41,10 +60,12 @@ class FileRecord:
             "created_at": self.created_at,
             "filename": self.filename,
             "purpose": self.purpose,
-            "status": "processed",
+            "status": self.status,
         }
         if self.expires_at is not None:
             body["expires_at"] = self.expires_at
+        if body["status"] == "error":
+            body["status_details"] = self.failure
         return body
 
 
@@ -97,16 +118,28 @@ class FileStore:
         content: bytes,
         created_at: int,
         expires_in: int | None = None,
+        *,
+        processing: bool = True,
     ) -> FileRecord:
         """Store a new file (an upload's assembly, a job's result file, a created file).
 
         ``expires_in`` seconds after ``created_at`` it expires; batch files default to 30 days.
+        A file sent by a client is processed for ``Timings.file_processing`` seconds; one the
+        service writes itself (``processing=False``) is processed at once.
         """
         if expires_in is None and purpose == "batch":
             expires_in = _BATCH_EXPIRY
         expires_at = None if expires_in is None else created_at + expires_in
+        delay = self._core.timings.file_processing if processing else 0.0
         record = FileRecord(
-            self._core.new_id("file-", 22), filename, purpose, content, created_at, expires_at
+            self._core.new_id("file-", 22),
+            filename,
+            purpose,
+            content,
+            created_at,
+            expires_at,
+            processed_at=self._core.now() + delay,
+            now=self._core.now,
         )
         self._records[record.id] = record
         return record

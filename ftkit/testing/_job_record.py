@@ -26,7 +26,9 @@ class JobRecord:
     """A job: what was asked (``request``), what was decided, and how far it got.
 
     ``hyperparameters`` starts as the request's and has its ``"auto"`` values
-    resolved when the training file is validated.
+    resolved when the training file is validated. ``options`` holds what a
+    provider's dialect read from the request beyond OpenAI's fields (Azure's
+    training type), in ftkit's words.
     """
 
     id: str
@@ -56,6 +58,7 @@ class JobRecord:
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     script: deque[str] | None = None
     script_error: dict[str, Any] | None = None
+    options: dict[str, str] = field(default_factory=dict)
 
     def close(self, status: str, at: float) -> None:
         """End the job in a terminal ``status`` at virtual time ``at``."""

@@ -2,14 +2,17 @@
 
 Creation refuses what the service refuses (the request's shape and ranges in
 ``_jobspec``; here, the model, its shutdown date and methods, and the files).
-Every read first brings the job up to the virtual time through the
-:class:`~ftkit.testing._training.Trainer`; a job scripted with
-:meth:`JobStore.script_next` moves one scripted status per retrieve instead.
+A job may name a file that is still being processed: it validates the file once
+it is processed, as OpenAI's guides say. Every read first brings the job up to
+the virtual time through the :class:`~ftkit.testing._training.Trainer`; a job
+scripted with :meth:`JobStore.script_next` moves one scripted status per retrieve
+instead.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from ..providers import ModelInfo, canonical_method
@@ -17,7 +20,7 @@ from ._core import Core, WireError, bad_request, list_object, not_found, page
 from ._files import FileStore
 from ._job_record import TERMINAL, JobRecord, add_event
 from ._jobspec import JobSpec, parse_job_request
-from ._models import ModelStore, retired_at, wire_methods
+from ._models import ModelStore, wire_methods
 from ._training import Trainer
 
 __all__ = ["JobStore"]
@@ -62,8 +65,23 @@ class JobStore:
         return list(self._records.values())
 
     # -------------------------------------------------------------- operations
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        spec = parse_job_request(body, limits=self._core.limits)
+    def create(
+        self,
+        body: dict[str, Any],
+        *,
+        extra_hyperparameters: Mapping[str, tuple[str, ...]] | None = None,
+        options: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a job from a request body (see ``parse_job_request``).
+
+        ``extra_hyperparameters`` are names a provider accepts beyond OpenAI's;
+        ``options`` what its dialect read from the request beyond them (kept on the
+        job as ``JobRecord.options``).
+        """
+        spec = parse_job_request(
+            body, limits=self._core.limits, extra_hyperparameters=extra_hyperparameters
+        )
+        self._models.check_new_jobs()
         self._files.expire()
         model_name, base = self._base_model(spec)
         self._check_files(spec)
@@ -71,7 +89,7 @@ class JobStore:
         core = self._core
         created = int(core.now())
         job_id = core.new_id("ftjob-")
-        name = f"ft:{base.name}:{core.org_name}:{spec.suffix or ''}:{core.new_id('', 8)}"
+        name = core.fine_tuned_model(base.name, spec.suffix, job_id)
         job = JobRecord(
             id=job_id,
             created_at=created,
@@ -82,7 +100,11 @@ class JobStore:
             organization_id=core.org,
             fine_tuned_name=name,
             hyperparameters=dict(spec.hyperparameters),
-            phase_started=core.now(),
+            # A job may name files still being processed: it waits for them, then
+            # validates them (OpenAI's guides: "it will not start until the file
+            # processing has completed").
+            phase_started=max(core.now(), self._files_processed_at(spec)),
+            options=dict(options or {}),
         )
         if self._scripts:
             statuses, error = self._scripts.popleft()
@@ -132,8 +154,25 @@ class JobStore:
         add_event(self._core, job, int(self._core.now()), "Fine-tuning job cancelled")
         return job.to_api()
 
+    def delete(self, job_id: str) -> None:
+        """Forget a finished job (Azure's dated API); its model and files stay.
+
+        Raises:
+            WireError: 404 for an unknown job, 400 for one still active (cancel it first).
+        """
+        job = self.get(job_id)
+        if job.status not in TERMINAL:
+            raise bad_request(
+                f"Job {job_id} is {job.status}; only finished jobs can be deleted "
+                "(cancel it first).",
+                param="fine_tuning_job_id",
+            )
+        del self._records[job_id]
+
     def pause(self, job_id: str) -> dict[str, Any]:
-        return self._move(job_id, "running", "pausing", "Pausing fine-tuning job", "paused")
+        # OpenAI's API reference answers a pause with the job already ``paused`` (the
+        # ``pausing`` status its guides name is not what the endpoint returns).
+        return self._move(job_id, "running", "paused", "Fine-tuning job paused", "paused")
 
     def resume(self, job_id: str) -> dict[str, Any]:
         return self._move(job_id, "paused", "queued", "Resuming fine-tuning job", "resumed")
@@ -179,7 +218,7 @@ class JobStore:
                 code="model_not_available",
             )
         model_name, base = resolved
-        if retired_at(base, self._core.now()):
+        if self._models.retired(base):
             raise bad_request(
                 f"Model {base.name} was shut down on {base.shutdown} and can no longer be "
                 "fine-tuned.",
@@ -216,6 +255,13 @@ class JobStore:
                 "training_file and validation_file must be different files.",
                 param="validation_file",
             )
+
+    def _files_processed_at(self, spec: JobSpec) -> float:
+        """When the last of the job's files is processed (virtual time)."""
+        records = [self._files.find(spec.training_file)]
+        if spec.validation_file is not None:
+            records.append(self._files.find(spec.validation_file))
+        return max((r.processed_at for r in records if r is not None), default=0.0)
 
     def _check_active(self) -> None:
         """Refuse a job past ``Limits.active_jobs`` validating, queued or running jobs.

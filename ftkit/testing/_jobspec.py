@@ -8,6 +8,7 @@ metadata limits, wandb integrations, unknown keys.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -61,8 +62,16 @@ class JobSpec:
     integrations: list[dict[str, Any]] | None
 
 
-def parse_job_request(body: Any, *, limits: Limits) -> JobSpec:
+def parse_job_request(
+    body: Any, *, limits: Limits, extra_hyperparameters: Mapping[str, tuple[str, ...]] | None = None
+) -> JobSpec:
     """Check a job-creation body and return its normalised form.
+
+    Args:
+        body: the request's JSON body.
+        limits: the service's limits (suffix length, metadata sizes).
+        extra_hyperparameters: names a provider accepts beyond OpenAI's, by method
+            (Azure's dated API: DPO's ``l2_multiplier``); kept only when sent.
 
     Raises:
         WireError: 400 with ``param`` set to the offending field.
@@ -75,7 +84,7 @@ def parse_job_request(body: Any, *, limits: Limits) -> JobSpec:
     model = _required_str(body, "model")
     training_file = _required_str(body, "training_file")
     validation_file = _optional_str(body, "validation_file")
-    method, hyper, extra = _method(body)
+    method, hyper, extra = _method(body, extra_hyperparameters or {})
     suffix = _optional_str(body, "suffix")
     if suffix is not None and not 1 <= len(suffix) <= limits.suffix_chars:
         raise bad_request(
@@ -123,12 +132,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _method(body: dict[str, Any]) -> tuple[MethodType, dict[str, Any], dict[str, Any]]:
+def _method(
+    body: dict[str, Any], more: Mapping[str, tuple[str, ...]]
+) -> tuple[MethodType, dict[str, Any], dict[str, Any]]:
     method = body.get("method")
     legacy = body.get("hyperparameters")
     if method is None:
         # No method: supervised, with the deprecated top-level hyperparameters if any.
-        hyper = _hyperparameters(legacy, "supervised", "hyperparameters")
+        hyper = _hyperparameters(legacy, "supervised", "hyperparameters", more)
         return "supervised", hyper, {}
     if legacy is not None:
         raise bad_request(
@@ -164,7 +175,9 @@ def _method(body: dict[str, Any]) -> tuple[MethodType, dict[str, Any], dict[str,
             raise bad_request(
                 f"Unrecognized argument: method.{kind}.{key}", param=f"method.{kind}.{key}"
             )
-    hyper = _hyperparameters(config.get("hyperparameters"), kind, f"method.{kind}.hyperparameters")
+    hyper = _hyperparameters(
+        config.get("hyperparameters"), kind, f"method.{kind}.hyperparameters", more
+    )
     extra: dict[str, Any] = {}
     if kind == "reinforcement":
         grader = config.get("grader")
@@ -177,12 +190,14 @@ def _method(body: dict[str, Any]) -> tuple[MethodType, dict[str, Any], dict[str,
     return cast(MethodType, kind), hyper, extra
 
 
-def _hyperparameters(value: Any, kind: str, where: str) -> dict[str, Any]:
+def _hyperparameters(
+    value: Any, kind: str, where: str, more: Mapping[str, tuple[str, ...]]
+) -> dict[str, Any]:
     if value is None:
         value = {}
     if not isinstance(value, dict):
         raise bad_request(f"{where} must be an object.", param=where)
-    names = _HP_BY_METHOD[kind]
+    names = (*_HP_BY_METHOD[kind], *more.get(kind, ()))
     for key in value:
         if key not in names:
             raise bad_request(
@@ -212,6 +227,8 @@ def _check_range(key: str, value: Any, param: str) -> None:
         raise fail("expected a number greater than 0")
     if key == "beta" and not (_is_number(value) and 0 < value <= 2):
         raise fail("expected a number in (0, 2]")
+    if key == "l2_multiplier" and not (_is_number(value) and value >= 0):
+        raise fail("expected a number of at least 0")
     if key == "reasoning_effort" and value not in _REASONING_EFFORT:
         raise fail("expected default, low, medium or high")
     if key == "compute_multiplier" and not (_is_number(value) and 0.00001 < value <= 10):

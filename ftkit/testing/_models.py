@@ -7,19 +7,40 @@ words) is the fake's. Fine-tuned models
 (and their checkpoints) appear when a job succeeds and go when deleted. Job
 creation and Chat Completions resolve model names here, so both accept the
 same names.
+
+Dates are enforced as the catalog confirms them: a shutdown date only secondary
+sources give (``ModelInfo.shutdown_confirmed`` false), and OpenAI's reported end of
+new jobs (:data:`NO_NEW_JOBS`), are served but not enforced unless the fake is built
+with ``enforce_unconfirmed_dates=True``, so a test suite does not start failing on a
+rumoured date.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ..providers import ModelInfo, models
-from ..providers._names import parse_fine_tuned_name
+from ..providers._names import base_model
 from ._core import Core, WireError
 
-__all__ = ["ModelStore", "model_object", "retired_at", "served_models", "wire_methods"]
+__all__ = [
+    "NO_NEW_JOBS",
+    "ModelStore",
+    "model_object",
+    "retired_at",
+    "served_models",
+    "wire_methods",
+]
+
+NO_NEW_JOBS = "2027-01-06"
+"""The day OpenAI reportedly stops accepting new fine-tuning jobs, for everyone.
+
+Unconfirmed: secondary sources quoting the deprecations page (the catalog's notes and
+the fine-tuning facts, §1). Enforced only with ``enforce_unconfirmed_dates=True``, as the
+403 ``training_not_available`` refusal reported for organisations without access.
+"""
 
 # The catalog's method words as the OpenAI API spells them in ``method.type``.
 _WIRE_METHODS = {"sft": "supervised", "dpo": "dpo", "rft": "reinforcement"}
@@ -41,9 +62,18 @@ def model_object(info: ModelInfo) -> dict[str, Any]:
     }
 
 
-def retired_at(info: ModelInfo, now: float) -> bool:
-    """Whether ``now`` (Unix seconds, the fake's clock) is on or after the shutdown date."""
-    return info.retired(datetime.fromtimestamp(now, timezone.utc).date())
+def retired_at(info: ModelInfo, now: float, *, unconfirmed: bool = True) -> bool:
+    """Whether ``now`` (Unix seconds, the fake's clock) is on or after the shutdown date.
+
+    ``unconfirmed=False`` ignores a date the catalog marks unconfirmed.
+    """
+    if not unconfirmed and not info.shutdown_confirmed:
+        return False
+    return info.retired(_day(now))
+
+
+def _day(now: float) -> date:
+    return datetime.fromtimestamp(now, timezone.utc).date()
 
 
 def wire_methods(info: ModelInfo) -> list[str]:
@@ -56,6 +86,10 @@ class ModelStore:
 
     def __init__(self, core: Core, models: Iterable[ModelInfo]) -> None:
         self._core = core
+        self.enforce_unconfirmed_dates = False
+        """Enforce shutdown dates the catalog marks unconfirmed, and :data:`NO_NEW_JOBS`."""
+        self.no_new_jobs: str | None = NO_NEW_JOBS
+        """The provider's day of no new jobs (OpenAI's; None for a provider without one)."""
         self._base: dict[str, ModelInfo] = {}
         self._aliases: dict[str, str] = {}
         self._fine_tuned: dict[str, dict[str, Any]] = {}
@@ -87,12 +121,32 @@ class ModelStore:
         for checkpoint, at in checkpoints:
             self._fine_tuned[checkpoint] = {**model, "id": checkpoint, "created": at}
 
+    # ------------------------------------------------------------------ dates
+    def retired(self, info: ModelInfo) -> bool:
+        """Whether ``info`` is past a shutdown date this fake enforces (its clock's day)."""
+        return retired_at(info, self._core.now(), unconfirmed=self.enforce_unconfirmed_dates)
+
+    def check_new_jobs(self) -> None:
+        """Refuse job creation from :data:`NO_NEW_JOBS` on, if unconfirmed dates are enforced.
+
+        Raises:
+            WireError: 403 ``training_not_available``.
+        """
+        end = self.no_new_jobs
+        if self.enforce_unconfirmed_dates and end and _day(self._core.now()).isoformat() >= end:
+            raise WireError(
+                403,
+                "Fine-tuning is not available for this organization: new fine-tuning "
+                "jobs can no longer be created.",
+                code="training_not_available",
+            )
+
     # --------------------------------------------------------------- resolving
     def resolve(self, name: str) -> tuple[str, ModelInfo] | None:
         """The name a job reports and the root base model, or None if unknown."""
         if name in self._fine_tuned:
-            parsed = parse_fine_tuned_name(name)
-            root = self._base.get(parsed[0]) if parsed else None
+            # ``ft:<base>:...`` (OpenAI) and ``<base>.ft-<job>`` (Azure) alike.
+            root = self._base.get(base_model(name))
             return (name, root) if root else None
         snapshot = self._aliases.get(name, name)
         info = self._base.get(snapshot)

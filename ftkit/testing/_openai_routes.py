@@ -1,10 +1,14 @@
-"""The OpenAI (and Azure OpenAI) handler set: which path is which SDK method, and how it is read.
+"""OpenAI's handler set and dialect: which path is which SDK method, and how it is read.
 
-Paths are matched after the prefix is removed: ``/v1`` (OpenAI), ``/openai`` with
-``?api-version=`` or ``/openai/v1`` (Azure OpenAI), or none. Route names are the
-openai SDK's method paths without ``fine_tuning.``; they are what the request log
-records and what faults target. Each handler reads the request (query, JSON or
-multipart) and calls one operation of a resource store.
+Paths are matched after the ``/v1`` prefix is removed (a bare path is served
+too); Azure OpenAI's ``/openai/...`` paths are not OpenAI's, and a default fake
+answers them with a 404 that names ``provider="azure"`` (``_azure`` serves them).
+Route names are the openai SDK's method paths without ``fine_tuning.``; they are
+what the request log records and what faults target. Each handler reads the
+request (query, JSON or multipart) and calls one operation of a resource store.
+The request readers here (:func:`file_form`, :func:`files_query`, :func:`upload_body`,
+:func:`order`, :func:`metadata_filter`) are shared with Azure's handler sets, which
+read the same wire format.
 """
 
 from __future__ import annotations
@@ -16,13 +20,27 @@ from typing import Any, Literal, cast
 
 import httpx2
 
+from ._auth import KeyCheck
 from ._chat_stream import sse_response, stream_chunks, stream_options
-from ._core import bad_request
+from ._core import Core, WireError, bad_request
+from ._dialect import ClientSpec, Dialect, Surface
+from ._files import FileRecord
+from ._job_record import JobRecord
+from ._models import served_models
 from ._router import Call, Handler, HandlerSet, route
 from ._service import FakeService
-from ._wire import MultipartField, json_response
+from ._uploads import UploadRecord
+from ._wire import MultipartField, error_response, json_response
 
-__all__ = ["OPENAI"]
+__all__ = [
+    "OPENAI",
+    "OPENAI_DIALECT",
+    "file_form",
+    "files_query",
+    "metadata_filter",
+    "order",
+    "upload_body",
+]
 
 
 def _ok(body: Any) -> httpx2.Response:
@@ -35,7 +53,8 @@ def _by_id(operation: Callable[[FakeService, str], Any]) -> Handler:
 
 
 # ------------------------------------------------------------------- files
-def _files_create(service: FakeService, call: Call) -> httpx2.Response:
+def file_form(call: Call) -> dict[str, Any]:
+    """A ``files.create`` multipart body as :meth:`FileStore.create` takes it."""
     form = call.form()
     upload = form.get("file")
     if upload is None or upload.filename is None:
@@ -43,14 +62,16 @@ def _files_create(service: FakeService, call: Call) -> httpx2.Response:
     purpose = form.get("purpose")
     if purpose is None:
         raise bad_request("Missing required parameter: 'purpose'.", param="purpose")
-    return _ok(
-        service.files.create(
-            filename=upload.filename,
-            purpose=purpose.text(),
-            content=upload.data,
-            expires_after=_form_expires_after(form),
-        )
-    )
+    return {
+        "filename": upload.filename,
+        "purpose": purpose.text(),
+        "content": upload.data,
+        "expires_after": _form_expires_after(form),
+    }
+
+
+def _files_create(service: FakeService, call: Call) -> httpx2.Response:
+    return _ok(service.files.create(**file_form(call)))
 
 
 def _form_expires_after(form: dict[str, MultipartField]) -> Any:
@@ -59,12 +80,14 @@ def _form_expires_after(form: dict[str, MultipartField]) -> Any:
     The openai client sends ``expires_after[anchor]`` and ``expires_after[seconds]``
     fields; OpenAPI's default for an object property of a multipart body (what
     generated clients and schemathesis send) is one JSON-encoded ``expires_after``
-    field. Both are honoured; both at once is refused.
+    field; Azure's spec names them ``expires_after.anchor`` and ``expires_after.seconds``.
+    Each is honoured; the JSON field together with separate fields is refused.
     """
     bracketed = {
-        key: form[f"expires_after[{key}]"].text()
+        key: form[name].text()
         for key in ("anchor", "seconds")
-        if f"expires_after[{key}]" in form
+        for name in (f"expires_after[{key}]", f"expires_after.{key}")
+        if name in form
     }
     if "expires_after" not in form:
         return bracketed or None
@@ -79,22 +102,26 @@ def _form_expires_after(form: dict[str, MultipartField]) -> Any:
         raise bad_request("expires_after must be a JSON object.", param="expires_after") from None
 
 
-def _order(call: Call, default: Literal["asc", "desc"]) -> Literal["asc", "desc"]:
+def order(call: Call, default: Literal["asc", "desc"]) -> Literal["asc", "desc"]:
+    """The list's ``order`` query (``asc`` or ``desc``), or a 400."""
     order = call.query.get("order", default)
     if order not in ("asc", "desc"):
         raise bad_request("order must be 'asc' or 'desc'.", param="order")
     return cast(Literal["asc", "desc"], order)
 
 
+def files_query(call: Call) -> dict[str, Any]:
+    """A ``files.list`` query as :meth:`FileStore.list_files` takes it."""
+    return {
+        "after": call.query.get("after"),
+        "limit": call.limit(10_000, 10_000),
+        "order": order(call, "desc"),
+        "purpose": call.query.get("purpose"),
+    }
+
+
 def _files_list(service: FakeService, call: Call) -> httpx2.Response:
-    return _ok(
-        service.files.list_files(
-            after=call.query.get("after"),
-            limit=call.limit(10_000, 10_000),
-            order=_order(call, "desc"),
-            purpose=call.query.get("purpose"),
-        )
-    )
+    return _ok(service.files.list_files(**files_query(call)))
 
 
 def _files_content(service: FakeService, call: Call) -> httpx2.Response:
@@ -105,17 +132,20 @@ def _files_content(service: FakeService, call: Call) -> httpx2.Response:
 
 
 # ----------------------------------------------------------------- uploads
-def _uploads_create(service: FakeService, call: Call) -> httpx2.Response:
+def upload_body(call: Call) -> dict[str, Any]:
+    """An ``uploads.create`` JSON body as :meth:`UploadStore.create` takes it."""
     body = call.json()
-    return _ok(
-        service.uploads.create(
-            declared=body.get("bytes"),
-            filename=body.get("filename"),
-            mime_type=body.get("mime_type"),
-            purpose=body.get("purpose"),
-            expires_after=body.get("expires_after"),
-        )
-    )
+    return {
+        "declared": body.get("bytes"),
+        "filename": body.get("filename"),
+        "mime_type": body.get("mime_type"),
+        "purpose": body.get("purpose"),
+        "expires_after": body.get("expires_after"),
+    }
+
+
+def _uploads_create(service: FakeService, call: Call) -> httpx2.Response:
+    return _ok(service.uploads.create(**upload_body(call)))
 
 
 def _uploads_part(service: FakeService, call: Call) -> httpx2.Response:
@@ -135,7 +165,7 @@ def _jobs_create(service: FakeService, call: Call) -> httpx2.Response:
     return _ok(service.jobs.create(call.json()))
 
 
-def _metadata_filter(call: Call) -> tuple[dict[str, str] | None, bool]:
+def metadata_filter(call: Call) -> tuple[dict[str, str] | None, bool]:
     """A list's ``metadata`` query filter: the wanted pairs, and whether ``metadata=null``."""
     metadata: dict[str, str] = {}
     null_metadata = False
@@ -162,7 +192,7 @@ def _metadata_filter(call: Call) -> tuple[dict[str, str] | None, bool]:
 
 
 def _jobs_list(service: FakeService, call: Call) -> httpx2.Response:
-    metadata, null_metadata = _metadata_filter(call)
+    metadata, null_metadata = metadata_filter(call)
     return _ok(
         service.jobs.list_jobs(
             after=call.query.get("after"),
@@ -227,7 +257,7 @@ def _chat_completions(service: FakeService, call: Call) -> httpx2.Response:
 
 
 def _stored_list(service: FakeService, call: Call) -> httpx2.Response:
-    metadata, null_metadata = _metadata_filter(call)
+    metadata, null_metadata = metadata_filter(call)
     return _ok(
         service.stored.list_completions(
             model=call.query.get("model"),
@@ -235,7 +265,7 @@ def _stored_list(service: FakeService, call: Call) -> httpx2.Response:
             null_metadata=null_metadata,
             after=call.query.get("after"),
             limit=call.limit(20, 100),
-            order=_order(call, "asc"),
+            order=order(call, "asc"),
         )
     )
 
@@ -253,7 +283,7 @@ def _stored_messages(service: FakeService, call: Call) -> httpx2.Response:
             call.params["id"],
             after=call.query.get("after"),
             limit=call.limit(20, 100),
-            order=_order(call, "asc"),
+            order=order(call, "asc"),
         )
     )
 
@@ -262,26 +292,30 @@ def _models_list(service: FakeService, call: Call) -> httpx2.Response:
     return _ok(service.models.list_models())
 
 
-def split_prefix(url: httpx2.URL) -> tuple[str, bool]:
-    """The route path of a URL and whether it came through an Azure-style prefix.
-
-    Raises:
-        WireError: 400 for an Azure ``/openai/...`` path without ``api-version``.
-    """
+def _claim(url: httpx2.URL) -> str | None:
+    """The route path of an OpenAI URL (``/v1/...``, or bare); None for Azure's ``/openai/...``."""
     path = url.path.rstrip("/") or "/"
-    if path == "/openai/v1" or path.startswith("/openai/v1/"):
-        return path[len("/openai/v1") :] or "/", True
     if path == "/openai" or path.startswith("/openai/"):
-        if "api-version" not in url.params:
-            raise bad_request(
-                "Missing required query parameter 'api-version'.",
-                param="api-version",
-                code="missing_api_version",
-            )
-        return path[len("/openai") :] or "/", True
+        return None
     if path == "/v1" or path.startswith("/v1/"):
-        return path[len("/v1") :] or "/", False
-    return path, False
+        return path[len("/v1") :] or "/"
+    return path
+
+
+def _refuse(url: httpx2.URL) -> WireError:
+    return WireError(
+        404,
+        f"Invalid URL ({url.path}): this fake speaks OpenAI's API (provider='openai'); "
+        "Azure OpenAI's /openai/... paths are served by FakeFineTuningAPI(provider='azure').",
+    )
+
+
+def _check_key(keys: KeyCheck, request: httpx2.Request) -> None:
+    keys.check(request, azure=False)
+
+
+def _headers(core: Core) -> dict[str, str]:
+    return {"openai-organization": core.org}
 
 
 _PERMISSIONS = "/fine_tuning/checkpoints/{checkpoint}/permissions"
@@ -323,11 +357,6 @@ OPENAI = HandlerSet(
             )
         ),
         route("chat.completions.create", "POST /chat/completions", _chat_completions),
-        route(
-            "chat.completions.create",
-            "POST /deployments/{deployment}/chat/completions",
-            _chat_completions,
-        ),
         route("chat.completions.list", "GET /chat/completions", _stored_list),
         route(
             "chat.completions.retrieve",
@@ -349,6 +378,28 @@ OPENAI = HandlerSet(
         route("models.retrieve", "GET /models/{id}", _by_id(lambda s, i: s.models.retrieve(i))),
         route("models.delete", "DELETE /models/{id}", _by_id(lambda s, i: s.models.delete(i))),
     ),
-    split_prefix=split_prefix,
 )
-"""Every route the OpenAI (and Azure OpenAI) fake serves."""
+"""Every route of OpenAI's API the fake serves."""
+
+OPENAI_SURFACE = Surface(
+    name="openai",
+    handlers=OPENAI,
+    claim=_claim,
+    check_key=_check_key,
+    error=error_response,
+    headers=_headers,
+    show_job=JobRecord.to_api,
+    show_file=FileRecord.to_api,
+    show_upload=UploadRecord.to_api,
+)
+"""OpenAI's API at ``/v1`` (``openai.OpenAI``)."""
+
+OPENAI_DIALECT = Dialect(
+    name="openai",
+    surfaces=(OPENAI_SURFACE,),
+    clients={"openai": ClientSpec("OpenAI", "AsyncOpenAI")},
+    refuse=_refuse,
+    models=served_models,
+    addresses=lambda origin: {"base_url": f"{origin}/v1"},
+)
+"""The OpenAI fake: ``FakeFineTuningAPI()`` / ``provider="openai"``."""

@@ -32,6 +32,8 @@ class RecordedRequest:
         at: virtual time the request arrived.
         azure: whether it came through an Azure-style path.
         attempt: the openai client's retry count for this request (0 for a first try).
+        api: the provider's API surface that served it (``"openai"``; Azure's ``"dated"``
+            or ``"v1"``), or None for a URL no surface serves.
     """
 
     method: str
@@ -46,6 +48,7 @@ class RecordedRequest:
     at: float
     azure: bool = False
     attempt: int = field(default=0)
+    api: str | None = None
 
 
 def record(
@@ -56,6 +59,7 @@ def record(
     fault: str | None,
     at: float,
     azure: bool,
+    api: str | None = None,
 ) -> RecordedRequest:
     """The log entry of one request, its secret-bearing headers dropped."""
     headers = {
@@ -87,4 +91,5 @@ def record(
         at=at,
         azure=azure,
         attempt=attempt,
+        api=api,
     )

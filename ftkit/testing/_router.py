@@ -1,10 +1,12 @@
 """The fake's handler protocol: a route table from (method, path pattern) to a handler.
 
-A provider's API is one :class:`HandlerSet`: how its URLs are prefixed, and a
-table of :class:`Route`\\ s, each naming the SDK method it serves and the
-:class:`Handler` that answers it from the :class:`~ftkit.testing._service.FakeService`.
-The fake's front door (auth, faults, the request log, virtual time) is the
-same for every set, so another provider's fake is one more set of routes.
+One API surface of a provider (OpenAI's API; Azure's dated or v1 API) is one
+:class:`HandlerSet`: a table of :class:`Route`\\ s, each naming the SDK method it
+serves and the :class:`Handler` that answers it from the
+:class:`~ftkit.testing._service.FakeService`. Which URLs reach which set is the
+provider's dialect (``_dialect``); the fake's front door (auth, faults, the
+request log, virtual time) is the same for every set, so another provider's fake
+is one more set of routes.
 """
 
 from __future__ import annotations
@@ -89,18 +91,22 @@ def route(name: str, request: str, handler: Handler) -> Route:
     return Route(name, method, pattern, handler)
 
 
+def _invalid_url(method: str, path: str) -> WireError:
+    return WireError(404, f"Invalid URL ({method} {path})")
+
+
 @dataclass(frozen=True)
 class HandlerSet:
-    """One provider's API as the fake serves it.
+    """One API surface as the fake serves it.
 
     Attributes:
         routes: the route table, first match wins.
-        split_prefix: the route path of a URL and whether it came through an Azure-style
-            prefix; raises ``WireError`` for a URL the provider refuses outright.
+        unknown: the refusal of a method and path no route serves (OpenAI's 404
+            ``Invalid URL`` by default).
     """
 
     routes: tuple[Route, ...]
-    split_prefix: Callable[[httpx2.URL], tuple[str, bool]]
+    unknown: Callable[[str, str], WireError] = _invalid_url
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -111,7 +117,7 @@ class HandlerSet:
         """The route serving ``method path`` and its path parameters.
 
         Raises:
-            WireError: 404 ``Invalid URL`` like the real service for anything else.
+            WireError: :attr:`unknown`'s 404, like the real service, for anything else.
         """
         for candidate in self.routes:
             if candidate.method != method:
@@ -119,4 +125,4 @@ class HandlerSet:
             found = candidate.pattern.match(path)
             if found:
                 return candidate, {k: unquote(v) for k, v in found.groupdict().items()}
-        raise WireError(404, f"Invalid URL ({method} {path})")
+        raise self.unknown(method, path)

@@ -14,6 +14,7 @@ from ..providers import ModelInfo
 from ._chat import FakeChat
 from ._core import Core
 from ._files import FileStore
+from ._imports import ImportStore
 from ._jobs import JobStore
 from ._models import ModelStore
 from ._permissions import PermissionStore
@@ -25,7 +26,12 @@ __all__ = ["FakeService"]
 
 
 class FakeService:
-    """Files, uploads, models, jobs, chat and stored completions of one fake (one :class:`Core`)."""
+    """Files, uploads, models, jobs, chat and stored completions of one fake (one :class:`Core`).
+
+    ``imports`` (files from URLs) and ``permissions`` (checkpoint sharing) are one
+    provider's each (Azure's, OpenAI's); a fake whose dialect has no route to them
+    leaves them empty.
+    """
 
     def __init__(
         self,
@@ -37,6 +43,7 @@ class FakeService:
         self.core = core
         self.files = FileStore(core)
         self.uploads = UploadStore(core, self.files)
+        self.imports = ImportStore(core, self.files)
         self.models = ModelStore(core, models)
         self.chat = FakeChat(core, self.models)
         self.stored = CompletionStore(core)

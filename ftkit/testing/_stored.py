@@ -40,13 +40,16 @@ def _store_message(completion_id: str, index: int, message: dict[str, Any]) -> d
     """An input message as ``ChatCompletionStoreMessage``: with an id, parts kept apart.
 
     A message whose content is an array of parts is served with those parts in
-    ``content_parts`` and a null ``content``, as the spec describes the field.
+    ``content_parts`` and a null ``content``, as the spec describes the field. The
+    spec types each as a ``ChatCompletionResponseMessage``, whose ``refusal`` is
+    required: a message without one is served with ``refusal: null``.
     """
     kept = {k: copy.deepcopy(v) for k, v in message.items() if k != "content"}
     content = message.get("content")
     kept["id"] = f"{completion_id}-{index}"
     kept["content"] = content if isinstance(content, str) else None
     kept["content_parts"] = copy.deepcopy(content) if isinstance(content, list) else None
+    kept.setdefault("refusal", None)
     return kept
 
 

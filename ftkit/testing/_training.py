@@ -248,7 +248,9 @@ class Trainer:
         csv = ("\n".join(lines) + "\n").encode()
         if self.result_files_base64:
             csv = base64.b64encode(csv)
-        result = self.files.add("step_metrics.csv", "fine-tune-results", csv, int(at))
+        result = self.files.add(
+            "step_metrics.csv", "fine-tune-results", csv, int(at), processing=False
+        )
         job.result_files = [result.id]
         job.fine_tuned_model = job.fine_tuned_name
         self.models.publish(

@@ -65,6 +65,10 @@ class UploadStore:
         self._core = core
         self._files = files
         self._records: dict[str, UploadRecord] = {}
+        self.purposes: frozenset[str] = UPLOAD_PURPOSES
+        """The purposes an upload may have (a provider's dialect may change them)."""
+        self.mime_by_purpose: dict[str, frozenset[str]] = dict(_MIME_BY_PURPOSE)
+        """The MIME types each purpose accepts; a purpose not listed takes any."""
 
     def get(self, upload_id: str) -> UploadRecord:
         """An upload, its expiry applied (404 if it never existed)."""
@@ -92,10 +96,10 @@ class UploadStore:
             raise bad_request("bytes must be a positive integer.", param="bytes")
         if not isinstance(filename, str) or not filename:
             raise bad_request("filename is required.", param="filename")
-        if purpose not in UPLOAD_PURPOSES:
+        if purpose not in self.purposes:
             raise bad_request(
                 f"Invalid value for purpose: {purpose!r}. Expected one of "
-                f"{', '.join(sorted(UPLOAD_PURPOSES))}.",
+                f"{', '.join(sorted(self.purposes))}.",
                 param="purpose",
             )
         if not isinstance(mime_type, str) or not mime_type:
@@ -108,7 +112,7 @@ class UploadStore:
                 f"{limits.upload_bytes} bytes.",
                 param="bytes",
             )
-        allowed = _MIME_BY_PURPOSE.get(purpose)
+        allowed = self.mime_by_purpose.get(purpose)
         if allowed is not None and mime_type not in allowed:
             raise bad_request(
                 f"Invalid mime_type {mime_type!r} for purpose {purpose!r}; use one of "

@@ -104,6 +104,8 @@ class TokenCounter:
             of the base model (:func:`~ftkit.tokens.tokenizer.get_tokenizer`).
         encoding_name: the tokenizer's name, e.g. ``"o200k_base"``.
         limit: max tokens per training example, or ``None`` when unknown.
+        provider: whose per-example limit applies (``None``: every provider's
+            catalog, ``openai`` first).
         encoded_strings: how many strings were actually encoded (cache misses).
         encoded_chars: how many characters were encoded.
     """
@@ -122,16 +124,21 @@ class TokenCounter:
         "encoding_name",
         "limit",
         "model",
+        "provider",
         "tokenizer",
     )
 
-    def __init__(self, model: str, tokenizer: Tokenizer | None = None) -> None:
+    def __init__(
+        self, model: str, tokenizer: Tokenizer | None = None, *, provider: str | None = None
+    ) -> None:
         """Build a counter for ``model``.
 
         Args:
             model: the model to train; it sets the per-example limit and, unless
                 ``tokenizer`` is given, the tiktoken encoding.
             tokenizer: the tokenizer of a model tiktoken does not cover.
+            provider: the provider that trains it, whose per-example limit applies
+                (Azure's can differ from OpenAI's for the same snapshot).
 
         Raises:
             UsageError: the model's tokenizer is unknown.
@@ -146,7 +153,8 @@ class TokenCounter:
             tokenizer = get_tokenizer(encoding_name_for_model(model))
         self.tokenizer = tokenizer
         self.encoding_name = tokenizer.name
-        self.limit = example_limit(model)
+        self.provider = provider
+        self.limit = example_limit(model, provider=provider)
         self._length = tokenizer.count
         self._tools = _O200K_TOOLS if self.encoding_name == "o200k_base" else _CL100K_TOOLS
         self._hot: dict[str, int] = {}
@@ -157,9 +165,9 @@ class TokenCounter:
         self.encoded_chars = 0
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Only the name travels, unless a tokenizer was given: the default one is rebuilt
+        # Only the names travel, unless a tokenizer was given: the default one is rebuilt
         # (and cached) in the receiving process.
-        return (TokenCounter, (self.model, self._given))
+        return (_counter, (self.model, self._given, self.provider))
 
     def __repr__(self) -> str:
         return f"TokenCounter(model={self.model!r}, encoding={self.encoding_name!r})"
@@ -494,3 +502,7 @@ def count_tokens(record_or_messages: Any, *, model: str) -> ExampleTokens:
         "count_tokens expects a record, a record dict or a list of messages, "
         f"got {type(item).__name__}"
     )
+
+
+def _counter(model: str, tokenizer: Tokenizer | None, provider: str | None) -> TokenCounter:
+    return TokenCounter(model, tokenizer, provider=provider)

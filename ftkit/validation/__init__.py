@@ -52,6 +52,7 @@ def validate(
     model: str | None = None,
     method: str | None = None,
     *,
+    provider: str | None = None,
     validation: Source | None = None,
     epochs: int | str | None = None,
     max_per_code: int = DEFAULT_MAX_PER_CODE,
@@ -72,6 +73,10 @@ def validate(
             names allowed); enables model checks, token counts and the cost.
         method: ``"sft"`` (or ``"supervised"``) or ``"dpo"``; ``None`` takes the
             kind of the first record.
+        provider: the provider that will train it (``"openai"``, ``"azure"``): its
+            catalog says which models and methods it trains, their per-example
+            limits, vision, dates and prices. ``None``: the first provider whose
+            catalog lists the model (``openai`` first).
         validation: a validation file; it is checked too, and its examples
             that also appear in ``source`` are reported.
         epochs: epochs for the cost estimate (``None``/``"auto"``: the default rule).
@@ -95,9 +100,10 @@ def validate(
         The report; ``report.ok`` is false when any error was found.
 
     Raises:
-        UsageError: a missing file, an unknown method, or invalid arguments.
+        UsageError: a missing file, an unknown method or provider, or invalid arguments.
     """
     options: _RuleOptions = {
+        "provider": provider,
         "workers": workers,
         "max_per_code": max_per_code,
         "today": today,
@@ -117,13 +123,14 @@ def validate(
         )
         _overlap(result, val, max_per_code)
         checked = ValidationReport(val, max_per_code=max_per_code)
-    cost = _cost(result, model, epochs)
+    cost = _cost(result, model, epochs, provider)
     return ValidationReport(result, cost=cost, validation=checked, max_per_code=max_per_code)
 
 
 class _RuleOptions(TypedDict, total=False):
     """The keyword arguments of :func:`validate` that each file's scan takes as they are."""
 
+    provider: str | None
     max_per_code: int
     workers: int | None
     today: datetime.date | None
@@ -176,8 +183,9 @@ def scan_file(
         method: ``"sft"``/``"supervised"`` or ``"dpo"``; ``None`` detects it.
         validation_file: the file is a job's ``validation_file``.
         progress: called with (bytes read, examples seen) while the file is read.
-        **options: the rest of :func:`validate`'s options (``max_per_code``,
-            ``workers``, ``today``, ``inference_system_prompt``, ``near_duplicates``).
+        **options: the rest of :func:`validate`'s options (``provider``,
+            ``max_per_code``, ``workers``, ``today``, ``inference_system_prompt``,
+            ``near_duplicates``).
 
     Raises:
         UsageError: a missing file, an unknown method, or invalid arguments.
@@ -251,7 +259,9 @@ def _add_overlap(
     val.issues.append(Issue(code, info.severity, line, "", message, info.hint, val.source))
 
 
-def _cost(result: ScanResult, model: str | None, epochs: int | str | None) -> Any:
+def _cost(
+    result: ScanResult, model: str | None, epochs: int | str | None, provider: str | None
+) -> Any:
     if model is None or result.tokens is None or not result.tokens.examples:
         return None
     from ..cost import CostEstimate
@@ -261,6 +271,7 @@ def _cost(result: ScanResult, model: str | None, epochs: int | str | None) -> An
         model=model,
         epochs=epochs,  # type: ignore[arg-type]
         method="dpo" if result.kind == "dpo" else "supervised",
+        provider=provider,
     )
 
 

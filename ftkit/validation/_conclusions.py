@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..providers import lookup_model
+from ..providers._names import provider_name
 from ._codes import CODES, ERROR_CODES
 from ._issues import Issue, issue_order
 from ._line_pass import Kind, LinePass, PassOptions
@@ -113,7 +114,7 @@ def conclude(
     if kind is not None:
         _kind_findings(result, kind, examples, options.method)
         if model_findings and options.model is not None:
-            _method_support(result, options.model, kind)
+            _method_support(result, options.model, kind, options.provider)
     _size_findings(result, name, size, examples, minimum_examples)
     stats: dict[str, Any] = {}
     quality = result.quality
@@ -176,14 +177,15 @@ def _kind_findings(result: LinePass, kind: Kind, examples: int, method: Kind | N
         result.counts[code] = result.counts.get(code, 0) + hidden
 
 
-def _method_support(result: LinePass, model: str, kind: Kind) -> None:
-    info = lookup_model(model)
+def _method_support(result: LinePass, model: str, kind: Kind, provider: str | None) -> None:
+    info = lookup_model(model, provider)
     if info is not None and info.fine_tunable and kind not in info.methods:
+        where = f" on {provider_name(provider)}" if provider else ""
         result.emit_at(
             None,
             "method_not_supported",
             "",
-            f"{model!r} does not support {kind.upper()} fine-tuning (it supports "
+            f"{model!r} does not support {kind.upper()} fine-tuning{where} (it supports "
             f"{', '.join(sorted(m.upper() for m in info.methods))})",
         )
 

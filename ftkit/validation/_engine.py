@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import FtkitError, UsageError
 from ..jsonl import iter_lines, sniff_file
-from ..providers import lookup_model
+from ..providers import lookup_model, providers
+from ..providers._names import provider_name
 from ._conclusions import ScanResult, conclude
 from ._line_pass import Kind, LinePass, PassOptions
 from ._near_duplicates import AUTO_MAX_BYTES as AUTO_NEAR_MAX_BYTES
@@ -52,6 +53,7 @@ def scan(
     *,
     model: str | None = None,
     method: str | None = None,
+    provider: str | None = None,
     checks: bool = True,
     workers: int | None = None,
     max_per_code: int = DEFAULT_MAX_PER_CODE,
@@ -69,6 +71,8 @@ def scan(
         model: the model to train; enables model checks and token counting.
         method: ``"sft"`` (or ``"supervised"``) or ``"dpo"``; ``None`` detects it
             from the first record.
+        provider: whose catalog entry of ``model`` applies (methods, features,
+            limits, dates); ``None``: the first provider that lists it, ``openai`` first.
         checks: ``False`` skips the dataset-quality checks (duplicates, system
             prompts, secrets, long responses), for a pass that only counts tokens.
         workers: processes to use for a file, the calling one included; ``None``
@@ -89,10 +93,15 @@ def scan(
             ``None``/``False``: no search. Needs ``checks``.
 
     Raises:
-        UsageError: a missing file, an unknown method, a bad ``workers``,
+        UsageError: a missing file, an unknown method or provider, a bad ``workers``,
             ``max_per_code`` or ``near_duplicates`` value.
     """
     kind = _method(method)
+    if provider is not None and provider not in providers():
+        raise UsageError(
+            f"unknown provider {provider!r}; the model catalog has {list(providers())} "
+            "(add one with ftkit.providers.register_file)"
+        )
     if isinstance(max_per_code, bool) or not isinstance(max_per_code, int) or max_per_code < 0:
         raise UsageError(f"max_per_code must be a whole number >= 0, got {max_per_code!r}")
     if workers is not None and (
@@ -107,8 +116,8 @@ def scan(
         if not isinstance(model, str) or not model.strip():
             raise UsageError("model must be a model name such as 'gpt-4.1-mini-2025-04-14'")
         model_issues: list[tuple[str, str]] = []
-        vision = _model_issues(model, model_issues, today)
-        counter = _make_counter(model, model_issues)
+        vision = _model_issues(model, model_issues, today, provider)
+        counter = _make_counter(model, model_issues, provider)
         if model_findings:
             file_issues += model_issues
     if inference_system_prompt is not None and not isinstance(inference_system_prompt, str):
@@ -125,6 +134,7 @@ def scan(
         vision,
         inference_system_prompt,
         near_duplicates=near if checks else None,
+        provider=provider,
     )
 
     if isinstance(source, (str, os.PathLike)):
@@ -212,21 +222,27 @@ def _method(method: str | None) -> Kind | None:
 
 
 def _model_issues(
-    model: str, out: list[tuple[str, str]], today: datetime.date | None = None
+    model: str,
+    out: list[tuple[str, str]],
+    today: datetime.date | None = None,
+    provider: str | None = None,
 ) -> bool | None:
     """Model-level findings; returns whether the model takes images (None: unknown)."""
-    info = lookup_model(model)
+    info = lookup_model(model, provider)
+    where = f" on {provider_name(provider)}" if provider else ""
     if info is None:
         out.append(
             (
                 "unknown_model",
-                f"ftkit has no data about {model!r}: fine-tunability, methods, vision and "
-                "the per-example limit are not checked",
+                f"ftkit has no data about {model!r}{where}: fine-tunability, methods, vision "
+                "and the per-example limit are not checked",
             )
         )
         return None
     if not info.fine_tunable:
-        out.append(("model_not_fine_tunable", f"{model!r} cannot be fine-tuned: {info.note}"))
+        out.append(
+            ("model_not_fine_tunable", f"{model!r} cannot be fine-tuned{where}: {info.note}")
+        )
         return None
     if info.retired(today):
         # The provider refuses every new job from that day on: as an error, like ``run``.
@@ -247,11 +263,13 @@ def _model_issues(
     return "vision" in info.features
 
 
-def _make_counter(model: str, out: list[tuple[str, str]]) -> TokenCounter | None:
+def _make_counter(
+    model: str, out: list[tuple[str, str]], provider: str | None = None
+) -> TokenCounter | None:
     from ..tokens.counting import TokenCounter
 
     try:
-        counter = TokenCounter(model)
+        counter = TokenCounter(model, provider=provider)
     except FtkitError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         out.append(("tokens_unavailable", f"tokens are not counted: {first}"))

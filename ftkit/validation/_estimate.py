@@ -39,6 +39,7 @@ def estimate(
     prices: PricesArg = None,
     method: str | None = None,
     workers: int | None = None,
+    provider: str | None = None,
 ) -> CostEstimate:
     """Count a training file's tokens for ``model`` and price the run.
 
@@ -56,6 +57,9 @@ def estimate(
             entry's ``base_model`` (see :func:`ftkit.cost.prices.counted_as`).
         method: ``"sft"``/``"supervised"`` or ``"dpo"``; ``None`` detects it from the file.
         workers: processes for a large file (``None`` chooses, ``1`` stays in-process).
+        provider: the provider that will train it (``"azure"``): its per-example limit
+            and prices (at its default training type) apply; ``None``: the first
+            provider that lists the model (``openai`` first).
 
     Returns:
         The :class:`CostEstimate`; ``cost_usd`` is ``None`` (with ``cost_reason``) for a
@@ -69,15 +73,17 @@ def estimate(
     from ._engine import scan
 
     # A model ftkit has no tokenizer for is estimable when the prices given price it.
-    table = load_prices(prices)
+    table = load_prices(prices, provider=provider)
     counting, assumed = counted_as(model, table)
     if assumed:
         logger.warning("%s", assumed)
-    TokenCounter(counting)  # fail here, loudly, on an unknown model or a missing vocabulary
+    # Fail here, loudly, on an unknown model or a missing vocabulary.
+    TokenCounter(counting, provider=provider)
     result = scan(
         source,
         model=counting,
         method=method,
+        provider=provider,
         checks=False,
         workers=workers,
         max_per_code=0,
@@ -95,9 +101,10 @@ def estimate(
         epochs=epochs,
         prices=table,
         method=_PRICING_METHOD[kind],
+        provider=provider,
     )
     if counting == model:
         return found
     return dataclasses.replace(
-        found, base_model=base_model(counting), limit=example_limit(counting)
+        found, base_model=base_model(counting), limit=example_limit(counting, provider=provider)
     )

@@ -82,6 +82,8 @@ class PassOptions:
     inference_system_prompt: str | None = None
     near_duplicates: float | None = None
     """The similarity threshold of near-duplicate search (``None``: no search)."""
+    provider: str | None = None
+    """The provider whose catalog entry of ``model`` applies (``None``: any, ``openai`` first)."""
 
 
 class LinePass:

@@ -49,8 +49,8 @@ _CHUNKS_PER_WORKER = 8
 _ALIGN_MAX_BYTES = 1024 * 1024
 """How far a chunk start moves forward to reach a line that opens a record."""
 
-_COUNTERS: dict[str, TokenCounter] = {}
-"""Token counters of this process, by model (workers build one each, once)."""
+_COUNTERS: dict[tuple[str, str | None], TokenCounter] = {}
+"""Token counters of this process, by model and provider (workers build one each, once)."""
 
 
 def worker_count(requested: int | None, size: int) -> int:
@@ -121,16 +121,17 @@ def _scan_chunk(task: Task) -> LinePass:
     path, start, end, options, info = task
     counter = None
     if options.model is not None:
-        counter = _COUNTERS.get(options.model)
+        key = (options.model, options.provider)
+        counter = _COUNTERS.get(key)
         if counter is None:
             from ..tokens.counting import TokenCounter
 
             # A spawned worker loads only the shipped catalog and FTKIT_MODELS: an entry
             # the caller registered (a new snapshot, a changed limit) comes with the task.
-            if info is not None and find_model(options.model) != info:
+            if info is not None and find_model(options.model, options.provider) != info:
                 register(info)
             try:
-                counter = _COUNTERS[options.model] = TokenCounter(options.model)
+                counter = _COUNTERS[key] = TokenCounter(options.model, provider=options.provider)
             except FtkitError:
                 counter = None
     result = LinePass(options, counter)
@@ -166,10 +167,10 @@ def scan_parallel(
     their results are merged in file order. ``progress`` hears of each finished chunk.
     """
     chunks = _chunk_bounds(path, size, workers * _CHUNKS_PER_WORKER, workers)
-    info = None if options.model is None else find_model(options.model)
+    info = None if options.model is None else find_model(options.model, options.provider)
     tasks: list[Task] = [(str(path), start, end, options, info) for start, end in chunks]
     if counter is not None and options.model is not None:
-        _COUNTERS[options.model] = counter  # before the fork: the workers inherit it
+        _COUNTERS[options.model, options.provider] = counter  # before the fork: inherited
     lengths = [end - start for start, end in chunks]
     children = min(workers, len(tasks)) - 1
     logger.debug(

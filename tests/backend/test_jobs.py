@@ -125,7 +125,7 @@ def test_find_job_walks_pages(httpx2_mock: respx.Router, client: openai.OpenAI, 
             httpx.Response(200, json=api.listing([api.job("ftjob-b", metadata=META)])),
         ]
     )
-    found = run(finding_job(OpenAIBackend(client), META, retry=quiet()))
+    found = run(finding_job(OpenAIBackend(client), SPEC, retry=quiet()))
     assert found.id == "ftjob-b"  # type: ignore[union-attr]
     assert route.calls.last.request.url.params["after"] == "ftjob-a"
 

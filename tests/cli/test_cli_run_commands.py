@@ -207,9 +207,27 @@ def test_fake_server_announces_itself_as_json(tmp_path: Path) -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         address = json.loads(line)
+        assert address["provider"] == "openai"
         assert address["base_url"].startswith("http://127.0.0.1:")
         assert address["base_url"].endswith("/v1")
-        assert address["azure_endpoint"].startswith("http://127.0.0.1:")
+        assert "azure_endpoint" not in address  # Azure's paths: --provider azure
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_run_on_the_azure_fake_with_a_training_type(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sft = str(EXAMPLES / "sarcasm_sft.jsonl")
+    argv = ["run", "--provider", "azure", "--fake", "--sft", sft, "--state-dir", str(tmp_path)]
+    # An open-source base model trains only on Global Standard, which ftkit never picks.
+    assert main([*argv, "--model", "gpt-oss-20b", "--json"]) == 1  # refused, as plan() does
+    assert "globalstandard" in capsys.readouterr().err
+    assert (
+        main([*argv, "--model", "gpt-oss-20b", "--training-type", "globalstandard", "--json"]) == 0
+    )
+    result = _json(capsys)
+    assert isinstance(result, dict) and ".ft-" in result["fine_tuned_model"]
+    manifest = json.loads(next(tmp_path.rglob("ftr-*.json")).read_text())
+    assert (manifest["provider"], manifest["training_type"]) == ("azure", "globalstandard")

@@ -13,6 +13,7 @@ from pipeline_support import MODEL, Env, SimulatedCrash
 
 import ftkit
 from ftkit.pipeline._manifest import RunLock
+from ftkit.testing import FakeFineTuningAPI
 
 
 def _job_creates(env: Env) -> list[dict[str, object]]:
@@ -260,12 +261,14 @@ def test_invalid_data_refuses_before_any_request(env: Env, tmp_path: Path) -> No
     assert not env.fake.requests
 
 
-def test_azure_client_end_to_end(env: Env, sft_file: Path, dpo_file: Path) -> None:
+def test_azure_client_end_to_end(tmp_path: Path, sft_file: Path, dpo_file: Path) -> None:
+    env = Env(fake=FakeFineTuningAPI(provider="azure"), state_dir=tmp_path / "azure-state")
     azure = env.fake.azure_client(max_retries=0)
     run = env.builder(azure).sft(sft_file).dpo(dpo_file).start()
     assert json.loads(run.manifest_path.read_text())["provider"] == "azure"
+    openai_client = FakeFineTuningAPI().client(max_retries=0)
     with pytest.raises(ftkit.RunConflict, match="azure"):
-        ftkit.Run.resume(run.id, env.fake.client(max_retries=0), state_dir=env.state_dir).wait()
+        ftkit.Run.resume(run.id, openai_client, state_dir=env.state_dir).wait()
     result = ftkit.Run.resume(
         run.id, azure, state_dir=env.state_dir, retry=env.retry, poll=env.poll
     ).wait()

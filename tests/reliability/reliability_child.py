@@ -2,19 +2,23 @@
 
 Usage::
 
-    python reliability_child.py run  BASE_URL STATE_DIR SFT VALIDATION DPO
-    python reliability_child.py hold BASE_URL STATE_DIR RUN_ID
+    python reliability_child.py run  API ADDRESS STATE_DIR SFT VALIDATION DPO
+    python reliability_child.py hold API ADDRESS STATE_DIR RUN_ID
 
-``run`` trains SFT → DPO from scratch; ``hold`` resumes an existing run and, at
-its first pause, prints ``holding`` and waits for a line on stdin before going
-on (so the parent knows the run's lock is held). Waiting is virtual: every pause
-moves the server's clock through its ``/_fake/advance`` control endpoint.
+``API`` is the surface (``openai``, ``azure-dated``, ``azure-v1``) and ``ADDRESS``
+what its client needs (``reliability_support.Api.address``: a base URL, or the
+Azure endpoint for the dated API). ``run`` trains SFT → DPO from scratch;
+``hold`` resumes an existing run and, at its first pause, prints ``holding`` and
+waits for a line on stdin before going on (so the parent knows the run's lock is
+held). Waiting is virtual: every pause moves the server's clock through its
+``/_fake/advance`` control endpoint.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import openai
@@ -25,11 +29,25 @@ from ftkit.retry import RetryPolicy
 
 API_KEY = "sk-proj-CHILD-PROCESS-0123456789abcdef"
 MODEL = "gpt-4.1-mini-2025-04-14"
+AZURE_API_VERSION = "2025-04-01-preview"
+
+
+def connect(api: str, address: str) -> Any:
+    """The openai client of ``api`` at ``address`` (no SDK retries: ftkit's policy retries)."""
+    if api == "azure-dated":
+        return openai.AzureOpenAI(
+            azure_endpoint=address,
+            api_version=AZURE_API_VERSION,
+            api_key=API_KEY,
+            max_retries=0,
+        )
+    return openai.OpenAI(base_url=address, api_key=API_KEY, max_retries=0)
 
 
 def main(argv: list[str]) -> int:
-    mode, base_url, state_dir = argv[0], argv[1], Path(argv[2])
-    control = httpx2.Client(base_url=base_url.removesuffix("/v1"))
+    mode, api, address, state_dir = argv[0], argv[1], argv[2], Path(argv[3])
+    url = httpx2.URL(address)
+    control = httpx2.Client(base_url=f"{url.scheme}://{url.netloc.decode('ascii')}")
     held = False
 
     def advance(seconds: float) -> None:
@@ -40,11 +58,11 @@ def main(argv: list[str]) -> int:
             sys.stdin.readline()
         control.post("/_fake/advance", json={"seconds": seconds}).raise_for_status()
 
-    client = openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=0)
+    client = connect(api, address)
     retry = RetryPolicy(max_attempts=4, sleep=advance)
     poll = PollPolicy(initial_delay=20.0, max_delay=60.0, sleep=advance)
     if mode == "run":
-        sft, validation, dpo = argv[3:6]
+        sft, validation, dpo = argv[4:7]
         result = (
             ftkit.FineTune(client)
             .model(MODEL)
@@ -57,7 +75,7 @@ def main(argv: list[str]) -> int:
         )
     else:
         result = ftkit.Run.resume(
-            argv[3], client, state_dir=state_dir, retry=retry, poll=poll
+            argv[4], client, state_dir=state_dir, retry=retry, poll=poll
         ).wait()
     print(f"done {result.fine_tuned_model}", flush=True)
     return 0

@@ -6,6 +6,13 @@ no file uploaded twice, a manifest that agrees with the service. The tests in
 this folder assert every case; ``benchmarks/reliability.py`` runs the same
 cases and prints the matrix.
 
+Every case and sweep runs on one API surface (:class:`Api`): OpenAI's, Azure
+OpenAI's dated API (``openai.AzureOpenAI``, jobs without metadata: ftkit finds
+them again by the run token in their suffix) or Azure's v1 API (``openai.OpenAI``
+on ``/openai/v1/``: metadata kept but not filtered on, no Uploads API). The
+surface decides the fake and client a :class:`World` builds, the calls a run
+makes (:attr:`Api.routes`) and how :func:`audit` recognises a stage's job.
+
 Everything runs on the fake's virtual clock, with short job phases, so a case
 takes a fraction of a second.
 """
@@ -17,7 +24,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,8 @@ from typing import Any
 import httpx2
 
 import ftkit
+from ftkit.backend._jobs import run_token
+from ftkit.pipeline._config import RUN_KEY, STAGE_KEY
 from ftkit.pipeline._manifest import Manifest
 from ftkit.polling import PollPolicy
 from ftkit.retry import RetryEvent, RetryPolicy
@@ -34,6 +43,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 MODEL = "gpt-4.1-mini-2025-04-14"
 API_KEY = "sk-proj-RELIABILITY-0123456789abcdefSECRET"
 IN_PROCESS_URL = "https://fake-openai.invalid/v1"
+#: Where a crashing client sends requests (never resolvable; the fake answers in-process).
+IN_PROCESS_ORIGIN = "https://fake-reliability.invalid"
+#: Where the ``import`` setup says the training files are (Azure's file import).
+BLOB = "https://reliability.blob.core.windows.invalid/data"
 
 #: Short job phases: a job takes about a minute of virtual time, a few polls.
 FAST = Timings(validating_files=5.0, queued=5.0, seconds_per_step=0.05, min_running=20.0)
@@ -43,7 +56,7 @@ MAX_ATTEMPTS = 4
 #: Transient faults strike this many times in a row: fewer than the attempts allowed.
 TRANSIENT_TIMES = 2
 
-#: Every API call the pipeline makes, in the order a run makes them.
+#: Every API call the pipeline makes on OpenAI's API, in the order a run makes them.
 ROUTES = (
     "models.retrieve",
     "files.list",
@@ -51,6 +64,7 @@ ROUTES = (
     "uploads.create",
     "uploads.parts.create",
     "uploads.complete",
+    "files.retrieve",
     "jobs.list",
     "jobs.create",
     "jobs.retrieve",
@@ -60,16 +74,95 @@ ROUTES = (
     "jobs.cancel",
 )
 
+_UPLOADS = ("uploads.create", "uploads.parts.create", "uploads.complete")
+
+
+@dataclass(frozen=True)
+class Api:
+    """One API surface the suites run on: the fake and client it takes, the calls it gets.
+
+    Attributes:
+        name: ftkit's word for it (``ftkit.backend._traits.Api``).
+        provider: the fake's provider (``FakeFineTuningAPI(provider=...)``).
+        surface: the fake's name for it (``fake.client(api=...)``, ``RecordedRequest.api``).
+        routes: every call the pipeline makes there, in the order a run makes them.
+        setups: the ways a run is set up to make them all (see :func:`route_setup`).
+    """
+
+    name: str
+    provider: str
+    surface: str
+    routes: tuple[str, ...]
+    setups: tuple[str, ...]
+
+    def client(self, addresses: Mapping[str, str], **options: Any) -> Any:
+        """A plain openai client of this surface at a fake's ``addresses`` (``fake.addresses``)."""
+        import openai
+
+        if self.surface == "dated":
+            return openai.AzureOpenAI(
+                azure_endpoint=addresses["azure_endpoint"],
+                api_version=addresses["api_version"],
+                **options,
+            )
+        return openai.OpenAI(base_url=self.address(addresses), **options)
+
+    def address(self, addresses: Mapping[str, str]) -> str:
+        """The one address a client of this surface needs: a base URL, or the dated API's
+        endpoint (what the child process takes)."""
+        key = {"openai": "base_url", "dated": "azure_endpoint", "v1": "v1_base_url"}
+        return addresses[key[self.surface]]
+
+    def stage_jobs(self, fake: FakeFineTuningAPI, identity: Mapping[str, str]) -> list[Any]:
+        """The jobs on ``fake`` that carry ``identity``, as this surface shows them.
+
+        OpenAI's and the v1 API's jobs keep their metadata; the dated API's keep none,
+        so there a job is the stage's when its suffix ends with the stage's run token.
+        """
+        shown = [fake.job(j["id"], api=self.surface) for j in fake.jobs]
+        if self.surface == "dated":
+            token = run_token(identity)
+            return [j for j in shown if (j.get("suffix") or "").split("-")[-1] == token]
+        return [
+            j
+            for j in shown
+            if all((j.get("metadata") or {}).get(k) == v for k, v in identity.items())
+        ]
+
+
+OPENAI = Api("openai", "openai", "openai", ROUTES, ("files", "uploads", "cancel"))
+#: Azure's dated API: OpenAI's calls, plus the file import (``POST /files/import``).
+AZURE_DATED = Api(
+    "azure-dated",
+    "azure",
+    "dated",
+    (*ROUTES[:3], "files.import", *ROUTES[3:]),
+    ("files", "uploads", "import", "cancel"),
+)
+#: Azure's v1 API: no Uploads API, so every file goes through ``files.create``.
+AZURE_V1 = Api(
+    "azure-v1",
+    "azure",
+    "v1",
+    tuple(r for r in ROUTES if r not in _UPLOADS),
+    ("files", "cancel"),
+)
+APIS: dict[str, Api] = {api.name: api for api in (OPENAI, AZURE_DATED, AZURE_V1)}
+AZURE_APIS = (AZURE_DATED.name, AZURE_V1.name)
+
 
 def route_setup(route: str) -> str:
     """How the run is set up to make ``route``.
 
-    ``uploads``: the Uploads API is forced with a tiny threshold; ``cancel``: the run
-    is started, then cancelled; ``files``: the plain run (small files go through
+    ``uploads``: the Uploads API is forced with a tiny threshold; ``import``: the
+    files are imported from a URL (Azure's dated API); ``cancel``: the run is
+    started, then cancelled; ``files``: the plain run (small files go through
     ``files.create``).
     """
     if route.startswith("uploads."):
         return "uploads"
+    if route == "files.import":
+        return "import"
     return "cancel" if route == "jobs.cancel" else "files"
 
 
@@ -90,7 +183,9 @@ FINAL_STATUSES = (400, 401, 403, 404, 422)
 #: Calls whose failure only costs a convenience (metrics, checkpoints): the run goes on.
 OPTIONAL_ROUTES = frozenset({"files.content", "jobs.checkpoints.list"})
 #: Writes found again by a lookup after an answer is lost (by content, metadata or status).
-LOOKED_UP_WRITES = frozenset({"files.create", "uploads.complete", "jobs.create", "jobs.cancel"})
+LOOKED_UP_WRITES = frozenset(
+    {"files.create", "files.import", "uploads.complete", "jobs.create", "jobs.cancel"}
+)
 
 COMPLETES = "completes"
 
@@ -108,13 +203,15 @@ class Case:
     permanent: bool = False
     status: int | None = None
     driver: str = "sync"
+    api: str = OPENAI.name
 
     @property
     def id(self) -> str:
         what = f"status-{self.status}" if self.status else self.kind
         mode = "permanent" if self.permanent else "transient"
         suffix = "" if self.driver == "sync" else f"-{self.driver}"
-        return f"{self.route}-{what}-{mode}{suffix}"
+        prefix = "" if self.api == OPENAI.name else f"{self.api}-"
+        return f"{prefix}{self.route}-{what}-{mode}{suffix}"
 
     @property
     def expected(self) -> str:
@@ -129,19 +226,23 @@ class Case:
         return "RetryExhausted"
 
 
-def transient_cases(driver: str = "sync") -> list[Case]:
-    """Every route × every kind, striking :data:`TRANSIENT_TIMES` times."""
-    return [Case(r, k, driver=driver) for r in ROUTES for k in KINDS]
+def transient_cases(driver: str = "sync", api: str = OPENAI.name) -> list[Case]:
+    """Every route of ``api`` × every kind, striking :data:`TRANSIENT_TIMES` times."""
+    return [Case(r, k, driver=driver, api=api) for r in APIS[api].routes for k in KINDS]
 
 
-def permanent_cases() -> list[Case]:
-    """Every route × every kind, striking every call until cleared."""
-    return [Case(r, k, permanent=True) for r in ROUTES for k in KINDS]
+def permanent_cases(api: str = OPENAI.name) -> list[Case]:
+    """Every route of ``api`` × every kind, striking every call until cleared."""
+    return [Case(r, k, permanent=True, api=api) for r in APIS[api].routes for k in KINDS]
 
 
-def final_status_cases() -> list[Case]:
-    """Every route × every non-retryable status, for good (one attempt must be all)."""
-    return [Case(r, "status", permanent=True, status=s) for r in ROUTES for s in FINAL_STATUSES]
+def final_status_cases(api: str = OPENAI.name) -> list[Case]:
+    """Every route of ``api`` × every non-retryable status, for good (one attempt must be all)."""
+    return [
+        Case(r, "status", permanent=True, status=s, api=api)
+        for r in APIS[api].routes
+        for s in FINAL_STATUSES
+    ]
 
 
 @dataclass
@@ -202,7 +303,11 @@ def make_data(folder: Path) -> Data:
 
 
 class World:
-    """A fake service on a virtual clock, policies that sleep on it, and a state folder."""
+    """A fake service on a virtual clock, policies that sleep on it, and a state folder.
+
+    ``api`` names the surface (:data:`APIS`): the fake speaks its provider's API and
+    every client the world makes talks to that surface.
+    """
 
     def __init__(
         self,
@@ -211,8 +316,12 @@ class World:
         *,
         timings: Timings = FAST,
         fake: FakeFineTuningAPI | None = None,
+        api: str = OPENAI.name,
     ) -> None:
-        self.fake = fake or FakeFineTuningAPI(timings=timings)
+        self.api = APIS[api]
+        self.fake = fake or FakeFineTuningAPI(provider=self.api.provider, timings=timings)
+        if self.fake.provider != self.api.provider:
+            raise ValueError(f"a {self.fake.provider} fake cannot serve {api}")
         self.state_dir = state_dir
         self.data = data
         self.events: list[ftkit.RunEvent] = []
@@ -237,19 +346,15 @@ class World:
         )
 
     def client(self, *, asynchronous: bool = False) -> Any:
-        if asynchronous:
-            return self.fake.async_client(max_retries=0, api_key=API_KEY)
-        return self.fake.client(max_retries=0, api_key=API_KEY)
+        make = self.fake.async_client if asynchronous else self.fake.client
+        return make(api=self.api.surface, max_retries=0, api_key=API_KEY)
 
     def crashing_client(self, crash: Crash) -> Any:
-        """An openai client whose process "dies" when ``crash`` says so."""
-        import openai
-
+        """An openai client of the world's surface whose process "dies" when ``crash`` says so."""
         handler = crash.wrap(self.fake.handle)
         http = httpx2.Client(transport=httpx2.MockTransport(handler))
-        return openai.OpenAI(
-            api_key=API_KEY, base_url=IN_PROCESS_URL, max_retries=0, http_client=http
-        )
+        addresses = self.fake.addresses(IN_PROCESS_ORIGIN)
+        return self.api.client(addresses, api_key=API_KEY, max_retries=0, http_client=http)
 
     def builder(
         self, setup: str = "files", *, client: Any = None, asynchronous: bool = False
@@ -268,7 +373,18 @@ class World:
         )
         if setup == "uploads":
             builder = builder.uploads(files_api_limit=1024, part_size=1024, concurrency=2)
+        elif setup == "import":
+            builder = builder.uploads(content_urls=self.serve_data())
         return builder
+
+    def serve_data(self) -> dict[str | os.PathLike[str], str]:
+        """Put the training files where the fake's file import finds them: path -> URL."""
+        urls: dict[str | os.PathLike[str], str] = {}
+        for path in self.data:
+            url = f"{BLOB}/{path.name}?sv=2025-01-05&sig=reliability"
+            self.fake.serve_url(url, path.read_bytes())
+            urls[path] = url
+        return urls
 
     def resume(self, run_id: str, *, client: Any = None) -> ftkit.Run:
         return ftkit.Run.resume(
@@ -287,7 +403,7 @@ class World:
 
 
 def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[str], int]:
-    """Compare a run's manifest with what the service holds.
+    """Compare a run's manifest with what the service holds, as the world's surface shows it.
 
     Args:
         world: the fake service.
@@ -303,7 +419,10 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
     if (os.stat(manifest_path).st_mode & 0o777) != 0o600:
         problems.append(f"manifest mode is {oct(os.stat(manifest_path).st_mode & 0o777)}")
     m = Manifest.load(manifest_path)
-    jobs = world.fake.jobs
+    elsewhere = {str(r.api) for r in world.fake.requests if r.route is not None}
+    elsewhere.discard(world.api.surface)
+    if elsewhere:
+        problems.append(f"requests reached another API surface: {sorted(elsewhere)}")
     files = {f["id"]: f for f in world.fake.files}
     names = [f["filename"] for f in files.values() if f.get("purpose") == "fine-tune"]
     extra_files = len(names) - len(set(names))
@@ -312,12 +431,8 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
         problems.append(f"{extra_files} file(s) uploaded twice: {sorted(names)}")
     previous_model: str | None = None
     for stage in m.stages:
-        mine = [
-            j
-            for j in jobs
-            if (j.get("metadata") or {}).get("ftkit_run") == m.run_id
-            and (j.get("metadata") or {}).get("ftkit_stage") == stage.name
-        ]
+        identity = {**m.metadata, RUN_KEY: m.run_id, STAGE_KEY: stage.name}
+        mine = world.api.stage_jobs(world.fake, identity)
         if len(mine) > 1:
             duplicates += len(mine) - 1
             problems.append(f"{len(mine)} jobs for stage {stage.name}")
@@ -389,7 +504,7 @@ def _drive(world: World, case: Case, setup: str) -> tuple[str, BaseException | N
 def run_case(case: Case, state_dir: Path, data: Data) -> Outcome:
     """Run one case: the pipeline under the fault, then (if it stopped) a resume without it."""
     setup = route_setup(case.route)
-    world = World(state_dir, data, timings=LONG if setup == "cancel" else FAST)
+    world = World(state_dir, data, timings=LONG if setup == "cancel" else FAST, api=case.api)
     got, error, fault = _drive(world, case, setup)
     outcome = Outcome(
         case,
@@ -421,7 +536,7 @@ def run_case(case: Case, state_dir: Path, data: Data) -> Outcome:
             except ftkit.FtkitError as exc:
                 outcome.problems.append(f"cancel failed again: {type(exc).__name__}: {exc}")
                 return outcome
-        sft_job = world.fake.job(str(Manifest.load(path).stages[0].job_id))
+        sft_job = world.fake.job(str(Manifest.load(path).stages[0].job_id), api=world.api.surface)
         if sft_job["status"] != "cancelled" or Manifest.load(path).status != "cancelled":
             outcome.problems.append(f"cancel left the job {sft_job['status']}")
         if Manifest.load(path).stages[1].job_id is not None:
@@ -521,19 +636,30 @@ class CleanRun:
         return next(i for i, (_, r) in enumerate(self.requests, 1) if r == route)
 
 
-def clean_run(state_dir: Path, data: Data, setup: str) -> CleanRun:
-    """Run once undisturbed and record its steps."""
-    world = World(state_dir, data)
+def clean_run(state_dir: Path, data: Data, setup: str, api: str = OPENAI.name) -> CleanRun:
+    """Run once undisturbed on ``api`` and record its steps."""
+    world = World(state_dir, data, api=api)
     with crash_before_save(0) as saves:
         world.builder(setup).run()
     return CleanRun([(r.method, r.route) for r in world.fake.requests], saves[0])
 
 
 def crash_and_resume(
-    state_dir: Path, data: Data, setup: str, *, after_request: int = 0, before_save: int = 0
+    state_dir: Path,
+    data: Data,
+    setup: str,
+    *,
+    after_request: int = 0,
+    before_save: int = 0,
+    api: str = OPENAI.name,
+    meanwhile: Callable[[World], None] | None = None,
 ) -> SweepResult:
-    """Kill a run at one point, resume it in a fresh "process", audit the service."""
-    world = World(state_dir, data)
+    """Kill a run on ``api`` at one point, resume it in a fresh "process", audit the service.
+
+    ``meanwhile`` is what happens on the service while no process drives the run
+    (others' jobs, say); it gets the world.
+    """
+    world = World(state_dir, data, api=api)
     crash = Crash(after_request or None)
     client = world.crashing_client(crash)
     point = f"after request {after_request}" if after_request else f"before write {before_save}"
@@ -549,6 +675,8 @@ def crash_and_resume(
         sent = ["requests were sent without a manifest"] if world.fake.requests else []
         return SweepResult(point, crashed, sent, 0)
     run_id = Manifest.load(manifests[0]).run_id
+    if meanwhile is not None:
+        meanwhile(world)
     problems: list[str] = []
     try:
         world.resume(run_id).wait()

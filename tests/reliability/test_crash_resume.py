@@ -19,9 +19,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reliability_support import Data, SweepResult, clean_run, crash_and_resume
+import pytest
+from reliability_support import (
+    APIS,
+    AZURE_APIS,
+    AZURE_DATED,
+    MODEL,
+    OPENAI,
+    Data,
+    SweepResult,
+    World,
+    clean_run,
+    crash_and_resume,
+)
 
 from ftkit.pipeline._manifest import Manifest
+
+#: The surfaces with the Uploads API (Azure's v1 API has none).
+WITH_UPLOADS = [api for api in APIS if "uploads" in APIS[api].setups]
 
 
 def _failures(results: list[SweepResult]) -> list[str]:
@@ -32,8 +47,11 @@ def _failures(results: list[SweepResult]) -> list[str]:
     ]
 
 
-def test_killed_after_every_write_request_then_resumed(tmp_path: Path, data: Data) -> None:
-    steps = clean_run(tmp_path / "clean", data, "files")
+@pytest.mark.parametrize("api", APIS)
+def test_killed_after_every_write_request_then_resumed(
+    api: str, tmp_path: Path, data: Data
+) -> None:
+    steps = clean_run(tmp_path / "clean", data, "files", api)
     points = steps.write_requests()
     assert [steps.requests[n - 1][1] for n in points] == [
         "files.create",
@@ -42,24 +60,33 @@ def test_killed_after_every_write_request_then_resumed(tmp_path: Path, data: Dat
         "files.create",
         "jobs.create",
     ]
-    results = [crash_and_resume(tmp_path / f"r{n}", data, "files", after_request=n) for n in points]
+    results = [
+        crash_and_resume(tmp_path / f"r{n}", data, "files", after_request=n, api=api)
+        for n in points
+    ]
     assert all(r.crashed for r in results)
     assert _failures(results) == []
 
 
-def test_killed_before_every_manifest_write_then_resumed(tmp_path: Path, data: Data) -> None:
-    steps = clean_run(tmp_path / "clean", data, "files")
+@pytest.mark.parametrize("api", APIS)
+def test_killed_before_every_manifest_write_then_resumed(
+    api: str, tmp_path: Path, data: Data
+) -> None:
+    steps = clean_run(tmp_path / "clean", data, "files", api)
     assert steps.writes > 10
     results = [
-        crash_and_resume(tmp_path / f"w{n}", data, "files", before_save=n)
+        crash_and_resume(tmp_path / f"w{n}", data, "files", before_save=n, api=api)
         for n in range(1, steps.writes + 1)
     ]
     assert all(r.crashed for r in results)
     assert _failures(results) == []
 
 
-def test_killed_after_each_kind_of_upload_write_then_resumed(tmp_path: Path, data: Data) -> None:
-    steps = clean_run(tmp_path / "clean", data, "uploads")
+@pytest.mark.parametrize("api", WITH_UPLOADS)
+def test_killed_after_each_kind_of_upload_write_then_resumed(
+    api: str, tmp_path: Path, data: Data
+) -> None:
+    steps = clean_run(tmp_path / "clean", data, "uploads", api)
     writes = steps.write_requests()
     # The first upload's every step (create, each part, complete), then the first job.
     first_complete = steps.first("uploads.complete")
@@ -67,22 +94,81 @@ def test_killed_after_each_kind_of_upload_write_then_resumed(tmp_path: Path, dat
     routes = {steps.requests[n - 1][1] for n in points}
     assert routes == {"uploads.create", "uploads.parts.create", "uploads.complete", "jobs.create"}
     results = [
-        crash_and_resume(tmp_path / f"u{n}", data, "uploads", after_request=n) for n in points
+        crash_and_resume(tmp_path / f"u{n}", data, "uploads", after_request=n, api=api)
+        for n in points
     ]
     assert all(r.crashed for r in results)
     assert _failures(results) == []
 
 
-def test_dpo_trains_the_sft_model_after_a_crash_as_sft_finishes(tmp_path: Path, data: Data) -> None:
+def test_killed_after_every_file_import_then_resumed(tmp_path: Path, data: Data) -> None:
+    # Azure's dated API imports the files from a URL: a crash after an import was applied
+    # must not import (nor upload) the file again; the resume, which no longer has the URLs,
+    # uploads only what was not imported yet.
+    api = AZURE_DATED.name
+    steps = clean_run(tmp_path / "clean", data, "import", api)
+    points = steps.write_requests()
+    assert [steps.requests[n - 1][1] for n in points] == [
+        "files.import",
+        "files.import",
+        "jobs.create",
+        "files.import",
+        "jobs.create",
+    ]
+    results = [
+        crash_and_resume(tmp_path / f"i{n}", data, "import", after_request=n, api=api)
+        for n in points
+    ]
+    assert all(r.crashed for r in results)
+    assert _failures(results) == []
+
+
+@pytest.mark.parametrize("api", AZURE_APIS)
+def test_a_job_created_before_a_crash_is_found_past_others_jobs(
+    api: str, tmp_path: Path, data: Data
+) -> None:
+    # Azure's job list takes no metadata filter, so ftkit pages through the resource's jobs
+    # itself, newest first, for its run token (dated API) or its metadata (v1 API). Here
+    # 150 jobs of others are created while the run is dead: its job is on the second page.
+    worlds: list[World] = []
+
+    def others_train(world: World) -> None:
+        worlds.append(world)
+        client = world.fake.client(api=world.api.surface, max_retries=0)
+        other = client.files.create(file=("other.jsonl", b'{"x": 1}\n'), purpose="fine-tune")
+        world.fake.advance(60.0)
+        for i in range(150):
+            client.fine_tuning.jobs.create(model=MODEL, training_file=other.id, suffix=f"o{i}")
+
+    steps = clean_run(tmp_path / "clean", data, "files", api)
+    result = crash_and_resume(
+        tmp_path / "run",
+        data,
+        "files",
+        after_request=steps.first("jobs.create"),
+        api=api,
+        meanwhile=others_train,
+    )
+    assert result.crashed and result.problems == [] and result.duplicates == 0
+    (world,) = worlds
+    assert any(r.query.get("after") for r in world.fake.calls("jobs.list"))  # it paged
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_dpo_trains_the_sft_model_after_a_crash_as_sft_finishes(
+    api: str, tmp_path: Path, data: Data
+) -> None:
     # Regression: the job's "succeeded" was saved before its model; a crash in between
     # (here while reading the result file) made the resumed run train DPO on the base model.
-    steps = clean_run(tmp_path / "clean", data, "files")
+    steps = clean_run(tmp_path / "clean", data, "files", api)
     result = crash_and_resume(
-        tmp_path / "run", data, "files", after_request=steps.first("files.content")
+        tmp_path / "run", data, "files", after_request=steps.first("files.content"), api=api
     )
     assert result.crashed and result.problems == []
     assert result.manifest is not None
     sft, dpo = Manifest.load(result.manifest).stages
-    assert sft.fine_tuned_model and sft.fine_tuned_model.startswith("ft:")
+    # OpenAI names fine-tunes ``ft:<base>:...``, Azure ``<base>.ft-<job hex>[-<suffix>]``.
+    prefix = "ft:" if api == OPENAI.name else f"{sft.base_model}.ft-"
+    assert sft.fine_tuned_model and sft.fine_tuned_model.startswith(prefix)
     assert dpo.base_model == sft.fine_tuned_model
     assert sft.metrics  # the result file read that the crash interrupted was done on resume

@@ -7,26 +7,45 @@ must be ridden out; a permanent one must end the run with the right typed
 error, after which a resume (fault cleared) finishes without duplicates; a
 status no retry can fix must fail on its first answer. ``benchmarks/reliability.py``
 runs the same cases (and the full permanent cross product) and prints the table.
+
+The same cases run on Azure OpenAI (``Case(..., api=...)``): the full transient
+matrix on the dated API, whose jobs keep no metadata (ftkit finds a job again by
+the run token in its suffix, its training file and its creation time), and on
+the v1 API the calls whose behaviour differs there (files, and jobs listed
+without a metadata filter), each with the faults that exercise the lookups.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import openai
 import pytest
 from reliability_support import (
+    APIS,
+    AZURE_APIS,
+    AZURE_DATED,
+    AZURE_V1,
     COMPLETES,
     FINAL_STATUSES,
     KINDS,
     ROUTES,
     Case,
     Data,
+    World,
     run_case,
     transient_cases,
 )
 
 import ftkit
 from ftkit.testing import ROUTE_NAMES
+
+#: The v1 API's calls whose behaviour differs from the others' (no Uploads API: every file
+#: goes through ``files.create``; the job list takes no metadata filter, so ftkit lists
+#: and checks jobs itself), and the faults that exercise a lost or refused answer there.
+V1_ROUTES = ("files.create", "jobs.list", "jobs.create")
+V1_KINDS = ("429", "500", "reset", "applied_but_lost")
 
 
 def _check(case: Case, state_dir: Path, data: Data) -> None:
@@ -35,25 +54,64 @@ def _check(case: Case, state_dir: Path, data: Data) -> None:
     assert outcome.duplicates == 0
 
 
-def test_the_matrix_covers_every_call_the_pipeline_makes(state_dir: Path, data: Data) -> None:
-    # Guard against a pipeline that starts calling a route the matrix does not strike.
-    from reliability_support import World
-
+@pytest.mark.parametrize("api", APIS)
+def test_the_matrix_covers_every_call_the_pipeline_makes(
+    api: str, state_dir: Path, data: Data
+) -> None:
+    # Guard against a pipeline that starts calling a route the matrix does not strike,
+    # on each API surface (whose calls differ: file import, no Uploads API).
+    routes = APIS[api].routes
     called: set[str | None] = set()
-    for setup in ("files", "uploads", "cancel"):
-        world = World(state_dir / setup, data)
+    for setup in APIS[api].setups:
+        world = World(state_dir / setup, data, api=api)
         if setup == "cancel":
             world.builder().start().cancel()
         else:
             world.builder(setup).run()
         called |= {r.route for r in world.fake.requests}
-    assert called == set(ROUTES), (
-        f"untested: {called - set(ROUTES)}; unused: {set(ROUTES) - called}"
+        assert {r.api for r in world.fake.requests} == {world.api.surface}
+    assert called == set(routes), (
+        f"untested: {called - set(routes)}; unused: {set(routes) - called}"
     )
-    assert set(ROUTES) <= set(ROUTE_NAMES)
+    assert set(routes) <= set(ROUTE_NAMES)
+    assert set(routes) <= set(world.fake.route_names)
 
 
-@pytest.mark.parametrize("case", transient_cases(), ids=lambda c: c.id)
+def test_v1_sends_every_file_through_the_files_api(state_dir: Path, data: Data) -> None:
+    # Why the v1 API has no "uploads" setup: with no Uploads API there, a threshold that
+    # forces multi-part uploads elsewhere changes nothing; every file is one files.create.
+    world = World(state_dir, data, api=AZURE_V1.name)
+    world.builder("uploads").run()
+    routes = [r.route for r in world.fake.requests]
+    assert not {r for r in routes if r and r.startswith("uploads.")}
+    assert routes.count("files.create") == 3
+    with pytest.raises(openai.NotFoundError):  # and there is no Uploads API to strike
+        world.client().uploads.create(
+            bytes=1, filename="x.jsonl", mime_type="text/jsonl", purpose="fine-tune"
+        )
+
+
+def test_the_dated_api_keeps_no_job_metadata(state_dir: Path, data: Data) -> None:
+    # Why the audit reads the dated API's jobs by their run token: ftkit sends no metadata
+    # there (the API takes none), only the token as the suffix, and the jobs keep nothing else.
+    world = World(state_dir, data, api=AZURE_DATED.name)
+    world.builder().run()
+    for request in world.fake.calls("jobs.create"):
+        assert "metadata" not in request.json
+        assert re.fullmatch(r"ftk[a-z2-7]{8}", request.json["suffix"])
+    for job in world.fake.jobs:
+        assert "metadata" not in job
+        assert not world.fake.job(job["id"], api="v1").get("metadata")
+
+
+_V1_TRANSIENT = [Case(r, k, api=AZURE_V1.name) for r in V1_ROUTES for k in V1_KINDS]
+
+
+@pytest.mark.parametrize(
+    "case",
+    transient_cases() + transient_cases(api=AZURE_DATED.name) + _V1_TRANSIENT,
+    ids=lambda c: c.id,
+)
 def test_transient_fault_is_ridden_out(case: Case, state_dir: Path, data: Data) -> None:
     assert case.expected == COMPLETES
     _check(case, state_dir, data)
@@ -64,7 +122,9 @@ def test_transient_fault_is_ridden_out(case: Case, state_dir: Path, data: Data) 
     [
         Case(route, "applied_but_lost", driver="async")
         for route in ("files.create", "uploads.parts.create", "uploads.complete", "jobs.create")
-    ],
+    ]
+    + [Case("jobs.create", "applied_but_lost", driver="async", api=api) for api in AZURE_APIS]
+    + [Case("files.import", "applied_but_lost", driver="async", api=AZURE_DATED.name)],
     ids=lambda c: c.id,
 )
 def test_async_driver_rides_out_lost_answers(case: Case, state_dir: Path, data: Data) -> None:
@@ -74,7 +134,16 @@ def test_async_driver_rides_out_lost_answers(case: Case, state_dir: Path, data: 
 @pytest.mark.parametrize(
     "case",
     [Case(route, "applied_but_lost", permanent=True) for route in ROUTES]
-    + [Case(route, "503", permanent=True) for route in ("jobs.create", "uploads.parts.create")],
+    + [Case(route, "503", permanent=True) for route in ("jobs.create", "uploads.parts.create")]
+    + [
+        Case("jobs.create", kind, permanent=True, api=api)
+        for api in AZURE_APIS
+        for kind in ("applied_but_lost", "503")
+    ]
+    + [
+        Case("files.import", kind, permanent=True, api=AZURE_DATED.name)
+        for kind in ("applied_but_lost", "503")
+    ],
     ids=lambda c: c.id,
 )
 def test_permanent_fault_fails_typed_then_resume_finishes(
@@ -87,6 +156,11 @@ def test_permanent_fault_fails_typed_then_resume_finishes(
 _FINAL = [
     Case(route, "status", permanent=True, status=FINAL_STATUSES[i % len(FINAL_STATUSES)])
     for i, route in enumerate(ROUTES)
+] + [
+    # Azure's error envelopes differ (the dated API's ``code``/``target``): the typed error
+    # and its status must not.
+    Case("jobs.create", "status", permanent=True, status=400, api=api)
+    for api in AZURE_APIS
 ]
 
 
@@ -112,4 +186,7 @@ def test_expectations_are_what_the_docs_say() -> None:
     assert Case("files.content", "503", permanent=True).expected == COMPLETES
     assert Case("jobs.retrieve", "slow", permanent=True).expected == COMPLETES
     assert Case("jobs.retrieve", "status", permanent=True, status=404).expected == "APIError"
+    # On Azure too: the dated API finds a lost job by its run token, an import by content.
+    assert Case("jobs.create", "applied_but_lost", True, api="azure-dated").expected == COMPLETES
+    assert Case("files.import", "applied_but_lost", True, api="azure-dated").expected == COMPLETES
     assert set(KINDS) == {"429", "500", "503", "reset", "slow", "timeout", "applied_but_lost"}

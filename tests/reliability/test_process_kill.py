@@ -5,6 +5,11 @@ children. A child drives the pipeline (``reliability_child.py``); the server
 kills it from inside its request handler when the seeded n-th API request
 arrives, either before applying it or after (the answer then never reaches
 the child), which needs no real waiting. The run is then resumed here.
+
+On OpenAI's API the kill strikes at seeded random requests. On Azure's two APIs
+it strikes right after the first job is created (the child never learns its
+id), the point where exactly-once creation must hold across processes: the
+in-process sweeps of ``test_crash_resume`` cover every other step there.
 """
 
 from __future__ import annotations
@@ -20,7 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import API_KEY, FAST, Data, World, audit
+from reliability_support import (
+    API_KEY,
+    APIS,
+    AZURE_APIS,
+    FAST,
+    OPENAI,
+    Data,
+    World,
+    audit,
+    clean_run,
+)
 
 import ftkit
 from ftkit.pipeline._manifest import Manifest
@@ -28,8 +43,6 @@ from ftkit.testing import FakeFineTuningAPI, FakeServer
 
 CHILD = Path(__file__).with_name("reliability_child.py")
 SEEDS = (1, 2, 3)
-#: API requests of an undisturbed run of the child (with the Files API).
-RUN_REQUESTS = 27
 TIMEOUT = 60  # seconds: a hung child fails the test instead of hanging it
 
 
@@ -66,10 +79,22 @@ class Killer:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[FakeFineTuningAPI, FakeServer]]:
-    fake = FakeFineTuningAPI(timings=FAST)
+def api() -> str:
+    """The API surface a test runs on (parametrize ``api`` to choose another)."""
+    return OPENAI.name
+
+
+@pytest.fixture
+def served(api: str) -> Iterator[tuple[FakeFineTuningAPI, FakeServer]]:
+    """A fake of the test's ``api``, served on a loopback port."""
+    fake = FakeFineTuningAPI(provider=APIS[api].provider, timings=FAST)
     with fake.serve() as server:
         yield fake, server
+
+
+def _address(api: str, fake: FakeFineTuningAPI, server: FakeServer) -> str:
+    """What the child's client of ``api`` needs (``server.azure_endpoint`` is its origin)."""
+    return APIS[api].address(fake.addresses(server.azure_endpoint))
 
 
 def _env() -> dict[str, str]:
@@ -83,13 +108,41 @@ def _env() -> dict[str, str]:
 def test_sigkill_at_a_random_moment_then_resume(
     seed: int, tmp_path: Path, data: Data, served: tuple[FakeFineTuningAPI, FakeServer]
 ) -> None:
-    fake, server = served
+    # The kill strikes one of the requests an undisturbed run makes (same policies).
+    requests = len(clean_run(tmp_path / "clean", data, "files").requests)
     rng = random.Random(seed)
-    killer = Killer(fake, nth=rng.randint(1, RUN_REQUESTS), after=rng.random() < 0.5)
+    nth, after = rng.randint(1, requests), rng.random() < 0.5
+    _kill_then_resume(OPENAI.name, nth, after, tmp_path, data, served)
+
+
+@pytest.mark.parametrize("api", AZURE_APIS)
+def test_sigkill_on_azure_after_the_job_is_created_then_resume(
+    api: str, tmp_path: Path, data: Data, served: tuple[FakeFineTuningAPI, FakeServer]
+) -> None:
+    nth = clean_run(tmp_path / "clean", data, "files", api).first("jobs.create")
+    _kill_then_resume(api, nth, True, tmp_path, data, served)
+    fake = served[0]
+    struck = [r for r in fake.requests if not r.path.startswith("/_fake/")][nth - 1]
+    assert (struck.route, struck.api) == ("jobs.create", APIS[api].surface)
+    assert len(fake.jobs) == 2  # the SFT job the child never heard of, and DPO's
+
+
+def _kill_then_resume(
+    api: str,
+    nth: int,
+    after: bool,
+    tmp_path: Path,
+    data: Data,
+    served: tuple[FakeFineTuningAPI, FakeServer],
+) -> None:
+    """SIGKILL a child driving a run on ``api`` at its ``nth`` request, resume, audit."""
+    fake, server = served
+    killer = Killer(fake, nth=nth, after=after)
     fake.handle = killer.handle  # type: ignore[method-assign]
     state_dir = tmp_path / "state"
+    address = _address(api, fake, server)
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), "run", server.base_url, str(state_dir), *map(str, data)],
+        [sys.executable, str(CHILD), "run", api, address, str(state_dir), *map(str, data)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(),
@@ -100,7 +153,7 @@ def test_sigkill_at_a_random_moment_then_resume(
     assert child.returncode == -signal.SIGKILL
     fake.handle = killer._handle  # type: ignore[method-assign]
 
-    world = World(state_dir, data, fake=fake)
+    world = World(state_dir, data, fake=fake, api=api)
     (manifest,) = world.manifests()  # created before the first request
     result = world.resume(Manifest.load(manifest).run_id).wait()
     assert [s.status for s in result.stages] == ["succeeded", "succeeded"]
@@ -116,7 +169,15 @@ def test_a_second_process_is_refused_while_the_first_drives_the_run(
     world = World(tmp_path / "state", data, fake=fake)
     run = world.builder().start()  # the SFT job exists; nobody holds the run now
     holder = subprocess.Popen(
-        [sys.executable, str(CHILD), "hold", server.base_url, str(world.state_dir), run.id],
+        [
+            sys.executable,
+            str(CHILD),
+            "hold",
+            "openai",
+            server.base_url,
+            str(world.state_dir),
+            run.id,
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

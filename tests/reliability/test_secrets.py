@@ -20,6 +20,7 @@ from reliability_support import API_KEY, IN_PROCESS_URL, Data, World
 
 import ftkit
 from ftkit.backend import OpenAIBackend
+from ftkit.testing import FakeFineTuningAPI
 from ftkit.validation import validate
 
 
@@ -77,6 +78,8 @@ def test_key_absent_from_the_loopback_servers_request_log(tmp_path: Path, data: 
     with world.fake.serve() as server:
         client = openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0)
         world.builder(client=client).run()
+    azure_fake = FakeFineTuningAPI(provider="azure")
+    with azure_fake.serve() as server:
         azure = openai.AzureOpenAI(
             azure_endpoint=server.azure_endpoint,
             api_key=API_KEY,
@@ -84,8 +87,8 @@ def test_key_absent_from_the_loopback_servers_request_log(tmp_path: Path, data: 
             max_retries=0,
         )
         azure.files.list()
-    assert len(world.fake.requests) > 20
-    for recorded in world.fake.requests:
+    assert len(world.fake.requests) > 20 and azure_fake.requests
+    for recorded in world.fake.requests + azure_fake.requests:
         assert API_KEY not in repr(recorded)
         assert not {"authorization", "api-key"} & set(recorded.headers)
 

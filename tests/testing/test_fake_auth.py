@@ -60,26 +60,32 @@ def test_configured_keys_are_the_only_ones_accepted() -> None:
     with pytest.raises(openai.AuthenticationError) as info:
         fake.client(api_key=WRONG, max_retries=0).files.list()
     assert_invalid_key(info.value, WRONG)
+    azure = FakeFineTuningAPI(provider="azure", api_keys=["sk-test-right", "team-key-2"])
     with pytest.raises(openai.AuthenticationError):
-        fake.azure_client(api_key="any-azure-key", max_retries=0).files.list()
-    assert fake.azure_client(api_key="team-key-2", max_retries=0).files.list().data == []
+        azure.azure_client(api_key="any-azure-key", max_retries=0).files.list()
+    assert azure.azure_client(api_key="team-key-2", max_retries=0).files.list().data == []
 
 
 def test_the_fakes_own_clients_send_the_first_configured_key() -> None:
     fake = FakeFineTuningAPI(api_keys=["sk-test-first", "sk-test-second"])
-    assert fake.client().api_key == fake.azure_client().api_key == "sk-test-first"
+    azure = FakeFineTuningAPI(provider="azure", api_keys=["sk-test-first", "sk-test-second"])
+    assert fake.client().api_key == azure.azure_client().api_key == "sk-test-first"
     assert fake.client(max_retries=0).files.list().data == []
-    assert fake.azure_client(max_retries=0).files.list().data == []
+    assert azure.azure_client(max_retries=0).files.list().data == []
 
 
 def test_async_clients_get_the_same_401() -> None:
     fake = FakeFineTuningAPI(api_keys=["sk-test-right"])
+    azure = FakeFineTuningAPI(provider="azure", api_keys=["sk-test-right"])
 
     async def scenario() -> None:
         assert (await fake.async_client(max_retries=0).files.list()).data == []
         with pytest.raises(openai.AuthenticationError) as info:
-            await fake.async_azure_client(api_key=WRONG, max_retries=0).files.list()
+            await fake.async_client(api_key=WRONG, max_retries=0).files.list()
         assert_invalid_key(info.value, WRONG)
+        with pytest.raises(openai.AuthenticationError) as caught:
+            await azure.async_azure_client(api_key=WRONG, max_retries=0).files.list()
+        assert caught.value.code == "401" and WRONG not in caught.value.response.text
 
     asyncio.run(scenario())
 
@@ -100,7 +106,7 @@ def test_a_missing_key_is_not_an_invalid_one() -> None:
 
 
 def test_azure_paths_take_the_api_key_header_or_a_bearer_token() -> None:
-    fake = FakeFineTuningAPI()
+    fake = FakeFineTuningAPI(provider="azure")
     azure = "https://r.invalid/openai/files?api-version=2025-04-01-preview"
     v1 = "https://r.invalid/openai/v1/files"
     assert fake.handle(files_request(azure, **{"api-key": "0123456789abcdef"})).status_code == 200
@@ -113,12 +119,14 @@ def test_azure_paths_take_the_api_key_header_or_a_bearer_token() -> None:
 
 
 def test_azure_refuses_keys_outside_api_keys() -> None:
-    fake = FakeFineTuningAPI(api_keys=["azure-key-right"])
+    fake = FakeFineTuningAPI(provider="azure", api_keys=["azure-key-right"])
     azure = "https://r.invalid/openai/files?api-version=2025-04-01-preview"
     assert fake.handle(files_request(azure, **{"api-key": "azure-key-right"})).status_code == 200
     response = fake.handle(files_request(azure, **{"api-key": "azure-key-wrong"}))
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "invalid_api_key"
+    # Azure's API gateway: ``{"error": {"code": "401", "message": "Access denied ..."}}``.
+    assert response.json()["error"]["code"] == "401"
+    assert response.json()["error"]["message"].startswith("Access denied due to invalid")
     assert "azure-key-wrong" not in response.text
 
 

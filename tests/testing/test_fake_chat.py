@@ -202,7 +202,8 @@ def test_malformed_requests_are_400(fake: FakeFineTuningAPI) -> None:
     assert "weight" in str(caught.value)
 
 
-def test_the_azure_deployment_path_is_served(fake: FakeFineTuningAPI) -> None:
+def test_the_azure_deployment_path_is_served() -> None:
+    fake = FakeFineTuningAPI(provider="azure")
     client = fake.azure_client(max_retries=0)
     reply = client.chat.completions.create(
         model="gpt-4o-mini-2024-07-18", messages=[{"role": "user", "content": "Hello"}]

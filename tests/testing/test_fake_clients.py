@@ -1,4 +1,8 @@
-"""The other clients: AzureOpenAI (``/openai/...?api-version=``), AsyncOpenAI, with_options."""
+"""The other clients: AzureOpenAI (``/openai/...?api-version=``), AsyncOpenAI, with_options.
+
+Azure's own shapes and rules are tested in ``test_fake_azure_*``; here, only that
+each client reaches the fake it belongs to.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from ftkit.testing import FakeFineTuningAPI
 
 
 def test_azure_client_runs_a_job() -> None:
-    fake = FakeFineTuningAPI()
+    fake = FakeFineTuningAPI(provider="azure")
     client = fake.azure_client(api_version="2025-04-01-preview", max_retries=0)
     assert isinstance(client, openai.AzureOpenAI)
     train = client.files.create(file=("t.jsonl", LINES), purpose="fine-tune")
@@ -31,7 +35,7 @@ def test_azure_client_runs_a_job() -> None:
 
 
 def test_azure_paths_need_an_api_version() -> None:
-    fake = FakeFineTuningAPI()
+    fake = FakeFineTuningAPI(provider="azure")
     response = fake.handle(
         httpx2.Request("GET", "https://r.invalid/openai/files", headers={"api-key": "k"})
     )
@@ -43,8 +47,21 @@ def test_azure_paths_need_an_api_version() -> None:
     assert v1.status_code == 200  # the Azure v1 surface needs none
 
 
-def test_azure_client_gets_the_same_refusals() -> None:
+def test_a_default_fake_does_not_pretend_to_be_azure() -> None:
     fake = FakeFineTuningAPI()
+    for url in (
+        "https://r.invalid/openai/files?api-version=2025-04-01-preview",
+        "https://r.invalid/openai/v1/files",
+    ):
+        response = fake.handle(httpx2.Request("GET", url, headers={"api-key": "k"}))
+        assert response.status_code == 404
+        assert "provider='azure'" in response.json()["error"]["message"]
+    with pytest.raises(ValueError, match="provider='azure'"):
+        fake.azure_client()
+
+
+def test_azure_client_gets_the_same_refusals() -> None:
+    fake = FakeFineTuningAPI(provider="azure")
     client = fake.azure_client(max_retries=0)
     with pytest.raises(openai.NotFoundError):
         client.fine_tuning.jobs.retrieve("ftjob-missing")

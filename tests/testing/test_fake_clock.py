@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
-from ftkit.testing import DEFAULT_START, FakeClock
+from ftkit.testing import DEFAULT_START, FakeClock, FakeFineTuningAPI
+from ftkit.testing._clock import START_VARIABLE
 
 
 def test_clock_moves_only_forward() -> None:
@@ -19,8 +21,43 @@ def test_clock_moves_only_forward() -> None:
     assert clock.now() == 105
 
 
-def test_sleep_advances_and_records() -> None:
+def test_a_clock_starts_at_the_real_time_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(START_VARIABLE)  # this suite pins every fake at DEFAULT_START (conftest)
+    before = time.time()
     clock = FakeClock()
+    assert before <= clock.now() <= time.time()
+    assert FakeClock(start=DEFAULT_START).now() == DEFAULT_START
+    fake = FakeFineTuningAPI()
+    assert before <= fake.clock.now() <= time.time()
+    upload = fake.client(max_retries=0).files.create(file=("t.jsonl", b"{}\n"), purpose="fine-tune")
+    assert abs(upload.created_at - time.time()) < 60  # dated today, as the service dates it
+
+
+@pytest.mark.parametrize(
+    ("value", "start"),
+    [
+        ("2026-11-02", DEFAULT_START),
+        ("2026-11-02T00:00:30", DEFAULT_START + 30),
+        ("2026-11-02T01:00:00+01:00", DEFAULT_START),
+        (str(DEFAULT_START + 5), DEFAULT_START + 5),
+    ],
+)
+def test_the_default_start_can_be_set_for_a_whole_process(
+    monkeypatch: pytest.MonkeyPatch, value: str, start: float
+) -> None:
+    monkeypatch.setenv(START_VARIABLE, value)
+    assert FakeClock().now() == start
+    assert FakeClock(start=7).now() == 7  # an explicit start still wins
+
+
+def test_a_malformed_default_start_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(START_VARIABLE, "next tuesday")
+    with pytest.raises(ValueError, match=START_VARIABLE):
+        FakeClock()
+
+
+def test_sleep_advances_and_records() -> None:
+    clock = FakeClock(start=DEFAULT_START)
     assert clock.now() == DEFAULT_START
     clock.sleep(2.5)
     clock.sleep(0)

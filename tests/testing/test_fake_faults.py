@@ -144,13 +144,15 @@ def test_fault_script_rejects_nonsense(fake: FakeFineTuningAPI) -> None:
 
 def test_request_log_never_holds_credentials(fake: FakeFineTuningAPI) -> None:
     fake.client(api_key=SECRET, max_retries=0).files.list()
-    fake.azure_client(api_key=SECRET, max_retries=0).files.list()
     fake.async_client(api_key=SECRET)  # building a client sends nothing
-    assert len(fake.requests) == 2
-    for recorded in fake.requests:
+    azure = FakeFineTuningAPI(provider="azure")
+    azure.azure_client(api_key=SECRET, max_retries=0).files.list()
+    azure.client(api="v1", api_key=SECRET, max_retries=0).files.list()
+    assert len(fake.requests) == 1 and len(azure.requests) == 2
+    for recorded in fake.requests + azure.requests:
         assert SECRET not in repr(recorded)
         assert not {"authorization", "api-key"} & set(recorded.headers)
-    assert SECRET not in repr(fake)
+    assert SECRET not in repr(fake) and SECRET not in repr(azure)
 
 
 def test_requests_without_credentials_get_401(fake: FakeFineTuningAPI) -> None:

@@ -1,14 +1,15 @@
-"""Files and uploads on the fake: limits, pagination, expiry, part assembly."""
+"""Files and uploads on the fake: limits, pagination, expiry, part assembly, processing."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
 import openai
 import pytest
 
-from ftkit.testing import FakeFineTuningAPI, Limits
+from ftkit.testing import FakeFineTuningAPI, Limits, Timings
 
 LINE = (
     b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
@@ -200,3 +201,75 @@ def test_cancelled_uploads_take_no_more_parts(client: openai.OpenAI) -> None:
         client.uploads.parts.create(upload.id, data=b"abc")
     with pytest.raises(openai.NotFoundError):
         client.uploads.cancel("upload_missing")
+
+
+# ------------------------------------------------------------- processing
+
+
+def test_new_files_are_processed_after_a_short_virtual_delay(
+    fake: FakeFineTuningAPI, client: openai.OpenAI
+) -> None:
+    created = client.files.create(file=("t.jsonl", LINE), purpose="fine-tune")
+    assert created.status == "uploaded"
+    fake.advance(Timings().file_processing - 0.5)
+    assert client.files.retrieve(created.id).status == "uploaded"
+    fake.advance(0.5)
+    assert client.files.retrieve(created.id).status == "processed"
+    assert [f["status"] for f in fake.files] == ["processed"]
+
+
+def test_a_completed_upload_is_processed_like_a_created_file(
+    fake: FakeFineTuningAPI, client: openai.OpenAI
+) -> None:
+    upload = client.uploads.create(
+        bytes=len(LINE), filename="u.jsonl", mime_type="text/jsonl", purpose="fine-tune"
+    )
+    part = client.uploads.parts.create(upload.id, data=LINE)
+    done = client.uploads.complete(upload.id, part_ids=[part.id])
+    assert done.file is not None and done.file.status == "uploaded"
+    fake.advance(Timings().file_processing)
+    assert client.files.retrieve(done.file.id).status == "processed"
+    assert fake.uploads[0]["status"] == "completed"
+    assert fake.uploads[0]["file"]["status"] == "processed"
+
+
+def test_no_processing_delay_when_timings_say_zero() -> None:
+    client = FakeFineTuningAPI(timings=Timings(file_processing=0)).client(max_retries=0)
+    assert client.files.create(file=("t.jsonl", LINE), purpose="fine-tune").status == "processed"
+    with pytest.raises(ValueError, match="file_processing"):
+        Timings(file_processing=-1)
+
+
+def test_wait_for_processing_polls_on_the_virtual_clock(
+    fake: FakeFineTuningAPI, client: openai.OpenAI
+) -> None:
+    created = client.files.create(file=("t.jsonl", LINE), purpose="fine-tune")
+    done = client.files.wait_for_processing(created.id, poll_interval=1.0)
+    assert done.status == "processed"
+    assert fake.clock.slept == [1.0, 1.0, 1.0]  # on the fake's clock, not time.sleep
+
+
+def test_async_wait_for_processing_polls_on_the_virtual_clock(fake: FakeFineTuningAPI) -> None:
+    client = fake.async_client(max_retries=0)
+
+    async def wait() -> str:
+        created = await client.files.create(file=("t.jsonl", LINE), purpose="fine-tune")
+        return (await client.files.wait_for_processing(created.id, poll_interval=2.0)).status
+
+    assert asyncio.run(wait()) == "processed"
+    assert fake.clock.slept == [2.0, 2.0]
+
+
+def test_a_job_on_a_file_still_processing_waits_for_it() -> None:
+    # OpenAI's guides: a job may name a file that is still processing; it does not start
+    # before the file is processed. Validation then takes its usual time.
+    lines = LINE * 10
+    waiting = FakeFineTuningAPI(timings=Timings(file_processing=600))
+    eager = waiting.client(max_retries=0)
+    train = eager.files.create(file=("t.jsonl", lines), purpose="fine-tune")
+    job = eager.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14", training_file=train.id)
+    assert job.status == "validating_files"
+    waiting.advance(600)  # the file's processing; validation has not begun
+    assert eager.fine_tuning.jobs.retrieve(job.id).status == "validating_files"
+    waiting.advance(Timings().validating_files)
+    assert eager.fine_tuning.jobs.retrieve(job.id).status == "queued"

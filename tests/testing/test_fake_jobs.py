@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import openai
 import pytest
 from fake_support import sft_lines
 
-from ftkit.testing import FakeClock, FakeFineTuningAPI, Timings
+from ftkit.testing import DEFAULT_START, FakeClock, FakeFineTuningAPI, Timings
 from ftkit.testing._serverside import count_example_tokens
 
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -202,7 +203,6 @@ def hyper(method: str, **values: Any) -> dict[str, Any]:
         ({"model": "gpt-9-ultra"}, "model", "model_not_available"),
         ({"model": "gpt-3.5-turbo-0125"}, "model", "model_not_available"),  # retired 2026-10-23
         ({"model": "ft:gpt-4.1-mini-2025-04-14:fake::nope1234"}, "model", "model_not_available"),
-        ({"model": "o4-mini-2025-04-16"}, "model", "model_not_available"),
         ({"method": {"type": "reinforcement"}}, "method.reinforcement.grader", None),
         (
             {
@@ -387,9 +387,14 @@ def test_cancel_pause_and_resume(fake: FakeFineTuningAPI, client: openai.OpenAI)
     fake.advance(100)
     running = client.fine_tuning.jobs.retrieve(job.id)
     assert running.status == "running" and running.estimated_finish is not None
-    assert client.fine_tuning.jobs.pause(job.id).status == "pausing"
+    # OpenAI's API reference: the pause answer is the job already ``paused``; it stays so.
+    paused = client.fine_tuning.jobs.pause(job.id)
+    assert paused.status == "paused" and paused.estimated_finish is None
     fake.advance(10)
     assert client.fine_tuning.jobs.retrieve(job.id).status == "paused"
+    assert fake.events(job.id)[-1]["message"] == "Fine-tuning job paused"
+    with pytest.raises(openai.BadRequestError):
+        client.fine_tuning.jobs.pause(job.id)  # already paused
     fake.advance(5000)  # time passes; a paused job does not train
     assert client.fine_tuning.jobs.retrieve(job.id).status == "paused"
     assert client.fine_tuning.jobs.resume(job.id).status == "queued"
@@ -471,6 +476,44 @@ def test_models_lifecycle(fake: FakeFineTuningAPI, client: openai.OpenAI) -> Non
         client.models.retrieve(done.fine_tuned_model)
     with pytest.raises(openai.PermissionDeniedError):
         client.models.delete("gpt-4o-mini-2024-07-18")
+
+
+def test_unconfirmed_dates_are_served_but_enforced_only_when_asked() -> None:
+    # o4-mini's 2026-10-23 shutdown comes from secondary sources only (the catalog says
+    # so); gpt-3.5-turbo-0125's from OpenAI's deprecations page. 2026-11-02 is past both.
+    for enforce in (None, False, True):  # None: the default
+        options = {} if enforce is None else {"enforce_unconfirmed_dates": enforce}
+        fake = FakeFineTuningAPI(clock=FakeClock(start=DEFAULT_START), **options)
+        client = fake.client(max_retries=0)
+        train = upload(client, "t.jsonl", sft_lines(10))
+        assert client.models.retrieve("o4-mini-2025-04-16").shutdown_date == "2026-10-23"
+        with pytest.raises(openai.BadRequestError) as retired:
+            client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0125", training_file=train)
+        assert retired.value.code == "model_not_available"
+        try:
+            client.fine_tuning.jobs.create(model="gpt-4.1-nano-2025-04-14", training_file=train)
+        except openai.BadRequestError as refused:
+            assert enforce and refused.code == "model_not_available"
+            assert "2026-10-23" in str(refused.message)
+        else:
+            assert not enforce
+
+
+def test_the_reported_end_of_new_jobs_is_enforced_only_when_asked() -> None:
+    start = datetime(2027, 1, 5, 23, 59, tzinfo=timezone.utc).timestamp()
+    lenient = FakeFineTuningAPI(clock=FakeClock(start=start))
+    strict = FakeFineTuningAPI(clock=FakeClock(start=start), enforce_unconfirmed_dates=True)
+    for fake in (lenient, strict):
+        client = fake.client(max_retries=0)
+        train = upload(client, "t.jsonl", sft_lines(10))
+        client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=train)  # 2027-01-05
+        fake.advance(120)  # 2027-01-06
+        if fake is lenient:
+            client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=train)
+            continue
+        with pytest.raises(openai.PermissionDeniedError) as refused:
+            client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=train)
+        assert refused.value.code == "training_not_available"
 
 
 def test_jobs_stop_being_accepted_once_the_base_model_retires() -> None:

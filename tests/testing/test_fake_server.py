@@ -52,8 +52,13 @@ def test_a_job_through_the_server(served: tuple[FakeFineTuningAPI, FakeServer]) 
     assert client.models.retrieve(done.fine_tuned_model).id == done.fine_tuned_model
 
 
-def test_azure_client_through_the_server(served: tuple[FakeFineTuningAPI, FakeServer]) -> None:
-    fake, server = served
+def test_azure_client_through_the_server() -> None:
+    fake = FakeFineTuningAPI(provider="azure")
+    with fake.serve() as server:
+        _azure_files_through(fake, server)
+
+
+def _azure_files_through(fake: FakeFineTuningAPI, server: FakeServer) -> None:
     client = openai.AzureOpenAI(
         api_key="azure-key",
         api_version="2025-04-01-preview",

@@ -23,7 +23,7 @@ import ftkit
 from ftkit._virtual_time import client_clock, on_client_time
 from ftkit.polling import PollPolicy
 from ftkit.retry import RetryPolicy
-from ftkit.testing import FakeClock, FakeFineTuningAPI
+from ftkit.testing import DEFAULT_START, FakeClock, FakeFineTuningAPI, Timings
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
 MODEL = "gpt-4.1-mini-2025-04-14"
@@ -92,20 +92,22 @@ def assert_trained(result: ftkit.RunResult, fake: FakeFineTuningAPI, start: floa
 
 
 @pytest.mark.parametrize(
-    ("make_client", "asynchronous"),
+    ("provider", "api", "asynchronous"),
     [
-        ("client", False),
-        ("azure_client", False),
-        ("async_client", True),
-        ("async_azure_client", True),
+        ("openai", None, False),
+        ("azure", "dated", False),
+        ("azure", "v1", False),
+        ("openai", None, True),
+        ("azure", "dated", True),
+        ("azure", "v1", True),
     ],
 )
 def test_finetune_on_a_bare_fake_client_finishes_on_virtual_time(
-    make_client: str, asynchronous: bool, tmp_path: Path, no_real_sleep: None
+    provider: str, api: str | None, asynchronous: bool, tmp_path: Path, no_real_sleep: None
 ) -> None:
-    fake = FakeFineTuningAPI()
+    fake = FakeFineTuningAPI(provider=provider)
     start = fake.clock.now()
-    client = getattr(fake, make_client)()
+    client = fake.async_client(api=api) if asynchronous else fake.client(api=api)
     if asynchronous:
         result = bounded_async(sft_then_dpo(ftkit.AsyncFineTune(client), tmp_path).run)
     else:
@@ -131,10 +133,11 @@ def test_shutdown_dates_follow_the_fakes_calendar(
     from ftkit.providers import _model as _models
 
     monkeypatch.setattr(_models, "utc_today", lambda: date(2027, 6, 1))
-    ft = ftkit.FineTune(FakeFineTuningAPI().client()).model(MODEL).sft(SFT).state_dir(tmp_path)
+    fake = FakeFineTuningAPI(clock=FakeClock(start=DEFAULT_START))
+    ft = ftkit.FineTune(fake.client()).model(MODEL).sft(SFT).state_dir(tmp_path)
     with pytest.raises(ftkit.TrainingUnavailable):
         ftkit.FineTune(None).model(MODEL).sft(SFT).state_dir(tmp_path).run()
-    # ...but the fake lives on its own day (2026-11-02): plan and preflight both use it.
+    # ...but the fake lives on its own day (2026-11-02 here): plan and preflight both use it.
     assert ft.plan().ok
     result = bounded(ft.run)
     assert result.stages[0].status == "succeeded"
@@ -166,7 +169,8 @@ def test_async_retries_back_off_on_the_fakes_clock(tmp_path: Path, no_real_sleep
 
 
 def test_an_explicit_sleep_and_clock_still_win(tmp_path: Path) -> None:
-    fake = FakeFineTuningAPI()
+    # Files processed at once: every poll here is the job's (no wait for a file).
+    fake = FakeFineTuningAPI(timings=Timings(file_processing=0))
     fake.faults.inject("jobs.create", "429", retry_after=3)
     polled: list[float] = []
     backed_off: list[float] = []
@@ -198,7 +202,8 @@ def test_on_client_time_fills_only_what_is_unset() -> None:
     client = fake.client()
     assert client_clock(client) is fake.clock
     assert client_clock(client.with_options(max_retries=0)) is fake.clock
-    assert client_clock(fake.async_azure_client()) is fake.clock
+    azure = FakeFineTuningAPI(provider="azure")
+    assert client_clock(azure.async_azure_client()) is azure.clock
     assert client_clock(object()) is None and client_clock(None) is None
 
     filled = on_client_time(PollPolicy(), client)
@@ -272,17 +277,25 @@ def _first_file_id(fake: FakeFineTuningAPI) -> str:
     return client.files.create(file=("t.jsonl", SFT.read_bytes()), purpose="fine-tune").id
 
 
+def _first_ids(fake: FakeFineTuningAPI) -> tuple[str, str]:
+    """The first file id and the first job id a fake hands out."""
+    file_id = _first_file_id(fake)
+    job = fake.client(max_retries=0).fine_tuning.jobs.create(model=MODEL, training_file=file_id)
+    return file_id, job.id
+
+
 def test_two_fakes_hand_out_different_ids() -> None:
     a, b = FakeFineTuningAPI(), FakeFineTuningAPI()
     assert a.seed != b.seed
-    assert _first_file_id(a) != _first_file_id(b)
+    (file_a, job_a), (file_b, job_b) = _first_ids(a), _first_ids(b)
+    assert file_a != file_b and job_a != job_b
 
 
 def test_a_seed_makes_ids_reproducible() -> None:
     first = FakeFineTuningAPI()
     again = FakeFineTuningAPI(seed=first.seed)
-    assert _first_file_id(first) == _first_file_id(again)
-    assert _first_file_id(FakeFineTuningAPI(seed=3)) == _first_file_id(FakeFineTuningAPI(seed=3))
+    assert _first_ids(first) == _first_ids(again)
+    assert _first_ids(FakeFineTuningAPI(seed=3)) == _first_ids(FakeFineTuningAPI(seed=3))
 
 
 def test_ids_differ_across_processes() -> None:

@@ -1,0 +1,108 @@
+"""Whether a run's configuration fits the API it is about to run on, checked before any upload.
+
+The builder checks each setting against the widest API (OpenAI's); the client's
+API surface decides the rest: Azure's dated API keeps no job metadata and leaves
+a shorter suffix (ftkit's run token takes part of it), only it imports files from
+a URL, and Azure's v1 API has no Uploads API for large files. (What the provider
+trains — models, methods, training types — is the plan's, read from the catalog.)
+A run that does not fit is refused with the fix named, not started and failed
+half-way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from .._exceptions import UsageError
+from ..backend._traits import Traits
+from ._config import PipelineConfig
+
+__all__ = ["check_fits"]
+
+#: ``ftk`` and 8 characters, and the hyphen before them (``ftkit.backend._jobs.run_token``).
+RUN_TOKEN_ROOM = 12
+
+#: The characters Azure OpenAI allows in a suffix.
+_AZURE_SUFFIX = re.compile(r"[A-Za-z0-9_-]+")
+
+_MB = 1024 * 1024
+
+
+def check_fits(
+    config: PipelineConfig, traits: Traits, content_urls: Mapping[str, str] | None = None
+) -> None:
+    """Refuse what ``traits``' API cannot take, before anything is sent.
+
+    ``content_urls`` are the files to import from a URL instead of uploading
+    (resolved path -> URL): only an API with file import takes them, and each must
+    be one of the run's files.
+
+    Raises:
+        UsageError: the first setting that does not fit, with what to do instead.
+    """
+    # A training type where the provider has none is the plan's refusal (the catalog's).
+    where = traits.describe()
+    if config.metadata and not traits.job_metadata:
+        raise UsageError(
+            f"{where} keeps no job metadata: drop .metadata(...), or use Azure's v1 API "
+            "(openai.OpenAI(base_url='https://<resource>.openai.azure.com/openai/v1/')), "
+            "which keeps it"
+        )
+    _check_suffix(config.suffix, traits)
+    _check_imports(config, traits, content_urls or {})
+    for stage in config.stages:
+        for path in (stage.train, stage.validation):
+            imported = path is not None and str(path.resolve()) in (content_urls or {})
+            if path is not None and not imported and path.stat().st_size > traits.max_file_bytes:
+                raise UsageError(_too_big(path.name, path.stat().st_size, traits))
+
+
+def _check_suffix(suffix: str | None, traits: Traits) -> None:
+    if suffix is None:
+        return
+    room = traits.max_suffix - (RUN_TOKEN_ROOM if traits.run_token_in_suffix else 0)
+    if len(suffix) > room:
+        why = (
+            f" (it takes {traits.max_suffix} and ftkit adds a {RUN_TOKEN_ROOM}-character run "
+            "token that finds the job again, since the API keeps no job metadata)"
+            if traits.run_token_in_suffix
+            else ""
+        )
+        raise UsageError(
+            f"the suffix {suffix!r} has {len(suffix)} characters; {traits.describe()} leaves "
+            f"room for {room}{why}"
+        )
+    if traits.provider == "azure" and not _AZURE_SUFFIX.fullmatch(suffix):
+        raise UsageError(
+            f"the suffix {suffix!r} has characters Azure OpenAI refuses: use letters, digits, "
+            "'-' and '_'"
+        )
+
+
+def _check_imports(config: PipelineConfig, traits: Traits, urls: Mapping[str, str]) -> None:
+    if not urls:
+        return
+    if not traits.file_import:
+        raise UsageError(
+            f"{traits.describe()} cannot import files from a URL: drop content_urls, or use "
+            "an openai.AzureOpenAI client (Azure's dated API imports them)"
+        )
+    files = {str(p.resolve()) for s in config.stages for p in (s.train, s.validation) if p}
+    for path in urls:
+        if path not in files:
+            raise UsageError(f"content_urls names {Path(path).name}, which no stage trains on")
+
+
+def _too_big(name: str, size: int, traits: Traits) -> str:
+    message = (
+        f"{name} is {size / _MB:,.0f} MB; {traits.describe()} takes files up to "
+        f"{traits.max_file_bytes / _MB:,.0f} MB"
+    )
+    if not traits.uploads_api:
+        message += (
+            " (it has no Uploads API, and its Files API fails on larger files): use an "
+            "openai.AzureOpenAI client, whose dated API uploads in parts"
+        )
+    return message
