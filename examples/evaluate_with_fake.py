@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import ftkit
-from ftkit.testing import FakeFineTuningAPI
+from ftkit.testing import DEFAULT_START, FakeClock, FakeFineTuningAPI
 
 DATA = Path(__file__).resolve().parent / "data" / "json_extraction_sft.jsonl"
 BASE = "gpt-4.1-mini-2025-04-14"
@@ -31,7 +31,8 @@ def main() -> None:
     train, test = ftkit.Dataset.load(DATA).split(test_size=0.25, seed=7)
     print(f"{len(train)} training examples, {len(test)} held out for testing")
 
-    fake = FakeFineTuningAPI()
+    # 2026-11-02 on the fake's clock: its OpenAI snapshots train whatever today's date is.
+    fake = FakeFineTuningAPI(clock=FakeClock(DEFAULT_START))
     client = fake.client(max_retries=0)
 
     with tempfile.TemporaryDirectory() as work:

@@ -19,14 +19,15 @@ from pathlib import Path
 import ftkit
 from ftkit.polling import PollPolicy
 from ftkit.retry import RetryPolicy
-from ftkit.testing import FakeFineTuningAPI
+from ftkit.testing import DEFAULT_START, FakeClock, FakeFineTuningAPI
 
 DATA = Path(__file__).resolve().parent / "data"
 MODEL = "gpt-4.1-mini-2025-04-14"
 
 
 def main() -> int:
-    fake = FakeFineTuningAPI()
+    # 2026-11-02 on the fake's clock: its OpenAI snapshots train whatever today's date is.
+    fake = FakeFineTuningAPI(clock=FakeClock(DEFAULT_START))
     with tempfile.TemporaryDirectory() as state:
         ft = (
             ftkit.FineTune(fake.client(max_retries=0))

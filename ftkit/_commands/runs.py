@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -205,9 +206,13 @@ def _run(args: argparse.Namespace) -> int:
     fake = None
     if args.fake:
         from ..testing import FakeFineTuningAPI
+        from ..testing._clock import DEFAULT_START, START_VARIABLE, FakeClock
 
+        # The demo trains whatever the real date: its clock starts on 2026-11-02, when
+        # OpenAI's snapshots still train, unless FTKIT_FAKE_START says otherwise.
+        pinned = None if os.environ.get(START_VARIABLE) else FakeClock(DEFAULT_START)
         # An Azure fake's default client is an openai.AzureOpenAI (its dated API).
-        fake = FakeFineTuningAPI(provider=args.provider or "openai")
+        fake = FakeFineTuningAPI(provider=args.provider or "openai", clock=pinned)
         client = fake.client(max_retries=0)
     ft = _builder(args, client)
     if fake is not None:

@@ -3,12 +3,19 @@
 A file is uploaded as ``<stem>.ftkit-<sha256[:16]>.jsonl``, so a re-run (or a
 look after an ambiguous failure) recognises the same bytes by name and size
 and reuses that file instead of uploading it again.
+
+A file the provider imported from a URL is named
+``<stem>.ftkit-import-<sha256[:16]>.jsonl`` instead: its bytes came from elsewhere,
+so it is never taken for an upload of the local file (:func:`finding_upload` does
+not match it). :func:`finding_import` finds it again after an ambiguous import,
+also while it is still pending and reports no size.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +31,9 @@ __all__ = [
     "FileDigest",
     "content_filename",
     "file_digest",
+    "finding_import",
     "finding_upload",
+    "import_filename",
 ]
 
 
@@ -79,11 +88,26 @@ def content_filename(path: str | Path, sha256: str) -> str:
     return f"{stem}.{_hash_suffix(sha256)}"
 
 
+def import_filename(path: str | Path, sha256: str) -> str:
+    """The name an imported file is created under: ``train.ftkit-import-<hash>.jsonl``."""
+    stem = content_filename(path, sha256).rsplit(".ftkit-", 1)[0]
+    return f"{stem}.ftkit-import-{sha256[:16]}.jsonl"
+
+
 def _is_reusable(file: TrainingFile, sha256: str, size: int) -> bool:
     return (
         file.filename is not None
-        and file.filename.endswith(_hash_suffix(sha256))
+        and file.filename.endswith(f".{_hash_suffix(sha256)}")
         and file.bytes == size
+        and file.status not in ("error", "deleted")
+    )
+
+
+def _is_import(file: TrainingFile, name: str, size: int) -> bool:
+    # A pending import has no size yet (Azure's answer leaves ``bytes`` out).
+    return (
+        file.filename == name
+        and file.bytes in (None, size)
         and file.status not in ("error", "deleted")
     )
 
@@ -105,14 +129,39 @@ def finding_upload(
         purpose: the file purpose to list.
         retry: the policy for each list call.
     """
+    found = yield from _finding(backend, lambda f: _is_reusable(f, sha256, size), purpose, retry)
+    return found
+
+
+def finding_import(
+    backend: Backend,
+    name: str,
+    size: int,
+    *,
+    purpose: str = "fine-tune",
+    retry: RetryPolicy | int | None = None,
+) -> Program[TrainingFile | None]:
+    """A file imported under ``name`` (:func:`import_filename`), pending or done, or ``None``."""
+    found = yield from _finding(backend, lambda f: _is_import(f, name, size), purpose, retry)
+    return found
+
+
+def _finding(
+    backend: Backend,
+    wanted: Callable[[TrainingFile], bool],
+    purpose: str,
+    retry: RetryPolicy | int | None,
+) -> Program[TrainingFile | None]:
     policy = RetryPolicy.coerce(retry)
     after: str | None = None
     while True:
         request = backend.list_files(purpose=purpose, after=after, limit=10000)
         page: Page[TrainingFile] = yield Retried(request, policy)
         for file in page.data:
-            if _is_reusable(file, sha256, size):
+            if wanted(file):
                 return file
-        if not page.has_more or page.last_id is None:
+        # A list that ignores ``after`` (Azure's v1 ``GET /files`` takes only ``purpose``)
+        # would give the same page again: stop rather than loop.
+        if not page.has_more or page.last_id is None or page.last_id == after:
             return None
         after = page.last_id

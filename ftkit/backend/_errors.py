@@ -245,7 +245,23 @@ def translating(secrets: Iterable[str] = ()) -> Iterator[None]:
         if translated is exc:
             raise
         _scrub(exc, secrets)
+        if _holds_secret(exc, secrets):
+            # The request body or the server's echo of it holds a credential (a SAS URL
+            # sent to Azure's file import): the original must not ride along.
+            raise translated from None
         raise translated from exc
+
+
+def _holds_secret(exc: BaseException, secrets: Iterable[str]) -> bool:
+    """Whether the original error's body or request content quotes a secret."""
+    request = getattr(exc, "request", None)
+    try:
+        content = getattr(request, "content", b"") if request is not None else b""
+    except Exception:  # a streamed request has no content to read
+        content = b""
+    sent = content.decode("utf-8", "replace") if isinstance(content, bytes) else ""
+    text = f"{getattr(exc, 'body', None)!r}{sent}"
+    return any(secret and secret in text for secret in secrets)
 
 
 def _scrub(exc: BaseException, secrets: Iterable[str]) -> None:

@@ -23,6 +23,7 @@ import base64
 import dataclasses
 import datetime as _dt
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import Mapping
@@ -161,7 +162,8 @@ def finding_job(
     Where the API filters jobs by metadata, the listing is filtered on the server
     (and checked again here). Elsewhere every job is listed, newest first, and
     checked here: the search stops at the first job created before ``since`` (the
-    training file's creation, Unix seconds on the provider's clock) or after
+    training file's creation, Unix seconds on the provider's clock) when the listing
+    has come newest first so far, or after
     ``max_pages`` pages (:data:`MAX_UNFILTERED_PAGES` by default when unfiltered;
     the whole listing when filtered). Each list call runs under ``retry``.
     """
@@ -174,6 +176,7 @@ def finding_job(
     query = dict(spec.metadata) if filtered else None
     after: str | None = None
     pages = 0
+    times: list[int] = []
     while True:
         request = backend.list_jobs(metadata=query, after=after, limit=100)
         page: Page[Job] = yield Retried(request, policy)
@@ -181,8 +184,12 @@ def finding_job(
         for job in page.data:
             if identity.matches(job):
                 return job
-        if any(identity.too_old(job) for job in page.data):
-            return None  # newest first: every later page is older still
+        times.extend(job.created_at for job in page.data if job.created_at is not None)
+        newest_first = all(a >= b for a, b in itertools.pairwise(times))
+        if newest_first and any(identity.too_old(job) for job in page.data):
+            # Every later page is older still. Only a listing seen to be newest first
+            # (OpenAI's documented order; Azure's is unstated) may stop here.
+            return None
         if not page.has_more or page.last_id is None:
             return None
         if max_pages is not None and pages >= max_pages:

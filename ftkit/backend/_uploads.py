@@ -34,7 +34,14 @@ from .._exceptions import APIError, UsageError
 from .._plain import attributes
 from .._twins import parameters_of
 from ..retry import RetryPolicy
-from ._content import FileDigest, content_filename, file_digest, finding_upload
+from ._content import (
+    FileDigest,
+    content_filename,
+    file_digest,
+    finding_import,
+    finding_upload,
+    import_filename,
+)
 from ._program import CallOnce, Concurrently, Local, Nested, Program, Retried, arun, run
 from ._traits import traits_of
 
@@ -322,12 +329,19 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
             return UploadResult(existing, digest, reused=True, via="existing")
 
     if job.content_url is not None:
-        # The provider fetches the same bytes from where they already are; the name is
-        # the content's, so an ambiguous import is found again like an upload.
+        # The provider fetches the bytes itself. Until they are checked they are not the
+        # local file's, so the import has a name of its own (never reused as an upload)
+        # by which an ambiguous import is found again, pending or not.
+        imported_name = import_filename(path, digest.sha256)
         imported = backend.import_file(
-            filename=name, content_url=job.content_url, purpose=job.purpose
+            filename=imported_name, content_url=job.content_url, purpose=job.purpose
         )
-        fetched: TrainingFile = yield CallOnce(imported, find, policy)
+        find_import = Nested(
+            lambda: finding_import(
+                backend, imported_name, digest.size, purpose=job.purpose, retry=RetryPolicy.never()
+            )
+        )
+        fetched: TrainingFile = yield CallOnce(imported, find_import, policy)
         logger.info("importing %s from a URL as %s", path.name, fetched.id)
         job.done(digest)
         return UploadResult(fetched, digest, reused=False, via="import")

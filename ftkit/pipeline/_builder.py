@@ -360,7 +360,8 @@ class _Builder(Generic[_R]):
             content_urls: local training or validation file -> a URL where the same
                 bytes are (an Azure blob's SAS URL): Azure's dated API imports the file
                 from there instead of an upload. The file is still validated here, and
-                the imported file's size is checked against it. The URLs are kept in
+                the imported file's size is checked against it (only its size: fine-tune
+                files cannot be downloaded back to hash them). The URLs are kept in
                 memory only (a SAS URL is a credential): a run resumed without them
                 uploads whatever is not imported yet.
 

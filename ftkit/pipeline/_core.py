@@ -44,7 +44,7 @@ from ..backend._processing import processing
 from ..backend._program import Operation, Program, Retried
 from ..backend._program import Sleep as Pause
 from ..backend._traits import Traits, traits_of
-from ..backend._uploads import MAX_PART_SIZE, UploadRequest, uploading
+from ..backend._uploads import MAX_PART_SIZE, UploadRequest, UploadResult, uploading
 from ..polling import FollowState, JobWaiter, PollPolicy, following
 from ..retry import RetryPolicy
 from ._config import RUN_KEY, STAGE_KEY
@@ -145,7 +145,8 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
                     continue
                 uploaded: TrainingFile | None = None
                 if state.file_id is None:
-                    uploaded = yield from _upload(state, save, ctx)
+                    sent = yield from _upload(state, save, ctx)
+                    uploaded = sent.file
                     state.file_id = uploaded.id
                     state.upload = None
                     save()
@@ -155,7 +156,7 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
                 ready = yield from processing(
                     ctx.backend, known, retry=ctx.retry, sleep=ctx.poll.sleep
                 )
-                yield from _check_size(ready, state, save, ctx)
+                yield from _check_stored(ready, state, save, ctx)
                 if role == "training":
                     # No job on this file is older than it: an unfiltered search stops there.
                     trained_since = known.created_at
@@ -299,13 +300,15 @@ def _follow_events(run: _Run, stage: StageState, job_id: str, follow: FollowStat
         run.save()
 
 
-def _check_size(
+def _check_stored(
     file: TrainingFile, state: FileState, save: Callable[[], None], ctx: Context
 ) -> Program[None]:
-    """Refuse a stored file whose size is not the local file's (an imported URL's, say).
+    """Refuse a stored file whose size is not the local file's (an import's, say).
 
-    The provider fetched an imported file itself, so nothing else proves it holds the
-    bytes that were validated; the file is deleted and forgotten, and nothing trains.
+    The provider fetched an imported file itself, and fine-tune files cannot be
+    downloaded back to hash them, so its size is what proves it is the validated
+    file; one that differs is deleted and forgotten, and nothing trains. (An import
+    is never reused as an upload of the local file: it has a name of its own.)
     """
     if file.bytes is None or file.bytes == state.size:
         return
@@ -319,7 +322,7 @@ def _check_size(
     )
 
 
-def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program[TrainingFile]:
+def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program[UploadResult]:
     """Upload (or reuse) a stage's file, saving each part's progress in the manifest."""
 
     def on_state(upload: UploadState) -> None:
@@ -347,7 +350,7 @@ def _upload(state: FileState, save: Callable[[], None], ctx: Context) -> Program
             f"{state.path} changed since the run started (sha256 {result.digest.sha256[:12]}… "
             f"instead of {state.sha256[:12]}…); start a new run for the new data"
         )
-    return result.file
+    return result
 
 
 MAX_MESSAGE_EVENTS = 200

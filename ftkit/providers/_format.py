@@ -125,6 +125,10 @@ class Document:
 def merge_entry(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     """``old`` with the fields of ``new``: replaced, or merged per key for the mapping fields."""
     merged = dict(old)
+    if "shutdown" in new and "shutdown_confirmed" not in new:
+        # A new date comes with its own confidence: an earlier "unconfirmed" was the old
+        # date's, not this one's.
+        merged.pop("shutdown_confirmed", None)
     for key, value in new.items():
         before = old.get(key)
         if key in _MERGED and isinstance(value, Mapping) and isinstance(before, Mapping):

@@ -119,7 +119,9 @@ def dated_request(body: dict[str, Any]) -> dict[str, Any]:
 
     Raises:
         WireError: 400 ``invalidPayload`` for ``metadata``, a suffix the dated API does
-            not take, or a method other than supervised and DPO.
+            not take, a method other than supervised and DPO, or OpenAI's nested
+            ``method.supervised`` (the dated spec has none; whether Azure refuses it is
+            unconfirmed, and the fake is strict so a client bug shows).
     """
     if "metadata" in body:
         raise invalid_payload(
@@ -146,8 +148,16 @@ def dated_request(body: dict[str, Any]) -> dict[str, Any]:
             "'supervised' and 'dpo'.",
             param="method.type",
         )
+    if kind == "supervised" and "supervised" in method:
+        # The dated spec's SupervisedMethodRequest is ``{type}`` alone: OpenAI's nested
+        # form is refused here, so a client that sends it is caught on the fake.
+        raise invalid_payload(
+            "Unrecognized request argument supplied: method.supervised. Send supervised "
+            "hyperparameters at the top level with this API version.",
+            param="method.supervised",
+        )
     hyper = body.get("hyperparameters")
-    if kind == "supervised" and hyper is not None and "supervised" not in method:
+    if kind == "supervised" and hyper is not None:
         # The dated API's supervised form: hyperparameters beside ``{"type": "supervised"}``.
         rest = {k: v for k, v in body.items() if k != "hyperparameters"}
         return {**rest, "method": {**method, "supervised": {"hyperparameters": hyper}}}

@@ -36,24 +36,37 @@ def default_start() -> float:
     """The start of a clock given none: :data:`START_VARIABLE` if set, else the real time now.
 
     Raises:
-        ValueError: the variable holds neither an ISO date/time nor a number.
+        UsageError: the variable holds neither an ISO date/time nor plausible Unix seconds
+            (a ``ValueError`` too).
     """
+    from .._exceptions import UsageError
+
     raw = os.environ.get(START_VARIABLE, "").strip()
     if not raw:
         return time.time()
     try:
-        return float(raw)
-    except ValueError:
-        pass
-    try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise ValueError(
-            f"{START_VARIABLE}={raw!r} is neither an ISO date/time (2026-11-02) nor Unix seconds"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+        pass
+    else:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    # ISO first, and only plausible Unix seconds after it (``20261102`` is no timestamp).
+    if seconds < _PLAUSIBLE_UNIX:
+        raise UsageError(
+            f"{START_VARIABLE}={raw!r} is neither an ISO date/time (2026-11-02) nor Unix "
+            "seconds (such as 1793577600)"
+        )
+    return seconds
+
+
+_PLAUSIBLE_UNIX = 1e9
+"""Unix seconds of 2001-09-09: a smaller number in :data:`START_VARIABLE` is a mistake."""
 
 
 class FakeClock:

@@ -250,6 +250,12 @@ class JobStore:
                     "files need purpose 'fine-tune'.",
                     param=param,
                 )
+            if record.failure is not None:
+                # A file the service could not process (a failed import) trains nothing.
+                raise bad_request(
+                    f"invalid {param}: {file_id} could not be processed: {record.failure}",
+                    param=param,
+                )
         if spec.validation_file is not None and spec.validation_file == spec.training_file:
             raise bad_request(
                 "training_file and validation_file must be different files.",

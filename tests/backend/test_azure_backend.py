@@ -321,3 +321,20 @@ def test_an_upload_without_an_expiry_gets_its_apis_lifetime() -> None:
     session = UploadSession(id="upload-1", created_at=1_000, expires_at=None)
     assert _new_state(session, "f.jsonl", digest, 5, AZURE_DATED.upload_ttl).expires_at == 8_200
     assert _new_state(session, "f.jsonl", digest, 5, OPENAI.upload_ttl).expires_at == 4_600
+
+
+def test_a_listing_not_newest_first_is_not_cut_short(
+    httpx2_mock: respx.Router, dated: openai.AzureOpenAI
+) -> None:
+    # Azure does not state its order: oldest first, the old jobs come before ours.
+    token = run_token(META)
+    old = dated_job("ftjob-old", created_at=FILE_CREATED - 86_400)
+    ours = dated_job("ftjob-ours", suffix=f"support-{token}")
+    httpx2_mock.get(DATED_JOBS).mock(
+        side_effect=[
+            httpx.Response(200, json=listing([old, dated_job("ftjob-mid")], has_more=True)),
+            httpx.Response(200, json=listing([ours])),
+        ]
+    )
+    found = run(finding_job(OpenAIBackend(dated), SPEC, retry=quiet(), since=FILE_CREATED))
+    assert found is not None and found.id == "ftjob-ours"

@@ -138,6 +138,11 @@ def test_a_file_is_imported_from_its_url_instead_of_uploaded(
     # A SAS URL is a credential: kept out of the manifest and the logs.
     assert "SAS-SECRET" not in Path(result.manifest_path).read_text()
     assert "SAS-SECRET" not in caplog.text
+    # Its bytes were checked by size only: a later run uploads the local file rather
+    # than take the import for an upload of it.
+    azure.fake.requests.clear()
+    azure.builder(client(azure, "dated")).model(MODEL).sft(sft_file).suffix("again").run()
+    assert "files.create" in [r.route for r in azure.fake.requests]
 
 
 def test_an_import_of_other_bytes_trains_nothing(azure: Env, sft_file: Path) -> None:

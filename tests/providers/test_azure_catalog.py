@@ -346,3 +346,14 @@ def test_the_docs_table_is_the_catalog() -> None:
         method = next(iter(info.methods))
         facts = (set(info.methods), "vision" in info.features, set(info.training_types))
         assert documented[name] == (*facts, info.limit(method)), name
+
+
+def test_a_new_shutdown_date_drops_the_old_dates_unconfirmed_flag() -> None:
+    from ftkit.providers._format import merge_entry
+
+    old = {"shutdown": "2026-10-23", "shutdown_confirmed": False, "methods": ["sft"]}
+    assert merge_entry(old, {"shutdown": "2027-03-01"}) == {
+        "shutdown": "2027-03-01",
+        "methods": ["sft"],
+    }
+    assert merge_entry(old, {"methods": ["sft", "dpo"]})["shutdown_confirmed"] is False

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+import ftkit
 from ftkit.testing import DEFAULT_START, FakeClock, FakeFineTuningAPI
 from ftkit.testing._clock import START_VARIABLE
 
@@ -50,9 +51,13 @@ def test_the_default_start_can_be_set_for_a_whole_process(
     assert FakeClock(start=7).now() == 7  # an explicit start still wins
 
 
-def test_a_malformed_default_start_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(START_VARIABLE, "next tuesday")
-    with pytest.raises(ValueError, match=START_VARIABLE):
+@pytest.mark.parametrize("value", ["next tuesday", "2026"])
+def test_a_malformed_default_start_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # "2026" is neither a date nor plausible Unix seconds (it would be 1970).
+    monkeypatch.setenv(START_VARIABLE, value)
+    with pytest.raises(ftkit.UsageError, match=START_VARIABLE):
         FakeClock()
 
 
