@@ -23,7 +23,6 @@ import base64
 import dataclasses
 import datetime as _dt
 import hashlib
-import itertools
 import json
 import logging
 from collections.abc import Mapping
@@ -126,12 +125,19 @@ class _Identity:
     spec: JobSpec
     traits: Traits
     since: int | None
+    token: str | None = None
+    """The run token the job carries, where the API keeps no metadata (set by :meth:`on`)."""
+
+    @classmethod
+    def on(cls, spec: JobSpec, traits: Traits, since: int | None) -> _Identity:
+        token = run_token(spec.metadata) if traits.run_token_in_suffix else None
+        return cls(spec, traits, since, token)
 
     def matches(self, job: Job) -> bool:
-        if self.traits.run_token_in_suffix:
+        token = self.token
+        if token is not None:
             # The token alone could be a coincidence of 40 bits; with the training file
             # and a creation after that file it is this run's stage and no other.
-            token = run_token(self.spec.metadata)
             carried = job.suffix or ""
             if not (carried == token or carried.endswith(f"-{token}")):
                 return False
@@ -169,14 +175,14 @@ def finding_job(
     """
     policy = RetryPolicy.coerce(retry)
     traits = traits_of(backend)
-    identity = _Identity(spec, traits, since)
+    identity = _Identity.on(spec, traits, since)
     filtered = traits.metadata_filter and traits.job_metadata
     if max_pages is None and not filtered:
         max_pages = MAX_UNFILTERED_PAGES
     query = dict(spec.metadata) if filtered else None
     after: str | None = None
     pages = 0
-    times: list[int] = []
+    newest_first, last_seen = True, None  # the order the listing has shown so far
     while True:
         request = backend.list_jobs(metadata=query, after=after, limit=100)
         page: Page[Job] = yield Retried(request, policy)
@@ -184,8 +190,9 @@ def finding_job(
         for job in page.data:
             if identity.matches(job):
                 return job
-        times.extend(job.created_at for job in page.data if job.created_at is not None)
-        newest_first = all(a >= b for a, b in itertools.pairwise(times))
+        for created in (job.created_at for job in page.data if job.created_at is not None):
+            newest_first = newest_first and (last_seen is None or created <= last_seen)
+            last_seen = created
         if newest_first and any(identity.too_old(job) for job in page.data):
             # Every later page is older still. Only a listing seen to be newest first
             # (OpenAI's documented order; Azure's is unstated) may stop here.

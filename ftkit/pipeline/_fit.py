@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .._exceptions import UsageError
+from ..backend._jobs import run_token, suffix_with_token
 from ..backend._traits import Traits
 from ._config import PipelineConfig
 
 __all__ = ["check_fits"]
 
-#: ``ftk`` and 8 characters, and the hyphen before them (``ftkit.backend._jobs.run_token``).
-RUN_TOKEN_ROOM = 12
+#: What the run token takes of a suffix: the token and the hyphen before it.
+RUN_TOKEN_ROOM = len(suffix_with_token("x", run_token({}))) - 1
 
 #: The characters Azure OpenAI allows in a suffix.
 _AZURE_SUFFIX = re.compile(r"[A-Za-z0-9_-]+")

@@ -15,6 +15,7 @@ import pytest
 import respx
 from openai.types.fine_tuning import FineTuningJob
 
+import ftkit
 from ftkit import UsageError
 from ftkit._steps import run
 from ftkit.backend import JobSpec, OpenAIBackend, create_job_once
@@ -338,3 +339,25 @@ def test_a_listing_not_newest_first_is_not_cut_short(
     )
     found = run(finding_job(OpenAIBackend(dated), SPEC, retry=quiet(), since=FILE_CREATED))
     assert found is not None and found.id == "ftjob-ours"
+
+
+def test_a_refused_import_keeps_its_url_out_of_the_error_and_its_chain(
+    httpx2_mock: respx.Router, dated: openai.AzureOpenAI
+) -> None:
+    url = "https://acct.blob.core.windows.test/train.jsonl?sv=2025&sig=SAS-SECRET"
+    echo = {"error": {"code": "invalidPayload", "message": f"Invalid content_url '{url}'"}}
+    httpx2_mock.post(f"{ENDPOINT}/openai/files/import").mock(
+        return_value=httpx.Response(400, json=echo)
+    )
+    request = OpenAIBackend(dated).import_file(filename="t.jsonl", content_url=url)
+    with pytest.raises(ftkit.APIError) as caught:
+        request.run()
+    assert "SAS-SECRET" not in str(caught.value)
+    assert caught.value.__cause__ is None  # the SDK's error holds the body and the request
+    # A request that holds no secret keeps its cause, for the traceback.
+    httpx2_mock.get(f"{ENDPOINT}/openai/files/file-1").mock(
+        return_value=httpx.Response(404, json={"error": {"code": "notFound", "message": "no"}})
+    )
+    with pytest.raises(ftkit.APIError) as plain:
+        OpenAIBackend(dated).retrieve_file("file-1").run()
+    assert plain.value.__cause__ is not None
