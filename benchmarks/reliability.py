@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The reliability matrix of the SFT → DPO pipeline, as tables.
 
-    python benchmarks/reliability.py [--api openai|azure-dated|azure-v1|all]
+    python benchmarks/reliability.py [--api openai|azure-dated|azure-v1|together|all]
                                      [--only matrix|crash] [--markdown]
 
 Runs, against ftkit's fake API on a virtual clock (no network, no real waiting),
-on each API surface (OpenAI's, Azure OpenAI's dated API and its v1 API; all
-three by default):
+on each API surface (OpenAI's, Azure OpenAI's dated API and its v1 API, and
+Together AI's; all four by default):
 
 - every API call the pipeline makes × every fault kind, striking twice
   (*transient*, sync and async drivers) or every time until cleared

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,3 +45,15 @@ def real_datasets() -> Path:
     if not REAL_DATASETS.is_dir():
         pytest.fail(f"real datasets folder not found: {REAL_DATASETS}")
     return REAL_DATASETS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog_after_together(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A Together run refreshes the catalog's entry from the API (the fake's limits):
+    forget it afterwards, so no other test sees the fake's figures. (Every test whose
+    id names Together; resetting after every test would cost seconds of CI.)"""
+    yield
+    if "together" in request.node.nodeid.lower():
+        from ftkit import providers
+
+        providers.reset()

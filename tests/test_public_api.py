@@ -102,8 +102,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "ftkit.backend": names_of(
         "Backend ChatAnswer ChatBackend Checkpoint Job JobError JobEvent JobSpec JobStatus "
-        "MessageEvent MetricsEvent OpenAIBackend OpenAIChat Page RemoteModel Request TrainingFile "
-        "Traits UploadResult UploadSession UploadState UploadedPart acreate_job_once "
+        "MessageEvent MetricsEvent OpenAIBackend OpenAIChat Page PriceQuote RemoteModel Request "
+        "TogetherBackend TogetherChat TrainingFile Traits UploadResult UploadSession UploadState "
+        "UploadedPart acreate_job_once "
         "aensure_trainable aupload_file create_job_once ensure_trainable upload_file"
     ),
     "ftkit.cli": names_of("COMMANDS build_parser main"),
@@ -131,10 +132,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "wait_for_job"
     ),
     "ftkit.providers": names_of(
-        "DEFAULT_TRAINING_TYPE FEATURES Feature InferencePrice METHODS Method ModelInfo "
-        "TRAINING_TYPES TrainingPrice TrainingType base_model canonical_method "
-        "canonical_training_type example_limit find_model lookup_model model_info models "
-        "providers register register_file reset"
+        "DEFAULT_TRAINING_TYPE FEATURES Feature InferencePrice JOB_LIMITS METHODS Method "
+        "ModelInfo TRAINING_TYPES TrainingPrice TrainingType base_model canonical_method "
+        "canonical_training_type example_limit find_model lookup_model model_info "
+        "model_limits_info models providers register register_file reset"
     ),
     "ftkit.retry": names_of(
         "DEFAULT_MAX_ATTEMPTS RetryEvent RetryPolicy is_retryable wait_backoff wait_retry_after"
@@ -150,9 +151,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "FaultKind FaultScript Limits ROUTE_NAMES RecordedRequest Timings"
     ),
     "ftkit.tokens": names_of(
-        "ExampleTokens HistogramBin TokenCounter TokenStats TokenSummary Tokenizer base_model "
-        "count_tokens encoding_for_model encoding_name_for_model example_limit get_encoding "
-        "get_tokenizer"
+        "ExampleTokens HFTokenizer HistogramBin OpenModelCounter StandInTokenizer TokenCounter "
+        "TokenStats TokenSummary Tokenizer base_model count_tokens encoding_for_model "
+        "encoding_name_for_model example_limit get_encoding get_tokenizer is_open_model "
+        "open_model_tokenizer register_tokenizer"
     ),
     "ftkit.validation": names_of(
         "CODES CodeInfo Issue MIN_EXAMPLES Severity ValidationReport estimate validate "

@@ -4,10 +4,12 @@ Any openai client (or other language's client) can then run against it with
 ``OPENAI_BASE_URL=http://127.0.0.1:<port>/v1``; with ``--provider azure`` the
 server speaks Azure OpenAI instead, both its dated API
 (``AZURE_OPENAI_ENDPOINT=http://127.0.0.1:<port>``, ``/openai/...?api-version=``)
-and its v1 API (``http://127.0.0.1:<port>/openai/v1/``). Time on the server is
+and its v1 API (``http://127.0.0.1:<port>/openai/v1/``); with ``--provider together``
+it speaks Together AI's (``together.Together(base_url="http://127.0.0.1:<port>")``,
+``TOGETHER_BASE_URL``). Time on the server is
 virtual: it moves ``--speed`` virtual seconds per real second, plus ``--tick``
 per API request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds. It
-accepts any ``sk-`` key (Azure: any non-empty key) unless ``--api-key`` names
+accepts any ``sk-`` key (Azure, Together: any non-empty key) unless ``--api-key`` names
 the only ones, so a client's handling of a rejected key can be tested.
 """
 
@@ -73,7 +75,16 @@ def _run(args: argparse.Namespace) -> int:
 
 def _announce(provider: str, addresses: dict[str, str], *, keyed: bool) -> None:
     # The keys themselves are never printed: no API key in logs, even a test one.
-    key = "<an --api-key value>" if keyed else ("any-key" if provider == "azure" else "sk-fake")
+    key = "<an --api-key value>" if keyed else ("sk-fake" if provider == "openai" else "any-key")
+    if provider == "together":
+        base_url = addresses["base_url"]
+        print(f"ftkit fake server (Together AI) listening on {base_url}", flush=True)
+        print(
+            f"  TOGETHER_BASE_URL={base_url} TOGETHER_API_KEY={key}  "
+            "(together.Together(base_url=...): the origin, without /v1)",
+            flush=True,
+        )
+        return
     if provider == "azure":
         endpoint, version = addresses["azure_endpoint"], addresses["api_version"]
         print(f"ftkit fake server (Azure OpenAI) listening on {endpoint}", flush=True)
@@ -107,16 +118,18 @@ register = Command(
         "checkpoints, models) on 127.0.0.1 only. Point a client at it with "
         "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1, or, with --provider azure, "
         "AZURE_OPENAI_ENDPOINT=http://127.0.0.1:PORT (or the v1 API at "
-        "http://127.0.0.1:PORT/openai/v1/). Ctrl-C stops it."
+        "http://127.0.0.1:PORT/openai/v1/), or, with --provider together, "
+        "TOGETHER_BASE_URL=http://127.0.0.1:PORT. Ctrl-C stops it."
     ),
     epilog=_EPILOG,
     flags=(
         flag(
             "--provider",
-            choices=("openai", "azure"),
+            choices=("openai", "azure", "together"),
             default="openai",
-            help="whose API to speak: OpenAI's (/v1) or Azure OpenAI's (its dated API at "
-            "/openai/...?api-version= and its v1 API at /openai/v1/); default openai",
+            help="whose API to speak: OpenAI's (/v1), Azure OpenAI's (its dated API at "
+            "/openai/...?api-version= and its v1 API at /openai/v1/) or Together AI's "
+            "(/v1/fine-tunes...); default openai",
         ),
         flag(
             "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: pick a free one)"
@@ -144,7 +157,7 @@ register = Command(
             action="append",
             metavar="KEY",
             help="accept only this key (repeat for several); default: any sk- key "
-            "(Azure: any non-empty key)",
+            "(Azure, Together: any non-empty key)",
         ),
         flag(
             "--refuse-training",

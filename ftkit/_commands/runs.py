@@ -3,7 +3,8 @@
 ``--fake`` runs against ftkit's in-process fake fine-tuning API on a virtual
 clock: the whole SFT → DPO pipeline in seconds, with no key and no network;
 ``run --provider azure --fake`` against its Azure OpenAI fake, through an
-``openai.AzureOpenAI`` client (the dated API).
+``openai.AzureOpenAI`` client (the dated API); ``run --provider together --fake``
+against its Together AI fake, through a ``together.Together`` client.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ __all__ = ["register"]
 _EPILOG_RUN = """examples:
   ftkit run --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --dpo prefs.jsonl
   ftkit run --provider azure --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl
+  ftkit run --provider together --fake --model meta-llama/Meta-Llama-3.1-8B-Instruct-Reference \
+            --sft train.jsonl --dpo prefs.jsonl --option lora_r=16 --option learning_rate=1e-5
   ftkit run --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --sft-validation val.jsonl \\
             --max-cost 20
 
 The client comes from the environment: OPENAI_API_KEY (and OPENAI_BASE_URL), or
 AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY and OPENAI_API_VERSION for Azure OpenAI
-(chosen when AZURE_OPENAI_ENDPOINT is set, or always with --provider azure).
+(chosen when AZURE_OPENAI_ENDPOINT is set, or always with --provider azure), or
+TOGETHER_API_KEY with --provider together.
 A --fake run lives in this process only: its manifest stays, its jobs do not.
 Exit status: 0 model ready, 1 dataset errors, failed job or timeout, 2 usage error,
 130 Ctrl-C (the job keeps running: `ftkit resume RUN`).
@@ -105,11 +109,19 @@ def register(subparsers: Any) -> None:
     _add_progress_flag(run)
     run.add_argument(
         "--provider",
-        choices=("openai", "azure"),
+        choices=("openai", "azure", "together"),
         default=None,
         help="whose API to use: the client from that provider's environment (azure: "
-        "AZURE_OPENAI_ENDPOINT...) or, with --fake, that provider's fake; default: "
-        "Azure OpenAI when AZURE_OPENAI_ENDPOINT is set, else OpenAI",
+        "AZURE_OPENAI_ENDPOINT...; together: TOGETHER_API_KEY) or, with --fake, that "
+        "provider's fake; default: Azure OpenAI when AZURE_OPENAI_ENDPOINT is set, else OpenAI",
+    )
+    run.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a provider job option, repeatable (Together: lora_r=16, learning_rate=1e-5, "
+        "n_evals=2, train_on_inputs=false...)",
     )
     run.add_argument(
         "--max-cost",
@@ -170,9 +182,29 @@ def _builder(args: argparse.Namespace, client: Any) -> Any:
         ft = ft.seed(args.seed)
     if args.training_type:
         ft = ft.training_type(args.training_type)
+    options = _options(getattr(args, "option", None) or [])
+    if options:
+        ft = ft.options(**options)
     if args.state_dir:
         ft = ft.state_dir(args.state_dir)
     return ft
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    """``--option NAME=VALUE`` pairs; a value is read as JSON (1e-5, true, "x") else text."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--option takes NAME=VALUE, got {pair!r}")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        if isinstance(value, (list, dict)):
+            raise UsageError(f"--option {name} takes a number, a bool or text")
+        options[name.strip()] = value
+    return options
 
 
 def _fake_wiring(ft: Any) -> Any:
@@ -211,7 +243,8 @@ def _run(args: argparse.Namespace) -> int:
         # The demo trains whatever the real date: its clock starts on 2026-11-02, when
         # OpenAI's snapshots still train, unless FTKIT_FAKE_START says otherwise.
         pinned = None if os.environ.get(START_VARIABLE) else FakeClock(DEFAULT_START)
-        # An Azure fake's default client is an openai.AzureOpenAI (its dated API).
+        # An Azure fake's default client is an openai.AzureOpenAI (its dated API); a
+        # Together fake's a together.Together.
         fake = FakeFineTuningAPI(provider=args.provider or "openai", clock=pinned)
         client = fake.client(max_retries=0)
     ft = _builder(args, client)

@@ -9,20 +9,24 @@
 - :class:`OpenAIBackend`: the one adapter over ``openai.OpenAI`` /
   ``openai.AzureOpenAI`` and their async twins, called with ``max_retries=0``;
   each openai object is translated once, at this edge.
+- :class:`TogetherBackend`: the adapter over ``together.Together`` /
+  ``together.AsyncTogether`` (presigned uploads, ``from_checkpoint`` chains, price
+  quotes as :class:`PriceQuote`, weights downloads), also with ``max_retries=0``.
 - :class:`Traits`: what a backend's API can do (job metadata, suffix length, Uploads
   API, file import, training types), read by the layers above instead of a provider test.
 - :func:`create_job_once`: exactly-once job creation by metadata (or a run token in the
   suffix where jobs keep none);
   :func:`ensure_trainable`: the provider's refusal of a retired base model, before a job.
 - :func:`upload_file`: content-addressed, resumable upload (:class:`UploadState`).
-- :class:`ChatBackend`: Chat Completions (for evaluation), over :class:`OpenAIChat`.
+- :class:`ChatBackend`: Chat Completions (for evaluation), over :class:`OpenAIChat`
+  or :class:`TogetherChat`.
 
 Every call that sends requests has an awaitable twin (``aupload_file``); a
 backend's :class:`Request` is its own (``run`` / ``arun``). The error translation
 (``_errors.py``) and the resolution of ``client=`` (``_clients.py``) are
 internal: every call above already raises ftkit's errors.
 
-Importing this package does not import ``openai``.
+Importing this package imports neither ``openai`` nor ``together``.
 """
 
 from __future__ import annotations
@@ -33,13 +37,14 @@ from .._public import publish
 # names are listed once, in that module (asyncio's layout); ``import *`` is an
 # explicit re-export for type checkers. The rest are taken one by one.
 from . import _protocol, _request, _resources
-from ._chat import ChatAnswer, ChatBackend, OpenAIChat
+from ._chat import ChatAnswer, ChatBackend, OpenAIChat, TogetherChat
 from ._events import JobEvent, MessageEvent, MetricsEvent
 from ._jobs import acreate_job_once, aensure_trainable, create_job_once, ensure_trainable
 from ._openai import OpenAIBackend
 from ._protocol import *  # noqa: F403
 from ._request import *  # noqa: F403
 from ._resources import *  # noqa: F403
+from ._together import TogetherBackend
 from ._traits import Traits
 from ._uploads import UploadResult, UploadState, aupload_file, upload_file
 
@@ -54,6 +59,8 @@ __all__ = [
     "MetricsEvent",
     "OpenAIBackend",
     "OpenAIChat",
+    "TogetherBackend",
+    "TogetherChat",
     "Traits",
     "UploadResult",
     "UploadState",

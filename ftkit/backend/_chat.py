@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from ._adapter import SdkAdapter
 from ._clients import resolve_client
 from ._openai import _Adapter
+from ._request import Request
 
-if TYPE_CHECKING:
-    from ._request import Request
-
-__all__ = ["ChatAnswer", "ChatBackend", "OpenAIChat", "resolve_chat"]
+__all__ = ["ChatAnswer", "ChatBackend", "OpenAIChat", "TogetherChat", "resolve_chat"]
 
 
 @dataclass(frozen=True)
@@ -81,13 +80,37 @@ class OpenAIChat(_Adapter):
         return self._request(lambda c: c.chat.completions.create(**params), _answer)
 
 
+class TogetherChat(SdkAdapter):
+    """A :class:`ChatBackend` over ``together.Together`` / ``together.AsyncTogether``.
+
+    Together's chat completions take and answer OpenAI's shapes, so the request and
+    its translation are the openai adapter's; only the client differs (copied with
+    ``max_retries=0``: ftkit's policy retries).
+    """
+
+    def __init__(self, client: Any) -> None:
+        import together
+
+        super().__init__(client, asynchronous=isinstance(client, together.AsyncTogether))
+
+    def complete(self, params: Mapping[str, Any]) -> Request[ChatAnswer]:
+        """One call, no retry; errors translated (``retryable`` set for 429/5xx/timeouts)."""
+        return self._request(lambda c: c.chat.completions.create(**params), _answer)
+
+
 def resolve_chat(client: Any, *, asynchronous: bool, twin: str) -> ChatBackend:
-    """The chat backend for ``client``: an openai client, a :class:`ChatBackend`, or None.
+    """The chat backend for ``client``: an openai or together client, a :class:`ChatBackend`,
+    or None.
 
     Raises:
         UsageError: a client of the other kind than ``asynchronous`` asks for
             (``twin`` names the API to use with it), or anything else.
     """
     return resolve_client(
-        client, adapter=OpenAIChat, protocol=ChatBackend, asynchronous=asynchronous, twin=twin
+        client,
+        adapter=OpenAIChat,
+        protocol=ChatBackend,
+        asynchronous=asynchronous,
+        twin=twin,
+        together_adapter=TogetherChat,
     )

@@ -24,6 +24,7 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._adapter import SdkAdapter
 from ._events import JobEvent, as_int, job_event
 from ._protocol import JobSpec
 from ._request import Request
@@ -242,38 +243,26 @@ def _drop_none(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
-class _Adapter:
-    """What the training and chat adapters share: the retry-free client, the secrets."""
+class _Adapter(SdkAdapter):
+    """What the openai training and chat adapters share: the API surface's traits."""
 
     def __init__(self, client: openai.OpenAI | openai.AsyncOpenAI) -> None:
         import openai  # loaded already: the caller built a client with it
 
-        self._client = client.with_options(max_retries=0)
-        key = getattr(client, "api_key", None)
-        self._secrets: tuple[str, ...] = (key,) if isinstance(key, str) and key else ()
+        super().__init__(client, asynchronous=isinstance(client, openai.AsyncOpenAI))
         #: What the client's API surface can do (OpenAI, Azure's v1 or dated API).
         self.traits: Traits = traits_of_client(client)
         self.provider = self.traits.provider
-        #: Whether requests are awaited (``Request.arun``) rather than run.
-        self.asynchronous = isinstance(client, openai.AsyncOpenAI)
-
-    def __repr__(self) -> str:
-        # Only the endpoint: never the key, headers or organisation.
-        where = getattr(self._client, "base_url", "?")
-        return f"{type(self).__name__}({type(self._client).__name__} at {where})"
-
-    @property
-    def client(self) -> openai.OpenAI | openai.AsyncOpenAI:
-        """The retry-free copy of the client that every request goes through."""
-        return self._client
 
     def _request(
         self,
         call: Callable[[openai.OpenAI | openai.AsyncOpenAI], Any],
         translate: Callable[[Any], _T],
+        *,
+        secrets: Sequence[str] = (),
     ) -> Request[_T]:
-        """The request ``call(client)``, its answer translated by ``translate``."""
-        return Request(self._client, call, translate, self._secrets, self.asynchronous)
+        """The request ``call(client)`` (the openai client's methods typed for it)."""
+        return super()._request(call, translate, secrets=secrets)
 
 
 class OpenAIBackend(_Adapter):
@@ -337,8 +326,7 @@ class OpenAIBackend(_Adapter):
             return c.post("/files/import", body=body, cast_to=FileObject)
 
         query = content_url.partition("?")[2]
-        secrets = (*self._secrets, content_url, *((query,) if query else ()))
-        return Request(self._client, call, to_file, secrets, self.asynchronous)
+        return self._request(call, to_file, secrets=(content_url, *((query,) if query else ())))
 
     def delete_file(self, file_id: str) -> Request[bool]:
         return self._request(lambda c: c.files.delete(file_id), _deleted)

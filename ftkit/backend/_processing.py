@@ -69,9 +69,11 @@ def processing(
     while file.status is not None and file.status != PROCESSED:
         if file.status in FAILED:
             name = f" ({file.filename})" if file.filename else ""
+            # Together's validation report says what it refused (a line, a field).
+            why = f": {file.status_details}" if file.status_details else ""
             raise DatasetError(
                 f"file {file.id}{name} cannot be used for training: the provider reports it "
-                f"{file.status!r}; check it with `ftkit validate FILE` and upload it again"
+                f"{file.status!r}{why}; check it with `ftkit validate FILE` and upload it again"
             )
         logger.info("waiting for file %s to be processed (%s)", file.id, file.status)
         yield Sleep(delay, sleep)

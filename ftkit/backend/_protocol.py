@@ -44,8 +44,11 @@ class JobSpec:
     ``None`` fields are not sent. ``metadata`` is how ftkit finds its own jobs
     again after an ambiguous failure, so the pipeline always sets it.
     ``options`` are provider-specific settings in ftkit's words
-    (``{"training_type": "globalstandard"}`` on Azure); an adapter translates the
-    ones its API takes and refuses any other, so none is dropped silently.
+    (``{"training_type": "globalstandard"}`` on Azure, ``{"lora_r": 16}`` on
+    Together); an adapter translates the ones its API takes and refuses any other,
+    so none is dropped silently. ``parent_job`` names the job whose result this one
+    continues (DPO after SFT): OpenAI trains on that job's model, given as ``model``;
+    Together starts ``from_checkpoint`` the job itself.
     """
 
     model: str
@@ -58,11 +61,13 @@ class JobSpec:
     integrations: Sequence[Mapping[str, Any]] | None = None
     hyperparameters: Mapping[str, Any] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    parent_job: str | None = None
 
     def to_params(self) -> dict[str, Any]:
         """Keyword arguments for ``client.fine_tuning.jobs.create`` (``None`` dropped).
 
-        ``options`` are not among them: they are the adapter's to translate.
+        ``options`` and ``parent_job`` are not among them: they are the adapter's to
+        translate (OpenAI's ``model`` already names the parent's result).
         """
         params: dict[str, Any] = {"model": self.model, "training_file": self.training_file}
         optional: dict[str, Any] = {

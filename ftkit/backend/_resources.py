@@ -22,6 +22,7 @@ __all__ = [
     "JobError",
     "JobStatus",
     "Page",
+    "PriceQuote",
     "RemoteModel",
     "TrainingFile",
     "UploadSession",
@@ -125,6 +126,8 @@ class TrainingFile:
         purpose: what it is for (``"fine-tune"``...).
         status: the provider's processing status, if it reports one.
         created_at: Unix seconds.
+        status_details: why the provider refused it, in its words (Together's
+            validation report), when it did.
         raw: the provider's object.
     """
 
@@ -134,6 +137,32 @@ class TrainingFile:
     purpose: str | None = None
     status: str | None = None
     created_at: int | None = None
+    status_details: str | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceQuote:
+    """The provider's own price for a job before it is created (Together's ``estimate-price``).
+
+    Attributes:
+        available: whether the provider could price it (``unavailable_reason`` says why not).
+        total_usd: the estimated price of the whole job.
+        allowed_to_proceed: the provider's credit check: ``False`` means the account
+            cannot pay for it and the job would be refused or stopped.
+        user_limit_usd: the account's spending limit, as the provider reports it.
+        train_tokens, eval_tokens: the tokens the price counts.
+        unavailable_reason: the provider's reason when it gave no price.
+        raw: the provider's object.
+    """
+
+    available: bool
+    total_usd: float | None = None
+    allowed_to_proceed: bool | None = None
+    user_limit_usd: float | None = None
+    train_tokens: int | None = None
+    eval_tokens: int | None = None
+    unavailable_reason: str | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
 

@@ -5,11 +5,14 @@ where APIs differ they read a :class:`Traits` value instead of asking which
 provider they talk to (SQLAlchemy's dialect flags, in small). OpenAI keeps job
 metadata and filters its job list by it; Azure's dated API keeps no job
 metadata at all, so ftkit carries a run token in the suffix instead; Azure's v1
-API keeps metadata but cannot filter by it, and has no Uploads API.
+API keeps metadata but cannot filter by it, and has no Uploads API; Together AI
+keeps no job metadata either, uploads through a presigned URL and prices a job
+before it is created.
 
 :func:`traits_of_client` reads them off an openai client: ``openai.AzureOpenAI``
 is Azure's dated API; an ``openai.OpenAI`` whose base URL ends in ``/openai/v1``
 (an Azure resource or a Foundry project) is Azure's v1 API; any other is OpenAI.
+Together's clients are the ``together`` SDK's (:data:`TOGETHER`).
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ __all__ = [
     "AZURE_DATED",
     "AZURE_V1",
     "OPENAI",
+    "TOGETHER",
     "Api",
     "Traits",
     "traits_of",
     "traits_of_client",
 ]
 
-Api = Literal["openai", "azure-v1", "azure-dated"]
-"""Which API surface a client speaks: OpenAI's, Azure's v1 API, or Azure's dated API."""
+Api = Literal["openai", "azure-v1", "azure-dated", "together"]
+"""Which API surface a client speaks: OpenAI's, Azure's v1 or dated API, or Together AI's."""
 
 _MB = 1024 * 1024
 
@@ -51,6 +55,15 @@ class Traits:
         upload_ttl: seconds a multi-part upload stays open.
         training_types: jobs take a training type (Azure's standard / global / developer).
         file_import: a file can be imported from a URL instead of uploaded.
+        presigned_upload: files are uploaded as Together does: the API hands out a
+            presigned URL, the bytes are PUT there, then the file is preprocessed
+            (instead of ``files.create`` with the content).
+        price_estimate: the API prices a job before it is created, with a credit check
+            (Together's ``estimate-price``): the pipeline asks before every job.
+        job_metrics: training metrics come from a metrics endpoint rather than a
+            result file.
+        model_limits: the API answers each base model's fine-tuning limits (context
+            lengths, vision, tools): the pipeline refreshes the catalog's entry from it.
     """
 
     provider: str
@@ -64,6 +77,10 @@ class Traits:
     upload_ttl: int = 3600  # ``_uploads.UPLOAD_TTL``
     training_types: bool = False
     file_import: bool = False
+    presigned_upload: bool = False
+    price_estimate: bool = False
+    job_metrics: bool = False
+    model_limits: bool = False
 
     @property
     def run_token_in_suffix(self) -> bool:
@@ -107,10 +124,27 @@ AZURE_DATED = Traits(
 )
 """Azure's dated API (``openai.AzureOpenAI(api_version="2025-04-01-preview")``)."""
 
+TOGETHER = Traits(
+    provider="together",
+    api="together",
+    job_metadata=False,  # no metadata, no list filter, no idempotency key
+    metadata_filter=False,
+    max_suffix=40,
+    uploads_api=False,  # its multi-part protocol (above 5 GiB) is its own; not driven yet
+    files_api_limit=5 * 1024 * _MB,  # the SDK's MULTIPART_THRESHOLD_GB
+    max_file_bytes=5 * 1024 * _MB,
+    presigned_upload=True,
+    price_estimate=True,
+    job_metrics=True,
+    model_limits=True,
+)
+"""Together AI's fine-tuning API (``together.Together()``)."""
+
 _NAMES: dict[Api, str] = {
     "openai": "OpenAI's API",
     "azure-v1": "Azure OpenAI's v1 API",
     "azure-dated": "Azure OpenAI's dated API (openai.AzureOpenAI)",
+    "together": "Together AI's API",
 }
 
 

@@ -11,12 +11,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..providers import base_model as _base_model
-from ..providers import example_limit
+from ..providers import example_limit, find_model
 from ..tokens.stats import HistogramBin, TokenStats, TokenSummary, skip_reasons_text, skipped_text
 from .epochs import EpochsArg, resolve_epochs
 from .prices import PricesArg, load_prices
 
-__all__ = ["CostEstimate"]
+__all__ = ["APPROXIMATE_NOTE", "CostEstimate"]
+
+APPROXIMATE_NOTE = (
+    "counted without the model's own tokenizer.json (ftkit.tokens.register_tokenizer, or "
+    "the model's files in the Hugging Face cache, make the counts exact)"
+)
+"""What an estimate marked approximate says about its counts, in every rendering."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ class CostEstimate:
     examples: int
     epochs: int
     epochs_auto: bool
-    """Whether ``epochs`` was chosen by the ``"auto"`` rule."""
+    """Whether ``epochs`` was chosen by the ``"auto"`` rule (or the provider's fixed default)."""
     total_tokens: int
     """All tokens of the file, uncapped."""
     trained_tokens: int
@@ -67,6 +73,9 @@ class CostEstimate:
     """``skipped`` by reason (``{"invalid_json": 5, ...}``).
 
     The keys are those of ``ftkit.tokens.stats.SKIP_REASONS``."""
+    approximate: bool = False
+    """Whether the token figures (and so the cost) are estimates: an open model counted
+    without its own ``tokenizer.json`` (see ``ftkit.tokens.open_models``)."""
 
     @classmethod
     def from_stats(
@@ -86,7 +95,8 @@ class CostEstimate:
         Args:
             stats: the dataset's token stats (counted with ``model``'s tokenizer and limit).
             model: the model to train; ``ft:`` names use their base model.
-            epochs: ``None``/``"auto"`` for the default rule, or an explicit count (1-50).
+            epochs: ``None``/``"auto"`` for the default rule (a provider's fixed default,
+                such as Together's 1, where it has one), or an explicit count (1-50).
             prices: a :class:`PriceTable`, ``{model: USD per 1M}`` overrides, or a JSON file.
             method: ``supervised``, ``dpo`` (same price) or ``reinforcement`` (not per token).
             skipped: lines of the source that were not counted (invalid records);
@@ -99,7 +109,11 @@ class CostEstimate:
         Raises:
             UsageError: invalid epochs or prices, an unknown provider or training type.
         """
-        count, auto = resolve_epochs(epochs, stats.examples)
+        trains = provider
+        if trains is None:
+            info = find_model(model)
+            trains = info.provider if info is not None else None
+        count, auto = resolve_epochs(epochs, stats.examples, trains)
         table = load_prices(prices, provider=provider, training_type=training_type)
         found = table.lookup(model, method=method)
         billed = stats.billed_tokens * count
@@ -125,6 +139,7 @@ class CostEstimate:
             stats=stats.summary(),
             skipped=stats.skipped_total if skipped is None else skipped,
             skipped_reasons=dict(stats.skipped) if skipped is None else {},
+            approximate=stats.approximate,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,7 +170,11 @@ class CostEstimate:
                 else f"{self.model} (base {self.base_model})",
             ),
             ("examples", self.examples),
-            ("tokens (total / trained)", f"{self.total_tokens:,} / {self.trained_tokens:,}"),
+            (
+                "tokens (total / trained)",
+                f"{self.total_tokens:,} / {self.trained_tokens:,}"
+                + (" (approximate)" if self.approximate else ""),
+            ),
             (
                 "per example (p5 / median / p95 / max)",
                 f"{s.p5:,.0f} / {s.p50:,.0f} / {s.p95:,.0f} / {s.max:,}",
@@ -220,10 +239,13 @@ def _render(est: CostEstimate) -> list[str]:
         + (f" (base {est.base_model})" if est.base_model != est.model else ""),
         f"examples        {est.examples:,}"
         + (f" ({skipped_text(est.skipped_reasons, est.skipped)})" if est.skipped else ""),
-        f"tokens          {est.total_tokens:,} total, {est.trained_tokens:,} trained",
+        f"tokens          {est.total_tokens:,} total, {est.trained_tokens:,} trained"
+        + (" (approximate)" if est.approximate else ""),
         f"per example     min {s.min:,}  p5 {s.p5:,.0f}  p50 {s.p50:,.0f}  "
         f"p95 {s.p95:,.0f}  max {s.max:,}  mean {s.mean:,.1f}",
     ]
+    if est.approximate:
+        lines.append(f"approximate     {APPROXIMATE_NOTE}")
     if est.limit is not None:
         lines.append(
             f"over limit      {est.over_limit:,} of {est.examples:,} examples exceed "

@@ -39,6 +39,11 @@ class PlanEstimate:
         return sum(s.over_limit for s in self.stages)
 
     @property
+    def approximate(self) -> bool:
+        """Whether any stage's token figures are estimates (``CostEstimate.approximate``)."""
+        return any(s.approximate for s in self.stages)
+
+    @property
     def cost_usd(self) -> float | None:
         """The summed cost, or ``None`` if any stage has no price (see :attr:`cost_reason`)."""
         costs = [s.cost_usd for s in self.stages]
@@ -59,7 +64,13 @@ class PlanEstimate:
         return {
             "stages": [s.to_dict() for s in self.stages],
             **attributes(
-                self, "billed_tokens", "trained_tokens", "over_limit", "cost_usd", "cost_reason"
+                self,
+                "billed_tokens",
+                "trained_tokens",
+                "over_limit",
+                "cost_usd",
+                "cost_reason",
+                "approximate",
             ),
         }
 
@@ -70,7 +81,10 @@ class PlanEstimate:
             lines += [f"  {line}" for line in str(stage).splitlines()]
         cost = self.cost_usd
         total = f"${cost:,.2f}" if cost is not None else f"unknown ({self.cost_reason})"
-        lines.append(f"total           {self.billed_tokens:,} billed tokens, {total}")
+        lines.append(
+            f"total           {self.billed_tokens:,} billed tokens, {total}"
+            + (" (approximate)" if self.approximate else "")
+        )
         return "\n".join(lines)
 
 

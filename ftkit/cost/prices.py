@@ -41,6 +41,7 @@ from ..providers import (
 )
 from ..providers._names import provider_name
 from ..tokens.encoding import encoding_name_for_model
+from ..tokens.open_models import is_open_model
 
 __all__ = [
     "ASSUMED_BASE_MODEL",
@@ -298,17 +299,21 @@ def _price(model: object, value: Any) -> Price:
 def counted_as(model: str, table: PriceTable) -> tuple[str, str | None]:
     """The model whose tokenizer and per-example limit count ``model``'s examples.
 
-    A model ftkit can count tokens for counts as itself. One it cannot (a custom or
-    provider name) but ``table`` prices counts as its entry's ``base_model``, else as
-    the snapshot its alias names, else as :data:`ASSUMED_BASE_MODEL`; the second
-    value is then a warning saying what was assumed. A model neither known nor priced
-    is returned unchanged, for the tokenizer to refuse with its own message.
+    A model ftkit can count tokens for counts as itself, and so does an open model (a
+    ``together`` one: its own tokenizer, or a stand-in marked approximate). One it
+    cannot (a custom or provider name) but ``table`` prices counts as its entry's
+    ``base_model``, else as the snapshot its alias names, else as
+    :data:`ASSUMED_BASE_MODEL`; the second value is then a warning saying what was
+    assumed. A model neither known nor priced is returned unchanged, for the tokenizer
+    to refuse with its own message.
 
     Raises:
         UsageError: a ``base_model`` ftkit cannot count tokens for either.
     """
     if not isinstance(model, str) or not model.strip() or _countable(model):
         return model, None
+    if is_open_model(model, table.provider):
+        return model, None  # counted with its own tokenizer (ftkit.tokens.open_models)
     name = base_model(model)
     entry = table.prices.get(name)
     alias = table.aliases.get(name)

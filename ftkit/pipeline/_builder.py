@@ -39,6 +39,7 @@ from ..backend._program import Program
 from ..jsonl import atomic_write
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
+from ._clients import resolve_backend
 from ._config import (
     PipelineConfig,
     StageConfig,
@@ -311,6 +312,27 @@ class _Builder(Generic[_R]):
 
         return self._replace(training_type=canonical_training_type(training_type))
 
+    def options(self: _B, **options: Any) -> _B:
+        """Provider-specific job settings, in the provider's own words.
+
+        On Together AI: ``learning_rate`` (absolute, 1e-5 by default), ``lora``
+        (``False`` trains fully), ``lora_r``, ``lora_alpha``, ``lora_dropout``,
+        ``lora_trainable_modules``, ``n_evals``, ``n_checkpoints``,
+        ``train_on_inputs`` (SFT), ``rpo_alpha``, ``simpo_gamma`` and
+        ``dpo_normalize_logratios_by_length`` (DPO), scheduler, warm-up, packing,
+        early stopping and ``wandb_*`` settings. A run's options serve both its
+        stages; an SFT-only or DPO-only one is sent only to its stage. ``run()``
+        refuses options on a provider whose jobs take none.
+
+        Raises:
+            UsageError: a value that is not JSON (a number, a string, a bool, None).
+        """
+        for name, value in options.items():
+            if value is not None and not isinstance(value, (bool, int, float, str)):
+                raise UsageError(f"option {name} must be a number, a string or a bool")
+        merged = {**self._config.options, **options}
+        return self._replace(options={k: v for k, v in merged.items() if v is not None})
+
     # -- how to drive it --------------------------------------------------------------
 
     def retry(self: _B, policy: RetryPolicy | int) -> _B:
@@ -411,26 +433,51 @@ class _Builder(Generic[_R]):
             raise DatasetInvalid(
                 "the data has errors; nothing was uploaded:\n" + str(bad), report=bad
             )
+        quoted = traits_of_any(self._client).price_estimate
         if max_cost_usd is not None:
             cost = plan.cost_usd
-            if cost is None:
+            if cost is None and not quoted:
                 raise UsageError(
                     "max_cost_usd is set but the cost is unknown for this model; "
                     "pass prices or drop the cap"
                 )
-            if cost > max_cost_usd:
+            # Where the provider quotes its own price, the cap is checked against that
+            # quote before every job (the run keeps it: a resumed run checks it too).
+            if cost is not None and cost > max_cost_usd:
                 raise UsageError(
                     f"the estimated cost ${cost:,.2f} is over max_cost_usd=${max_cost_usd:,.2f}; "
                     "raise the cap, reduce epochs or the data"
                 )
-        return self._create_manifest(plan)
+        return self._create_manifest(plan, max_cost_usd if quoted else None)
 
     def resume(self, run: str | os.PathLike[str]) -> _R:
         """A handle on an earlier run of *this* configuration (refused if it differs)."""
         return self._run_type(self._check_resumable(run), self._client, self._settings)
 
+    def _refreshing_limits(self) -> Program[None]:
+        """Bring the catalog's entry for the base model up to date from the API, if it says.
+
+        Together answers each model's fine-tuning limits (context lengths, vision,
+        tools, full training...) at ``GET /v1/fine-tunes/models/limits``: the plan then
+        checks the data against today's limits rather than the catalog's snapshot. A
+        model Together cannot fine-tune is refused here, before anything is uploaded.
+        """
+        model = self._config.model
+        traits = traits_of_any(self._client)
+        if model is None or self._client is None or not traits.model_limits:
+            return
+        backend: Any = resolve_backend(self._client, asynchronous=self._run_type._asynchronous)
+        if not callable(getattr(backend, "model_limits", None)):
+            return  # a test double of the protocol: the catalog stands
+        from ..backend._program import Retried
+        from ..providers import find_model, model_limits_info, register
+
+        limits = yield Retried(backend.model_limits(model), self._settings.retry)
+        register(model_limits_info(limits, base=find_model(model, traits.provider)))
+
     def _starting(self, max_cost_usd: float | None) -> Program[_R]:
         """Prepare the run, then drive it until its first job exists (``start()``)."""
+        yield from self._refreshing_limits()
         path: Path = yield steps.Local(self._prepare, (max_cost_usd,))
         handle = self._run_type(path, self._client, self._settings)
         with discard_if_unstarted(path):
@@ -439,11 +486,12 @@ class _Builder(Generic[_R]):
 
     def _running(self, max_cost_usd: float | None) -> Program[RunResult]:
         """Prepare the run, then drive it to its end (``run()``)."""
+        yield from self._refreshing_limits()
         path: Path = yield steps.Local(self._prepare, (max_cost_usd,))
         with discard_if_unstarted(path):
             return (yield from self._run_type(path, self._client, self._settings)._waiting())
 
-    def _create_manifest(self, plan: Plan) -> Path:
+    def _create_manifest(self, plan: Plan, max_cost_usd: float | None = None) -> Path:
         config = self._config
         digests: dict[str, str] = {}
         files: dict[str, FileState] = {}
@@ -486,6 +534,8 @@ class _Builder(Generic[_R]):
             provider=traits.provider,
             api=traits.api,
             training_type=config.training_type,
+            options=dict(config.options),
+            max_cost_usd=max_cost_usd,
             stages=stages,
             virtual_time=client_clock(self._client) is not None,
         )

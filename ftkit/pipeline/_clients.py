@@ -12,6 +12,7 @@ from typing import Any
 from .._exceptions import RunConflict
 from ..backend import Backend, OpenAIBackend
 from ..backend._clients import resolve_client, traits_of_any
+from ..backend._together import TogetherBackend
 
 __all__ = ["resolve_backend"]
 
@@ -41,7 +42,7 @@ def resolve_backend(
     expected_provider: str | None = None,
     expected_api: str | None = None,
 ) -> Backend:
-    """The backend for ``client`` (an openai client, a :class:`Backend`, or None).
+    """The backend for ``client`` (an openai or together client, a :class:`Backend`, or None).
 
     Args:
         client: what the caller passed.
@@ -58,5 +59,10 @@ def resolve_backend(
     _check_provider(client, expected_provider, expected_api)
     twin = "ftkit.FineTune / ftkit.Run" if asynchronous else "ftkit.AsyncFineTune / ftkit.AsyncRun"
     return resolve_client(
-        client, adapter=OpenAIBackend, protocol=Backend, asynchronous=asynchronous, twin=twin
+        client,
+        adapter=OpenAIBackend,
+        protocol=Backend,
+        asynchronous=asynchronous,
+        twin=twin,
+        together_adapter=TogetherBackend,
     )

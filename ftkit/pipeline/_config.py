@@ -180,6 +180,8 @@ class PipelineConfig:
     metadata: Mapping[str, str] = field(default_factory=dict)
     training_type: str | None = None
     """Azure's training type in the catalog's words (``ftkit.providers.TRAINING_TYPES``)."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Provider-specific job settings in the provider's words (Together's ``lora_r``...)."""
 
     @property
     def stages(self) -> list[StageConfig]:
@@ -218,6 +220,8 @@ class PipelineConfig:
         }
         if self.training_type is not None:  # absent otherwise: older runs keep their hash
             identity["training_type"] = self.training_type
+        if self.options:
+            identity["options"] = dict(sorted(self.options.items()))
         canonical = json.dumps(
             identity,
             sort_keys=True,

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import APIError, DatasetError, JobFailed, RunConflict, WaitTimeout
+from .._exceptions import APIError, DatasetError, JobFailed, RunConflict, UsageError, WaitTimeout
 from ..backend import (
     Backend,
     Checkpoint,
@@ -36,10 +36,11 @@ from ..backend import (
     JobEvent,
     JobSpec,
     Page,
+    PriceQuote,
     TrainingFile,
     UploadState,
 )
-from ..backend._jobs import checking_trainable, creating_job
+from ..backend._jobs import checking_trainable, creating_job, wire_spec
 from ..backend._processing import processing
 from ..backend._program import Operation, Program, Retried
 from ..backend._program import Sleep as Pause
@@ -167,6 +168,7 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
                         f"{role} file {Path(state.path).name} is {state.file_id}",
                         file_id=state.file_id,
                     )
+            continues = previous is not None and stage.base_model == previous.fine_tuned_model
             spec = JobSpec(
                 model=stage.base_model,
                 training_file=str(stage.train.file_id),
@@ -178,8 +180,11 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
                 suffix=m.suffix,
                 seed=m.seed,
                 metadata={**m.metadata, RUN_KEY: m.run_id, STAGE_KEY: stage.name},
-                options={"training_type": m.training_type} if m.training_type else {},
+                options=_options(m),
+                parent_job=previous.job_id if continues and previous is not None else None,
             )
+            if traits_of(ctx.backend).price_estimate:
+                yield from _quoting(run, stage, spec)
             created = yield from creating_job(
                 ctx.backend, spec, retry=ctx.retry, since=trained_since
             )
@@ -241,6 +246,57 @@ class _Run:
         )
         logger.info("%s%s", f"[{event.stage}] " if event.stage else "", message)
         self.ctx.emit(event)
+
+
+def _options(m: Manifest) -> dict[str, Any]:
+    """The job options of the run: Azure's training type, or the provider's own settings."""
+    options: dict[str, Any] = dict(m.options)
+    if m.training_type:
+        options["training_type"] = m.training_type
+    return options
+
+
+def _quoting(run: _Run, stage: StageState, spec: JobSpec) -> Program[None]:
+    """Ask the provider's price for the job before creating it, and stop if it says no.
+
+    Together's ``estimate-price`` is the pre-flight authority: ``allowed_to_proceed``
+    false means the account cannot pay for the job, and the run's ``max_cost_usd`` is
+    checked against the quoted price. Either stops the run before any job exists;
+    resuming it asks again (after a top-up, say).
+    """
+    m, ctx = run.m, run.ctx
+    backend: Any = ctx.backend  # ``Traits.price_estimate`` promises ``estimate_price``
+    quote: PriceQuote = yield ctx.retried(
+        backend.estimate_price(wire_spec(spec, traits_of(backend)))
+    )
+    if not quote.available:
+        logger.warning(
+            "the provider gave no price for %s: %s", stage.name, quote.unavailable_reason
+        )
+        if m.max_cost_usd is not None:
+            raise UsageError(
+                f"max_cost_usd is set but the provider could not price the {stage.name} job "
+                f"({quote.unavailable_reason or 'no reason given'}); nothing was created. Drop "
+                "the cap to go on without a price"
+            )
+        return
+    stage.quoted_usd = quote.total_usd
+    run.save()
+    price = f"${quote.total_usd:,.2f}" if quote.total_usd is not None else "an unknown price"
+    run.emit("price_quoted", stage, f"{stage.name} job quoted at {price}")
+    if quote.allowed_to_proceed is False:
+        limit = f" (limit ${quote.user_limit_usd:,.2f})" if quote.user_limit_usd is not None else ""
+        raise UsageError(
+            f"the provider will not run the {stage.name} job: it is quoted at {price} and the "
+            f"account's credit does not cover it{limit}; nothing was created. Add credit, then "
+            "resume the run"
+        )
+    cap = m.max_cost_usd
+    if cap is not None and (quote.total_usd is None or quote.total_usd > cap):
+        raise UsageError(
+            f"the provider quotes the {stage.name} job at {price}, over max_cost_usd=${cap:,.2f}; "
+            "nothing was created. Raise the cap, reduce epochs or the data"
+        )
 
 
 def _wait(run: _Run, stage: StageState) -> Program[Job]:
@@ -378,6 +434,14 @@ def _error_dict(job: Job) -> dict[str, Any] | None:
 
 
 def _metrics(job: Job, ctx: Context) -> Program[list[dict[str, Any]]]:
+    if traits_of(ctx.backend).job_metrics:
+        backend: Any = ctx.backend  # ``Traits.job_metrics`` promises ``list_job_metrics``
+        try:
+            rows: list[dict[str, Any]] = yield ctx.retried(backend.list_job_metrics(job.id))
+        except APIError as exc:
+            logger.warning("could not read the metrics of %s: %s", job.id, exc)
+            return []
+        return rows
     files = job.result_files
     if not files:
         return []

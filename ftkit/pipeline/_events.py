@@ -18,6 +18,7 @@ __all__ = ["EventType", "RunEvent"]
 EventType = Literal[
     "stage_started",
     "file_ready",
+    "price_quoted",
     "job_created",
     "status",
     "job_event",

@@ -53,11 +53,29 @@ def check_fits(
         )
     _check_suffix(config.suffix, traits)
     _check_imports(config, traits, content_urls or {})
+    _check_options(config, traits)
     for stage in config.stages:
         for path in (stage.train, stage.validation):
             imported = path is not None and str(path.resolve()) in (content_urls or {})
             if path is not None and not imported and path.stat().st_size > traits.max_file_bytes:
                 raise UsageError(_too_big(path.name, path.stat().st_size, traits))
+
+
+def _check_options(config: PipelineConfig, traits: Traits) -> None:
+    if not config.options:
+        return
+    if traits.provider != "together":
+        raise UsageError(
+            f"{traits.describe()} takes no provider options ({sorted(config.options)}): "
+            "use .sft(...)/.dpo(...) hyperparameters, or a Together client"
+        )
+    from ..backend._together import JOB_OPTIONS
+
+    unknown = sorted(set(config.options) - JOB_OPTIONS)
+    if unknown:
+        raise UsageError(
+            f"{traits.describe()} takes no job option {unknown}; it takes {sorted(JOB_OPTIONS)}"
+        )
 
 
 def _check_suffix(suffix: str | None, traits: Traits) -> None:

@@ -89,6 +89,8 @@ class StageState(_Lenient):
     metrics: list[dict[str, Any]] = Field(default_factory=list)
     checkpoints: list[dict[str, Any]] = Field(default_factory=list)
     last_event_id: str | None = None
+    quoted_usd: float | None = None
+    """The provider's price for the job, quoted just before it was created (Together)."""
     events: list[dict[str, Any]] = Field(default_factory=list)
     """The job's events, oldest first, bounded (see ``ftkit.pipeline._core.remember_events``)."""
 
@@ -107,11 +109,17 @@ class Manifest(_Lenient):
     seed: int | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     provider: str = "openai"
-    """``openai`` or ``azure``: a run is resumed against the same kind of endpoint."""
+    """``openai``, ``azure`` or ``together``: a run is resumed against the same kind of endpoint."""
     api: str | None = None
-    """The API surface it runs on (``openai``, ``azure-v1``, ``azure-dated``; older runs: unset)."""
+    """The API surface it runs on (``openai``, ``azure-v1``, ``azure-dated``, ``together``;
+    older runs: unset)."""
     training_type: str | None = None
     """Azure's training type (``standard``, ``globalstandard``, ``developer``), if chosen."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Provider-specific job settings (Together's ``lora_r``, ``learning_rate``...)."""
+    max_cost_usd: float | None = None
+    """The cap the run was started with, checked against the provider's own price quote
+    before every job where the API quotes one (Together's ``estimate-price``)."""
     stages: list[StageState]
     status: str = "created"
     """created → running → succeeded | failed | cancelled (``interrupted`` is only shown,

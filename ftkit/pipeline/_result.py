@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._twins import parameters_of
 
@@ -267,6 +268,87 @@ class RunResult:
             models, test_source, client=self._client_for(client, True), **options
         )
 
+    def download(
+        self,
+        destination: str | os.PathLike[str],
+        *,
+        checkpoint: Literal["merged", "adapter"] = "merged",
+        stage: str | None = None,
+        client: Any = None,
+    ) -> Path:
+        """Download the trained weights (Together AI): the merged model or the LoRA adapter.
+
+        Together serves a fine-tune on a dedicated endpoint, or hands its weights out:
+        this streams them (a ``.tar.zst`` archive) to ``destination`` (a file, or a
+        directory to put Together's file name in) atomically: an interrupted download
+        leaves nothing behind. Failures are retried under ftkit's default policy.
+
+        Args:
+            destination: where to write the archive.
+            checkpoint: ``"merged"`` (base and adapter fused) or ``"adapter"`` (LoRA only).
+            stage: whose job's weights (the last stage's by default).
+            client: the together client; ``None`` uses the run's.
+
+        Returns:
+            The file written.
+
+        Raises:
+            UsageError: the run's provider hands out no weights, or the stage has no job.
+        """
+        from ..retry import RetryPolicy
+
+        request = self._downloading(destination, checkpoint, stage, client, asynchronous=False)
+        path: Path = RetryPolicy.coerce(None).call(request.run)
+        return path
+
+    async def adownload(
+        self,
+        destination: str | os.PathLike[str],
+        *,
+        checkpoint: Literal["merged", "adapter"] = "merged",
+        stage: str | None = None,
+        client: Any = None,
+    ) -> Path:
+        """The awaitable twin of :meth:`download`, over ``together.AsyncTogether``."""
+        from ..retry import RetryPolicy
+
+        request = self._downloading(destination, checkpoint, stage, client, asynchronous=True)
+        path: Path = await RetryPolicy.coerce(None).acall(request.arun)
+        return path
+
+    def _downloading(
+        self,
+        destination: str | os.PathLike[str],
+        checkpoint: Literal["merged", "adapter"],
+        stage: str | None,
+        client: Any,
+        *,
+        asynchronous: bool,
+    ) -> Any:
+        from .._exceptions import UsageError
+        from ..backend._clients import resolve_client
+        from ..backend._together import TogetherBackend
+
+        if checkpoint not in ("merged", "adapter"):
+            raise UsageError(f"checkpoint is 'merged' or 'adapter', not {checkpoint!r}")
+        chosen = (
+            self.stage(stage) if stage is not None else (self.stages[-1] if self.stages else None)
+        )
+        if chosen is None or chosen.job_id is None:
+            raise UsageError(f"run {self.run_id} has no job to download the weights of")
+        given = client if client is not None else self.client
+        if given is None:
+            raise UsageError("pass client=together.Together() to download the weights")
+        backend = resolve_client(
+            given,
+            adapter=_no_weights,
+            protocol=type(None),
+            asynchronous=asynchronous,
+            twin="result.adownload" if not asynchronous else "result.download",
+            together_adapter=TogetherBackend,
+        )
+        return backend.download(chosen.job_id, destination, checkpoint=checkpoint)
+
     def deploy(
         self,
         *,
@@ -377,6 +459,15 @@ class RunResult:
             f"run {self.run_id} was driven with an async client; use "
             "await result.aevaluate(...), or pass client=openai.OpenAI()"
         )
+
+
+def _no_weights(client: Any) -> Any:
+    from .._exceptions import UsageError
+
+    raise UsageError(
+        "only Together AI hands out a fine-tune's weights: OpenAI and Azure OpenAI serve "
+        "them (use result.evaluate(...) or result.deploy(...))"
+    )
 
 
 def _can_chat(client: Any) -> bool:

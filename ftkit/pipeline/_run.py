@@ -23,6 +23,7 @@ from .._plain import attributes
 from .._virtual_time import on_client_time
 from ..backend import Backend, Job
 from ..backend import _program as steps
+from ..backend._clients import env_client
 from ..backend._program import CallOnce, Nested, Program, Retried
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
@@ -182,29 +183,45 @@ def _check_files_unchanged(manifest: Manifest) -> None:
                 )
 
 
-def _cancelling_job(backend: Backend, job_id: str, retry: RetryPolicy) -> Program[Job]:
+#: A provider's word for a job that is stopping after a cancel (Together's): not yet ended.
+STOPPING = frozenset({"cancel_requested"})
+#: The longest ftkit waits for a stopping job to end, and the first and longest pause.
+STOP_WAIT, FIRST_STOP_LOOK, LONGEST_STOP_LOOK = 900.0, 5.0, 60.0
+
+
+def _cancelling_job(
+    backend: Backend, job_id: str, retry: RetryPolicy, poll: PollPolicy | None = None
+) -> Program[Job]:
     """Cancel a job; one found already cancelled (an earlier answer lost) counts as done.
 
     A cancel whose answer was lost has been applied, and cancelling again is
     refused with 400: so after an ambiguous failure, and after a refusal, the
-    job is looked at before anything is raised.
+    job is looked at before anything is raised. Where a cancel first leaves the
+    job stopping (Together's ``cancel_requested``, still billed), the job is looked
+    at on ``poll``'s sleep until it has ended, for at most :data:`STOP_WAIT` seconds.
     """
 
     def looking() -> Program[Job | None]:
         job: Job = yield backend.retrieve_job(job_id)
-        return job if job.status == "cancelled" else None
+        return job if job.status == "cancelled" or job.raw_status in STOPPING else None
 
     cancelled = Nested(looking)
     try:
         job: Job = yield CallOnce(backend.cancel_job(job_id), cancelled, retry)
-        return job
     except RetryExhausted:
         raise
     except APIError:
         found: Job | None = yield Retried(cancelled, retry)
         if found is None:
             raise
-        return found
+        job = found
+    delay, waited = FIRST_STOP_LOOK, 0.0
+    while job.raw_status in STOPPING and waited < STOP_WAIT:
+        yield steps.Sleep(delay, poll.sleep if poll is not None else None)
+        waited += delay
+        job = yield Retried(backend.retrieve_job(job_id), retry)
+        delay = min(delay * 2, LONGEST_STOP_LOOK)
+    return job
 
 
 class _RunBase:
@@ -261,9 +278,16 @@ class _RunBase:
     _asynchronous = False
 
     def _backend(self, manifest: Manifest) -> Backend:
-        """The backend this handle drives, over a client of the handle's kind and the run's API."""
+        """The backend this handle drives, over a client of the handle's kind and the run's API.
+
+        Without a client, a Together run's is built from Together's environment
+        (``TOGETHER_API_KEY``): ``ftkit resume`` and ``ftkit cancel`` find it by the run.
+        """
+        client = self._client
+        if client is None and manifest.provider == "together":
+            client = env_client(self._asynchronous, "together")
         return resolve_backend(
-            self._client,
+            client,
             asynchronous=self._asynchronous,
             expected_provider=manifest.provider,
             expected_api=manifest.api,
@@ -301,7 +325,9 @@ class _RunBase:
         status = "cancelled"
         if stage.job_id:
             backend = self._backend(manifest)
-            job = yield from _cancelling_job(backend, stage.job_id, self._settings.retry)
+            job = yield from _cancelling_job(
+                backend, stage.job_id, self._settings.retry, self._settings.poll
+            )
             status = job.raw_status or "cancelled"
         return self._record_cancel(status)
 

@@ -1,8 +1,9 @@
 """The model catalog: what each provider's models can train, their limits, prices and dates.
 
-One table per provider, kept as data with its sources (``openai.json`` and
-``azure.json`` beside this module; Together and Fireworks add theirs with their
-backends). The validator, the token counter, the cost estimate, the
+One table per provider, kept as data with its sources (``openai.json``,
+``azure.json`` and ``together.json`` beside this module; Fireworks adds its own
+with its backend). Together's live limits refresh an entry through
+:func:`model_limits_info`. The validator, the token counter, the cost estimate, the
 evaluation's costs and the fake API all read it, so they cannot disagree::
 
     info = ftkit.model_info("ft:gpt-4.1-mini-2025-04-14:acme::abc")
@@ -21,9 +22,10 @@ from .._public import publish
 # explicit re-export for type checkers. The rest are taken one by one.
 from . import _catalog, _model
 from ._catalog import *  # noqa: F403
+from ._limits import model_limits_info
 from ._model import *  # noqa: F403
 from ._names import base_model
 
-__all__ = [*_catalog.__all__, *_model.__all__, "base_model"]
+__all__ = [*_catalog.__all__, *_model.__all__, "base_model", "model_limits_info"]
 
 publish(__name__, globals(), __all__)

@@ -20,15 +20,21 @@ per_hour, as_of}}), ``training_types`` (the provider's tiers it trains on:
 ``hosting_per_hour`` (USD per hour of one deployment of a fine-tune),
 ``inference`` and ``base_inference`` ({input, output, cached_input, as_of}),
 ``shutdown``, ``shutdown_confirmed`` (``false`` when only secondary sources give
-the date), ``created``, ``fine_tunable``, ``note``, ``sources`` ({field:
-source}) and ``extends`` (start from another entry of the same provider, all
-but its aliases).
+the date), ``created``, ``fine_tunable``, ``note``, ``full_training`` (whether
+full, not LoRA, fine-tuning is offered), ``job_limits`` ({``max_epochs``,
+``max_evals``, ``max_checkpoints``, ``min_learning_rate``, ``max_learning_rate``,
+``max_lora_rank``: number}), ``unconfirmed`` (the facts no primary source
+confirms: field names, or ``field.key`` such as ``example_limits.dpo``),
+``sources`` ({field: source}) and ``extends`` (start from another entry of the
+same provider, all but its aliases).
 
 An entry for a model the catalog already has changes only the fields it gives:
-a field replaces the old value, except ``training``, ``example_limits`` and
-``sources``, which are merged key by key (a method's price, a method's limit,
-a field's source), and ``training_by_type``, merged type by type and method by
-method.
+a field replaces the old value, except ``training``, ``example_limits``,
+``job_limits`` and ``sources``, which are merged key by key (a method's price, a
+method's limit, a bound, a field's source), and ``training_by_type``, merged type
+by type and method by method. A field given anew without ``unconfirmed`` drops
+the old entry's ``unconfirmed`` marks of that field, as a new ``shutdown`` drops
+an old ``shutdown_confirmed``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from typing import Any, TypeVar, cast
 from .._exceptions import UsageError
 from ._model import (
     FEATURES,
+    JOB_LIMITS,
     METHODS,
     TRAINING_TYPES,
     Feature,
@@ -72,11 +79,16 @@ _FIELDS = frozenset(
         "created",
         "fine_tunable",
         "note",
+        "full_training",
+        "job_limits",
+        "unconfirmed",
         "sources",
         "extends",
     }
 )
-_MERGED = frozenset({"training", "example_limits", "sources"})
+_MERGED = frozenset({"training", "example_limits", "job_limits", "sources"})
+# What an ``unconfirmed`` mark may name: a fact of the entry (not its bookkeeping).
+_MARKABLE = _FIELDS - {"unconfirmed", "sources", "extends"}
 _Price = TypeVar("_Price", TrainingPrice, InferencePrice)
 _AMOUNTS: dict[type, tuple[str, ...]] = {
     TrainingPrice: ("per_1m_tokens", "per_hour"),
@@ -129,6 +141,9 @@ def merge_entry(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any
         # A new date comes with its own confidence: an earlier "unconfirmed" was the old
         # date's, not this one's.
         merged.pop("shutdown_confirmed", None)
+    if "unconfirmed" not in new and isinstance(old.get("unconfirmed"), list):
+        # A fact stated anew is the new file's, confirmed unless it says otherwise.
+        merged["unconfirmed"] = _still_unconfirmed(old, new)
     for key, value in new.items():
         before = old.get(key)
         if key in _MERGED and isinstance(value, Mapping) and isinstance(before, Mapping):
@@ -139,6 +154,29 @@ def merge_entry(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any
         else:
             merged[key] = value
     return merged
+
+
+def _still_unconfirmed(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Any]:
+    """The old entry's ``unconfirmed`` marks of the facts ``new`` does not restate.
+
+    A merged field (``example_limits``) restates only the keys it gives: a mark of
+    the whole field becomes marks of the old keys it leaves as they were.
+    """
+    kept: list[Any] = []
+    for mark in old["unconfirmed"]:
+        head, _, key = mark.partition(".") if isinstance(mark, str) else (mark, "", "")
+        if head not in new:
+            kept.append(mark)
+            continue
+        given, before = new[head], old.get(head)
+        if head not in _MERGED or not isinstance(given, Mapping):
+            continue  # the field is replaced: every fact of it is the new file's
+        if key:
+            if key not in given:
+                kept.append(mark)
+        elif isinstance(before, Mapping):
+            kept.extend(f"{head}.{k}" for k in before if k not in given)
+    return kept
 
 
 def _merge_types(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,6 +257,24 @@ def info_of(
     confirmed = entry.get("shutdown_confirmed", True)
     if not isinstance(confirmed, bool):
         raise UsageError(f"{where}: shutdown_confirmed must be true or false, got {confirmed!r}")
+    full_training = entry.get("full_training")
+    if full_training is not None and not isinstance(full_training, bool):
+        raise UsageError(f"{where}: full_training must be true or false, got {full_training!r}")
+    job_limits: dict[str, float] = {}
+    for key, bound in _mapping(entry.get("job_limits", {}), where, "job_limits"):
+        if key not in JOB_LIMITS:
+            raise UsageError(
+                f"{where}: unknown job limit {key!r}; expected one of {list(JOB_LIMITS)}"
+            )
+        if bound is None:
+            continue  # unknown, as if not given
+        if key.endswith("_learning_rate"):
+            job_limits[key] = cast(float, _amount(bound, where, f"job_limits.{key}"))
+        else:  # a count of epochs, evaluations, checkpoints, ranks
+            job_limits[key] = _count(bound, where, f"job_limits.{key}")
+    unconfirmed = frozenset(
+        _mark(m, where) for m in _list(entry.get("unconfirmed", []), where, "unconfirmed")
+    )
     created = entry.get("created")
     if created is not None:
         created = _count(created, where, "created")
@@ -245,6 +301,9 @@ def info_of(
         fine_tunable=fine_tunable,
         note=_text(entry.get("note", ""), where, "note", empty=True),
         family=family,
+        full_training=full_training,
+        job_limits=job_limits,
+        unconfirmed=unconfirmed,
         sources={
             str(key): _text(value, where, f"sources.{key}")
             for key, value in _mapping(entry.get("sources", {}), where, "sources")
@@ -272,6 +331,9 @@ def entry_of(info: ModelInfo) -> dict[str, Any]:
         "shutdown": info.shutdown,
         "created": info.created,
         "note": info.note,
+        "full_training": info.full_training,
+        "job_limits": dict(info.job_limits),
+        "unconfirmed": sorted(info.unconfirmed),
         "sources": dict(info.sources),
     }
     if not info.shutdown_confirmed:  # stated only where a date is unconfirmed
@@ -330,6 +392,17 @@ def _feature(value: Any, where: str) -> Feature:
     if value not in FEATURES:
         raise UsageError(f"{where}: unknown feature {value!r}; expected one of {list(FEATURES)}")
     return cast(Feature, value)
+
+
+def _mark(value: Any, where: str) -> str:
+    """An ``unconfirmed`` mark: a fact's field name, or ``field.key``."""
+    mark = _text(value, where, "unconfirmed")
+    if mark.split(".", 1)[0] not in _MARKABLE:
+        raise UsageError(
+            f"{where}: unconfirmed names an unknown field {mark!r}; "
+            f"expected one of {sorted(_MARKABLE)} (or field.key)"
+        )
+    return mark
 
 
 def _training_type(value: Any, where: str) -> TrainingType:

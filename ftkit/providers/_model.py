@@ -24,6 +24,7 @@ from .._exceptions import UsageError
 __all__ = [
     "DEFAULT_TRAINING_TYPE",
     "FEATURES",
+    "JOB_LIMITS",
     "METHODS",
     "TRAINING_TYPES",
     "Feature",
@@ -51,6 +52,18 @@ or on idle capacity (``developer``: cheapest, may be preempted, no data residenc
 TRAINING_TYPES: tuple[TrainingType, ...] = ("standard", "globalstandard", "developer")
 DEFAULT_TRAINING_TYPE: TrainingType = "standard"
 """What a provider with training types trains on when a job names none (Azure: Standard)."""
+
+JOB_LIMITS: tuple[str, ...] = (
+    "max_epochs",
+    "max_evals",
+    "max_checkpoints",
+    "min_learning_rate",
+    "max_learning_rate",
+    "max_lora_rank",
+)
+"""The bounds a provider puts on a job's hyperparameters, by the catalog's names
+(Together's ``GET /v1/fine-tunes/models/limits``: ``max_num_epochs``, ``max_num_evals``,
+``max_num_checkpoints``, the learning-rate range, ``lora_training.max_rank``)."""
 
 _METHOD_NAMES: dict[str, Method] = {
     "sft": "sft",
@@ -197,6 +210,16 @@ class ModelInfo:
     """The name prefix the facts came from, for a model the catalog does not list."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each fact comes from: field name -> source (document and date)."""
+    full_training: bool | None = None
+    """Whether full (not LoRA) fine-tuning is offered for it (Together trains LoRA by
+    default); ``None``: unknown, or a provider without the choice."""
+    job_limits: Mapping[str, float] = field(default_factory=dict)
+    """Bounds on a job's hyperparameters, by the names of :data:`JOB_LIMITS`
+    (``max_epochs``, ``max_learning_rate``...); a bound not given is unknown."""
+    unconfirmed: frozenset[str] = frozenset()
+    """The facts no primary source confirms: field names (``features``) or one key of a
+    field (``example_limits.dpo``). :meth:`confirmed` reads it; :attr:`shutdown_confirmed`
+    says the same of the shutdown date."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aliases", tuple(self.aliases))
@@ -211,6 +234,8 @@ class ModelInfo:
             _frozen({t: _frozen(p) for t, p in self.training_prices_by_type.items()}),
         )
         object.__setattr__(self, "sources", _frozen(self.sources))
+        object.__setattr__(self, "job_limits", _frozen(self.job_limits))
+        object.__setattr__(self, "unconfirmed", frozenset(self.unconfirmed))
         if self.fine_tunable is None and self.family is None:
             object.__setattr__(self, "fine_tunable", bool(self.methods))
 
@@ -221,6 +246,15 @@ class ModelInfo:
             UsageError: an unknown method name.
         """
         return self.example_limits.get(canonical_method(method))
+
+    def confirmed(self, fact: str) -> bool:
+        """Whether a primary source confirms ``fact``: a field (``"features"``) or one
+        of its keys (``"example_limits.dpo"``, also unconfirmed when its whole field is).
+        """
+        head = fact.split(".", 1)[0]
+        if head == "shutdown" and not self.shutdown_confirmed:
+            return False
+        return fact not in self.unconfirmed and head not in self.unconfirmed
 
     def training_price(
         self, method: str = "sft", training_type: str | None = None
@@ -261,7 +295,7 @@ class ModelInfo:
         # Frozen mappings do not pickle; their dicts do, and ``__post_init__`` freezes
         # them again (a spawned validation worker receives the caller's entry so).
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in ("example_limits", "training_prices", "sources"):
+        for name in ("example_limits", "training_prices", "sources", "job_limits"):
             values[name] = dict(values[name])
         values["training_prices_by_type"] = {
             t: dict(p) for t, p in self.training_prices_by_type.items()

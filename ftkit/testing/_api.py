@@ -4,7 +4,8 @@ Its :meth:`~FakeFineTuningAPI.handle` is the front door every way in shares (the
 in-process clients and the loopback server): which API surface a URL belongs
 to, auth, scripted faults, the request log and ``auto_advance`` are decided here,
 the same for every route; the answer itself comes from the provider's dialect
-(``_dialect``: OpenAI's in ``_openai_routes``, Azure OpenAI's in ``_azure``), its
+(``_dialect``: OpenAI's in ``_openai_routes``, Azure OpenAI's in ``_azure``, Together
+AI's in ``_together``), its
 handler sets over the resource stores (``_service``).
 """
 
@@ -39,6 +40,7 @@ from ._wire import json_response
 
 if TYPE_CHECKING:
     import openai
+    import together
 
 __all__ = ["FakeFineTuningAPI", "RecordedRequest"]
 
@@ -52,15 +54,17 @@ class FakeFineTuningAPI:
     client whose transport is this object), or from another process through
     :meth:`serve` (a loopback HTTP server). It speaks one provider's API:
     OpenAI's by default, Azure OpenAI's (its dated API and its v1 API) with
-    ``provider="azure"``. Time is
+    ``provider="azure"``, Together AI's (``together.Together`` clients) with
+    ``provider="together"``. Time is
     virtual: jobs move when :attr:`clock` moves. The in-process clients carry the
     clock, so ftkit's pipeline, polling, retries and evaluation sleep on it with no
     wiring (``ftkit.FineTune(fake.client())...run()`` returns at once); other code
     moves it with ``fake.clock.sleep`` or :meth:`advance`.
 
     Args:
-        provider: whose API the fake speaks: ``"openai"`` (``/v1/...``) or ``"azure"``
-            (``/openai/...?api-version=`` and ``/openai/v1/...``; see :meth:`client`).
+        provider: whose API the fake speaks: ``"openai"`` (``/v1/...``), ``"azure"``
+            (``/openai/...?api-version=`` and ``/openai/v1/...``; see :meth:`client`) or
+            ``"together"`` (Together AI's ``/v1/files``, ``/v1/fine-tunes``...).
             Ids, model names, limits, the base models and the error bodies follow it.
         clock: the virtual clock (by default a new :class:`FakeClock` at the real time now;
             pin a date with ``FakeClock(start=...)``).
@@ -220,7 +224,8 @@ class FakeFineTuningAPI:
         An OpenAI fake gives an ``openai.OpenAI``. An Azure fake gives, for its dated API
         (the default, ``api="dated"``), an ``openai.AzureOpenAI`` (``api_version``
         ``"2025-04-01-preview"`` unless given; any is served), and for ``api="v1"`` an
-        ``openai.OpenAI`` whose ``base_url`` is the resource's ``/openai/v1/``. Its own
+        ``openai.OpenAI`` whose ``base_url`` is the resource's ``/openai/v1/``. A Together
+        fake gives a ``together.Together`` (typed: :meth:`together_client`). Its own
         retries wait on the virtual clock, not for real.
 
         Args:
@@ -252,9 +257,33 @@ class FakeFineTuningAPI:
         """``async_client(api="dated")`` of an Azure fake: an ``openai.AsyncAzureOpenAI``."""
         return cast("openai.AsyncAzureOpenAI", self.async_client(api="dated", **options))
 
+    def together_client(self, **options: Any) -> together.Together:
+        """``client()`` of a Together fake: a ``together.Together`` on the fake's transport.
+
+        Its http_client is an httpx client bridged to the fake; its retries wait on the
+        virtual clock.
+
+        Raises:
+            ValueError: on another provider's fake.
+        """
+        self._require("together")
+        return cast("together.Together", self.client(**options))
+
+    def async_together_client(self, **options: Any) -> together.AsyncTogether:
+        """``async_client()`` of a Together fake: a ``together.AsyncTogether``."""
+        self._require("together")
+        return cast("together.AsyncTogether", self.async_client(**options))
+
+    def _require(self, provider: str) -> None:
+        if self.provider != provider:
+            raise ValueError(
+                f"this fake speaks {self.provider!r}; build FakeFineTuningAPI(provider="
+                f"{provider!r}) for that"
+            )
+
     @property
     def provider(self) -> str:
-        """Whose API this fake speaks (``"openai"``, ``"azure"``)."""
+        """Whose API this fake speaks (``"openai"``, ``"azure"``, ``"together"``)."""
         return self._dialect.name
 
     @property
@@ -273,7 +302,8 @@ class FakeFineTuningAPI:
     def addresses(self, origin: str) -> dict[str, str]:
         """What a server of this fake at ``origin`` (``http://127.0.0.1:8000``) offers clients.
 
-        OpenAI: ``base_url``; Azure: ``azure_endpoint``, ``api_version`` and ``v1_base_url``.
+        OpenAI: ``base_url``; Azure: ``azure_endpoint``, ``api_version`` and ``v1_base_url``;
+        Together: ``base_url`` (the origin itself, as ``together.Together`` takes it).
         """
         return self._dialect.addresses(origin.rstrip("/"))
 
@@ -320,9 +350,31 @@ class FakeFineTuningAPI:
         message: str = "The job failed due to an internal error.",
         param: str | None = None,
     ) -> None:
-        """Fail a job now, e.g. as the post-training safety check does."""
+        """Fail a job now, e.g. as the post-training safety check does.
+
+        Together's jobs then read ``error``, with a ``job_error`` event carrying ``message``.
+        """
         with self._lock:
             self._service.jobs.fail(job_id, code=code, message=message, param=param)
+
+    def set_credit_limit(self, usd: float | None) -> None:
+        """Together: the account's spending limit, which price estimates are held against.
+
+        ``POST /v1/fine-tunes/estimate-price`` then answers ``allowed_to_proceed: false``
+        for a job priced above ``usd`` (at the fake's own rates,
+        ``ftkit.testing._together_jobs.FAKE_RATES_PER_1M``) and echoes it as ``user_limit``;
+        None lifts the limit (the default).
+
+        Raises:
+            ValueError: on another provider's fake, or a negative limit.
+        """
+        self._require("together")
+        if usd is not None and usd < 0:
+            raise ValueError("the credit limit must not be negative")
+        from ._together_jobs import billing
+
+        with self._lock:
+            billing(self._service).credit_limit = None if usd is None else float(usd)
 
     def add_model(self, model: ModelInfo) -> None:
         """Serve one more base model (or replace the one of the same name)."""

@@ -8,12 +8,15 @@ too. They also carry the clock itself (the class attribute
 named by :data:`ftkit._virtual_time.CLIENT_CLOCK_ATTRIBUTE`), so ftkit's own
 polling, retries and evaluation sleep on it when the caller chose no ``sleep``.
 They are created per fake, as class attributes, because ``client.with_options()``
-rebuilds a client from its class.
+rebuilds a client from its class. A Together fake's clients are the together SDK's
+(``together.Together``, ``AsyncTogether``) on an httpx transport bridged to the fake,
+with the same virtual retry pause and clock.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +28,19 @@ from ._clock import FakeClock
 if TYPE_CHECKING:
     from openai._models import FinalRequestOptions
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_AZURE_API_VERSION", "ClientFactory"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_AZURE_API_VERSION",
+    "IN_PROCESS_TOGETHER_BASE_URL",
+    "ClientFactory",
+]
 
 IN_PROCESS_BASE_URL = "https://fake-openai.invalid/v1"
 """Never resolvable (``.invalid``): a client that escaped the fake transport cannot reach anyone."""
 IN_PROCESS_AZURE_ENDPOINT = "https://fake-resource.openai.azure.invalid"
+IN_PROCESS_TOGETHER_BASE_URL = "https://fake-together.invalid"
+"""A together client's ``base_url`` is an origin: the SDK's paths start with ``/v1/``."""
+_TOGETHER_CLASSES = frozenset({"Together", "AsyncTogether"})
 
 
 DEFAULT_API_KEY = "sk-fake-not-a-real-key"
@@ -60,6 +71,8 @@ class ClientFactory:
         :data:`DEFAULT_AZURE_API_VERSION`.
         """
         kwargs = {"api_key": self._api_key, "max_retries": 2, **options}
+        if name in _TOGETHER_CLASSES:
+            return self._together(name, kwargs)
         transport = httpx2.MockTransport(self._handler)
         http_client = (
             httpx2.AsyncClient(transport=transport)
@@ -73,14 +86,30 @@ class ClientFactory:
             kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
         return self._virtual(name)(http_client=http_client, **kwargs)
 
+    def _together(self, name: str, kwargs: dict[str, Any]) -> Any:
+        """A together SDK client (``Together``, ``AsyncTogether``) on the fake's transport.
+
+        The together SDK runs on httpx, not httpx2: its ``http_client`` is an httpx client
+        whose mock transport hands each request to the fake (:func:`_bridge`).
+        """
+        import httpx
+
+        kwargs.setdefault("base_url", IN_PROCESS_TOGETHER_BASE_URL)
+        transport = httpx.MockTransport(_bridge(self._handler))
+        http_client = (
+            httpx.AsyncClient(transport=transport)
+            if name.startswith("Async")
+            else httpx.Client(transport=transport)
+        )
+        return self._virtual(name)(http_client=http_client, **kwargs)
+
     def _virtual(self, name: str) -> type[Any]:
-        """The openai class ``name``, its retry pause sent to the virtual clock (made once)."""
+        """The SDK class ``name``, its retry pause sent to the virtual clock (made once)."""
         cls = self._classes.get(name)
         if cls is not None:
             return cls
-        import openai
-
-        base: type[Any] = getattr(openai, name)
+        sdk = importlib.import_module("together" if name in _TOGETHER_CLASSES else "openai")
+        base: type[Any] = getattr(sdk, name)
         sleep = self._clock.sleep
 
         def sleep_for_retry(
@@ -99,10 +128,12 @@ class ClientFactory:
         async def async_sleep(seconds: float) -> None:
             sleep(seconds)
 
-        make_files = base.files.func  # the SDK's ``files`` resource, a cached property
+        make_files: Callable[[Any], Any] | None = getattr(base.files, "func", None)
 
         def files(client: Any) -> Any:
-            # ``files.wait_for_processing`` sleeps through the resource's ``_sleep``.
+            # openai's ``files`` is a cached property; its ``wait_for_processing`` sleeps
+            # through the resource's ``_sleep``.
+            assert make_files is not None
             resource = make_files(client)
             resource._sleep = async_sleep if name.startswith("Async") else sleep
             return resource
@@ -111,14 +142,55 @@ class ClientFactory:
             "_sleep_for_retry": (
                 async_sleep_for_retry if name.startswith("Async") else sleep_for_retry
             ),
-            "files": functools.cached_property(files),
             "__module__": __name__,
             "__doc__": f"{name} bound to an in-process fake, on its virtual clock.",
             CLIENT_CLOCK_ATTRIBUTE: self._clock,
         }
+        if name not in _TOGETHER_CLASSES:  # the together SDK's files poll nothing
+            namespace["files"] = functools.cached_property(files)
         cls = type(name, (base,), namespace)
         self._classes[name] = cls
         return cls
+
+
+def _bridge(handler: Callable[[httpx2.Request], httpx2.Response]) -> Callable[[Any], Any]:
+    """An httpx mock-transport handler that answers through the fake's httpx2 front door.
+
+    The request's bytes, headers and read timeout (which the fake's ``slow`` and
+    ``applied_but_lost`` faults read) cross over; the answer comes back as an httpx
+    response, and the fake's transport failures as httpx's own exceptions of the same
+    name (``ConnectError``, ``ReadTimeout``), which the together SDK retries.
+    """
+    import httpx
+
+    def send(request: httpx.Request) -> httpx.Response:
+        content = request.read()
+        extensions = {k: v for k, v in request.extensions.items() if k == "timeout"}
+        forwarded = httpx2.Request(
+            request.method,
+            str(request.url),
+            headers=request.headers.multi_items(),
+            content=content,
+            extensions=extensions,
+        )
+        try:
+            answer = handler(forwarded)
+        except httpx2.TransportError as exc:
+            same = getattr(httpx, type(exc).__name__, None)
+            kind = (
+                same
+                if isinstance(same, type) and issubclass(same, httpx.TransportError)
+                else httpx.TransportError
+            )
+            raise kind(str(exc), request=request) from None
+        return httpx.Response(
+            answer.status_code,
+            headers=answer.headers.multi_items(),
+            content=answer.content,
+            request=request,
+        )
+
+    return send
 
 
 def _delay(

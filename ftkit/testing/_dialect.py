@@ -36,6 +36,7 @@ __all__ = ["KNOWN_DIALECTS", "ClientSpec", "Dialect", "Surface", "dialect", "rou
 KNOWN_DIALECTS: dict[str, str] = {
     "openai": "ftkit.testing._openai_routes:OPENAI_DIALECT",
     "azure": "ftkit.testing._azure:AZURE",
+    "together": "ftkit.testing._together:TOGETHER",
 }
 """Provider name -> ``module:attribute`` of its dialect (imported on first use)."""
 

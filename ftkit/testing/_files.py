@@ -41,6 +41,9 @@ class FileRecord:
     failure: str | None = None
     """Why processing fails (an Azure import whose URL cannot be read): the file then ends
     in ``error`` with this as its ``status_details``."""
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What a provider's dialect keeps about the file beyond OpenAI's fields (Together's
+    checksum, upload token and preprocessing), for its own view of the file."""
 
     @property
     def status(self) -> str:

@@ -7,6 +7,7 @@ Shared by the job operations (``_jobs``) and the clock-driven progression
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ class JobRecord:
     ``hyperparameters`` starts as the request's and has its ``"auto"`` values
     resolved when the training file is validated. ``options`` holds what a
     provider's dialect read from the request beyond OpenAI's fields (Azure's
-    training type), in ftkit's words.
+    training type in ftkit's words; Together's whole request).
     """
 
     id: str
@@ -58,7 +59,10 @@ class JobRecord:
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     script: deque[str] | None = None
     script_error: dict[str, Any] | None = None
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    now: Callable[[], float] = field(default=lambda: float("inf"), repr=False, compare=False)
+    """The fake's clock, for a provider's view that shows phases by time (Together's
+    ``compressing`` and ``uploading`` after training), as :attr:`FileRecord.now` is."""
 
     def close(self, status: str, at: float) -> None:
         """End the job in a terminal ``status`` at virtual time ``at``."""

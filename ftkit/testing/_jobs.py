@@ -70,7 +70,7 @@ class JobStore:
         body: dict[str, Any],
         *,
         extra_hyperparameters: Mapping[str, tuple[str, ...]] | None = None,
-        options: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create a job from a request body (see ``parse_job_request``).
 
@@ -105,6 +105,7 @@ class JobStore:
             # processing has completed").
             phase_started=max(core.now(), self._files_processed_at(spec)),
             options=dict(options or {}),
+            now=core.now,
         )
         if self._scripts:
             statuses, error = self._scripts.popleft()

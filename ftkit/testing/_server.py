@@ -102,6 +102,8 @@ class FakeServer:
         base_url: ``http://127.0.0.1:<port>/v1``, for ``openai.OpenAI(base_url=...)`` or
             ``OPENAI_BASE_URL``.
         azure_endpoint: ``http://127.0.0.1:<port>``, for ``openai.AzureOpenAI(azure_endpoint=...)``.
+        origin: ``http://127.0.0.1:<port>``, for ``together.Together(base_url=...)`` (an origin:
+            the together SDK's paths start with ``/v1/``).
     """
 
     def __init__(self, fake: Answers, port: int = 0) -> None:
@@ -109,6 +111,7 @@ class FakeServer:
         self.port: int = self._server.server_address[1]
         self.base_url = f"http://{LOOPBACK}:{self.port}/v1"
         self.azure_endpoint = f"http://{LOOPBACK}:{self.port}"
+        self.origin = f"http://{LOOPBACK}:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

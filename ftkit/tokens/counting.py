@@ -26,13 +26,18 @@ Text is counted by a :class:`~ftkit.tokens.tokenizer.Tokenizer` (tiktoken's
 encoding of the model unless another is given) as plain text: special-token
 strings such as ``<|endoftext|>`` inside user data are counted as text, never
 rejected.
+
+These are OpenAI's rules. An open model (Together AI's) is counted by the rules of its
+own chat template instead, with its own tokenizer (:mod:`ftkit.tokens.open_models`):
+``TokenCounter(model, provider="together")`` is then an ``OpenModelCounter``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +70,19 @@ class ExampleTokens:
     """Whether the example is longer than the limit (it will be truncated from the end)."""
     trained_lost: int = 0
     """Trained tokens that truncation removes."""
+    approximate: bool = False
+    """Whether the figures are estimates: an open model counted without its own
+    tokenizer, a chat template ftkit does not know, or images of an open model
+    (:mod:`ftkit.tokens.open_models`). OpenAI's counts are never marked."""
+
+    def __repr__(self) -> str:
+        # ``approximate`` only when set: an exact count reads as it always has.
+        return (
+            f"ExampleTokens(total={self.total!r}, trained={self.trained!r}, "
+            f"billed={self.billed!r}, over_limit={self.over_limit!r}, "
+            f"trained_lost={self.trained_lost!r}"
+            + (", approximate=True)" if self.approximate else ")")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +126,12 @@ class TokenCounter:
             catalog, ``openai`` first).
         encoded_strings: how many strings were actually encoded (cache misses).
         encoded_chars: how many characters were encoded.
+        approximate: whether its counts are estimates (``False`` for OpenAI's models;
+            see :class:`~ftkit.tokens.OpenModelCounter`).
+
+    An open model (a ``together`` model, or a ``tokenizer.json`` given as
+    ``tokenizer``) gets an :class:`~ftkit.tokens.OpenModelCounter`, which counts with
+    the model's own tokenizer and chat template instead of OpenAI's rules.
     """
 
     __slots__ = (
@@ -118,6 +142,7 @@ class TokenCounter:
         "_hot_chars",
         "_length",
         "_tools",
+        "approximate",
         "base_model",
         "encoded_chars",
         "encoded_strings",
@@ -128,17 +153,35 @@ class TokenCounter:
         "tokenizer",
     )
 
+    def __new__(
+        cls,
+        model: str,
+        tokenizer: Tokenizer | str | os.PathLike[str] | None = None,
+        *,
+        provider: str | None = None,
+    ) -> TokenCounter:
+        """An :class:`~ftkit.tokens.OpenModelCounter` for an open model, else a TokenCounter."""
+        if cls is TokenCounter and _counts_open_model(model, tokenizer, provider):
+            return object.__new__(_open_models().counter)
+        return object.__new__(cls)
+
     def __init__(
-        self, model: str, tokenizer: Tokenizer | None = None, *, provider: str | None = None
+        self,
+        model: str,
+        tokenizer: Tokenizer | str | os.PathLike[str] | None = None,
+        *,
+        provider: str | None = None,
     ) -> None:
         """Build a counter for ``model``.
 
         Args:
             model: the model to train; it sets the per-example limit and, unless
                 ``tokenizer`` is given, the tiktoken encoding.
-            tokenizer: the tokenizer of a model tiktoken does not cover.
+            tokenizer: the tokenizer of a model tiktoken does not cover, or the path
+                of a Hugging Face ``tokenizer.json`` (an open model's).
             provider: the provider that trains it, whose per-example limit applies
-                (Azure's can differ from OpenAI's for the same snapshot).
+                (Azure's can differ from OpenAI's for the same snapshot; ``together``
+                counts with the open model's tokenizer).
 
         Raises:
             UsageError: the model's tokenizer is unknown.
@@ -146,9 +189,14 @@ class TokenCounter:
         """
         if not isinstance(model, str) or not model.strip():
             raise UsageError("model must be a model name such as 'gpt-4.1-mini-2025-04-14'")
+        if isinstance(tokenizer, (str, os.PathLike)):
+            from ._hf import hf_tokenizer
+
+            tokenizer = hf_tokenizer(tokenizer, source=model.strip())
         self.model = model
         self.base_model = base_model(model)
         self._given = tokenizer
+        self.approximate = False
         if tokenizer is None:
             tokenizer = get_tokenizer(encoding_name_for_model(model))
         self.tokenizer = tokenizer
@@ -171,6 +219,16 @@ class TokenCounter:
 
     def __repr__(self) -> str:
         return f"TokenCounter(model={self.model!r}, encoding={self.encoding_name!r})"
+
+    @property
+    def given_tokenizer(self) -> Tokenizer | None:
+        """The tokenizer a worker process needs to count as this counter does.
+
+        ``None`` when the counter's tokenizer is the model's default tiktoken one,
+        which a worker rebuilds from the model's name; an open model's counter gives
+        the tokenizer it resolved (a ``tokenizer.json`` pickles as its path).
+        """
+        return self._given
 
     # -- text ---------------------------------------------------------------------------------
 
@@ -474,7 +532,13 @@ def _as_dicts(items: Sequence[Any] | None) -> list[Any] | None:
     return None if items is None else [_as_dict(i) for i in items]
 
 
-def count_tokens(record_or_messages: Any, *, model: str) -> ExampleTokens:
+def count_tokens(
+    record_or_messages: Any,
+    *,
+    model: str,
+    tokenizer: Tokenizer | str | os.PathLike[str] | None = None,
+    provider: str | None = None,
+) -> ExampleTokens:
     """Count the tokens of one example for ``model``.
 
     Args:
@@ -482,6 +546,9 @@ def count_tokens(record_or_messages: Any, *, model: str) -> ExampleTokens:
             record dict (``{"messages": ...}`` or a DPO pair), or a list of messages
             (dicts or message models).
         model: the model to train (``ft:`` names count with their base model).
+        tokenizer: a :class:`~ftkit.tokens.Tokenizer`, or an open model's
+            ``tokenizer.json`` path (see :class:`TokenCounter`).
+        provider: the provider that trains it (``"together"``: an open model).
 
     Returns:
         The example's total, trained and billed tokens and whether it is over the limit.
@@ -490,7 +557,7 @@ def count_tokens(record_or_messages: Any, *, model: str) -> ExampleTokens:
         UsageError: unknown model, or an input that is not a record or messages.
         TokenizerUnavailable: no verified vocabulary is available.
     """
-    counter = TokenCounter(model)
+    counter = TokenCounter(model, tokenizer, provider=provider)
     item = record_or_messages
     if isinstance(item, Mapping):
         return counter.count(item)
@@ -506,3 +573,42 @@ def count_tokens(record_or_messages: Any, *, model: str) -> ExampleTokens:
 
 def _counter(model: str, tokenizer: Tokenizer | None, provider: str | None) -> TokenCounter:
     return TokenCounter(model, tokenizer, provider=provider)
+
+
+def _counts_open_model(model: Any, tokenizer: Any, provider: str | None) -> bool:
+    """Whether a counter is an open model's: a ``tokenizer.json`` path or an open tokenizer
+    given, or no tokenizer and a model of an open-model provider (``together``)."""
+    if isinstance(tokenizer, (str, os.PathLike)):
+        return True
+    if tokenizer is not None:
+        return getattr(tokenizer, "chat_format", None) is not None
+    if provider is None and not isinstance(model, str):
+        return False
+    return _open_models().is_open_model(model, provider)
+
+
+@dataclass(frozen=True)
+class _OpenModels:
+    """What :mod:`ftkit.tokens.open_models` lends this module: its counter and its test.
+
+    A hook rather than an import, because that module builds on this one; it registers
+    itself when loaded, and ``ftkit.tokens`` loads it.
+    """
+
+    counter: type[TokenCounter]
+    is_open_model: Callable[[str, str | None], bool]
+
+
+_open: _OpenModels | None = None
+
+
+def register_open_models(counter: type[TokenCounter], is_open_model: Callable[..., bool]) -> None:
+    """Called once by :mod:`ftkit.tokens.open_models` as it loads."""
+    global _open
+    _open = _OpenModels(counter, is_open_model)
+
+
+def _open_models() -> _OpenModels:
+    if _open is None:  # only if ``ftkit.tokens.counting`` was loaded without its package
+        raise RuntimeError("ftkit.tokens.open_models is not loaded: import ftkit.tokens")
+    return _open

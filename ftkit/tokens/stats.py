@@ -61,6 +61,7 @@ class TokenStats:
 
     __slots__ = (
         "_lengths",
+        "approximate",
         "billed_tokens",
         "examples",
         "over_limit",
@@ -80,19 +81,23 @@ class TokenStats:
         self.trained_lost = 0
         self.skipped: dict[str, int] = {}
         """Non-blank lines not counted, by reason (a key of :data:`SKIP_REASONS`)."""
+        self.approximate = False
+        """Whether any example's figures are estimates (:attr:`ExampleTokens.approximate`)."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.skipped = {}  # absent from states pickled before it existed
+        self.approximate = False  # likewise
         for name, value in state.items():
             setattr(self, name, value)
 
     def __repr__(self) -> str:
         return (
             f"TokenStats(examples={self.examples}, total_tokens={self.total_tokens}, "
-            f"billed_tokens={self.billed_tokens}, over_limit={self.over_limit})"
+            f"billed_tokens={self.billed_tokens}, over_limit={self.over_limit}"
+            + (", approximate=True)" if self.approximate else ")")
         )
 
     def __eq__(self, other: object) -> bool:
@@ -119,6 +124,8 @@ class TokenStats:
         if tokens.over_limit:
             self.over_limit += 1
             self.trained_lost += tokens.trained_lost
+        if tokens.approximate:
+            self.approximate = True
         lengths = self._lengths
         lengths[tokens.total] = lengths.get(tokens.total, 0) + 1
 
@@ -130,6 +137,7 @@ class TokenStats:
         self.billed_tokens += other.billed_tokens
         self.over_limit += other.over_limit
         self.trained_lost += other.trained_lost
+        self.approximate = self.approximate or other.approximate
         lengths = self._lengths
         for length, count in other._lengths.items():
             lengths[length] = lengths.get(length, 0) + count

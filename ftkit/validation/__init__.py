@@ -73,10 +73,11 @@ def validate(
             names allowed); enables model checks, token counts and the cost.
         method: ``"sft"`` (or ``"supervised"``) or ``"dpo"``; ``None`` takes the
             kind of the first record.
-        provider: the provider that will train it (``"openai"``, ``"azure"``): its
-            catalog says which models and methods it trains, their per-example
-            limits, vision, dates and prices. ``None``: the first provider whose
-            catalog lists the model (``openai`` first).
+        provider: the provider that will train it (``"openai"``, ``"azure"``,
+            ``"together"``): its catalog says which models and methods it trains,
+            their per-example limits, vision, dates and prices, and its profile adds
+            its own record rules (Together's: see ``docs/validation.md``). ``None``:
+            the first provider whose catalog lists the model (``openai`` first).
         validation: a validation file; it is checked too, and its examples
             that also appear in ``source`` are reported.
         epochs: epochs for the cost estimate (``None``/``"auto"``: the default rule).

@@ -18,10 +18,12 @@ from typing import Any
 from ..schema.formats import json_type_name
 
 __all__ = [
+    "DEFAULT_PROFILE",
     "FUNCTION_NAME",
     "CheckContext",
     "Emit",
     "MessageSummary",
+    "Profile",
     "each_object",
     "emit_unknown_keys",
     "emit_unless_function",
@@ -37,12 +39,40 @@ FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
+class Profile:
+    """A provider's rules beyond the shared (OpenAI) format, as the checks read them.
+
+    One object instead of provider names in the checks: a rule is switched on here,
+    and the check that reads it does not know which provider asked.
+    """
+
+    provider: str = "openai"
+    """The provider whose rules these are, for messages (``Together AI``)."""
+    weight_roles: frozenset[str] = frozenset({"assistant"})
+    """The roles a per-message ``weight`` (0 or 1) may be on."""
+    sample_weight: bool = False
+    """Whether an SFT record may carry a top-level ``weight`` (a number >= 0)."""
+    alternation: bool = False
+    """Whether user and assistant turns must alternate after an optional system message."""
+    base64_images: bool = False
+    """Whether images must be embedded as base64 data URLs (no https URLs)."""
+    reasoning: bool = False
+    """Whether assistant messages may carry ``reasoning`` / ``reasoning_content`` text."""
+
+
+DEFAULT_PROFILE = Profile()
+"""OpenAI's rules, which Azure OpenAI shares."""
+
+
+@dataclass(frozen=True)
 class CheckContext:
     """What the checks know about the target, beyond the record itself."""
 
     vision: bool | None = None
     """Whether the model takes images: ``None`` when no (known) model was given."""
     model: str | None = None
+    profile: Profile = DEFAULT_PROFILE
+    """The provider's rules (:data:`DEFAULT_PROFILE`: OpenAI's)."""
 
 
 @dataclass

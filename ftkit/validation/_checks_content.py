@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .._words import plural
+from ..providers._names import provider_name
 from ..tokens._images import (
     MAX_IMAGE_BYTES,
     TRAINING_FORMATS,
@@ -20,9 +21,11 @@ from ..tokens._images import (
     inspect_data_url,
 )
 from ._checks_common import (
+    DEFAULT_PROFILE,
     CheckContext,
     Emit,
     MessageSummary,
+    Profile,
     each_object,
     emit_unknown_keys,
     emit_wrong_type,
@@ -70,7 +73,14 @@ def is_empty(content: Any) -> bool:
     return False
 
 
-def check_content(content: Any, role: str, path: str, emit: Emit, summary: MessageSummary) -> int:
+def check_content(
+    content: Any,
+    role: str,
+    path: str,
+    emit: Emit,
+    summary: MessageSummary,
+    profile: Profile = DEFAULT_PROFILE,
+) -> int:
     """Check a ``content`` value; return its text length (-1 when not text)."""
     if isinstance(content, str):
         return len(content)
@@ -97,7 +107,7 @@ def check_content(content: Any, role: str, path: str, emit: Emit, summary: Messa
         elif kind == "image_url":
             summary.images += 1
             _check_image_place(role, where, emit)
-            _check_image(part, where, emit)
+            _check_image(part, where, emit, profile)
         else:
             shown_type = "no type" if kind is None else f"type {kind!r}"
             emit(
@@ -157,7 +167,7 @@ def _check_image_place(role: str, where: str, emit: Emit) -> None:
         )
 
 
-def _check_image(part: dict[str, Any], where: str, emit: Emit) -> None:
+def _check_image(part: dict[str, Any], where: str, emit: Emit, profile: Profile) -> None:
     emit_unknown_keys(emit, part, _IMAGE_PART_KEYS, where, "an image part")
     image = part.get("image_url")
     if not isinstance(image, dict):
@@ -170,7 +180,7 @@ def _check_image(part: dict[str, Any], where: str, emit: Emit) -> None:
         )
         return
     emit_unknown_keys(emit, image, _IMAGE_URL_KEYS, f"{where}.image_url", "image_url")
-    _check_image_url(image.get("url"), f"{where}.image_url.url", emit)
+    _check_image_url(image.get("url"), f"{where}.image_url.url", emit, profile)
     detail = image.get("detail")
     if detail is not None and not (isinstance(detail, str) and detail in _DETAILS):
         emit(
@@ -181,10 +191,23 @@ def _check_image(part: dict[str, Any], where: str, emit: Emit) -> None:
         )
 
 
-def _check_image_url(url: Any, where: str, emit: Emit) -> None:
-    """An https:// URL, or a base64 data URL of a JPEG, PNG or WEBP image."""
+def _check_image_url(url: Any, where: str, emit: Emit, profile: Profile) -> None:
+    """An https:// URL, or a base64 data URL of a JPEG, PNG or WEBP image.
+
+    A provider that takes embedded images only (Together) refuses every other URL
+    when it preprocesses the upload; it is reported here, before the upload.
+    """
     if not isinstance(url, str):
         emit_wrong_type(emit, "invalid_image_url", where, "the image url must be a string", url)
+    elif profile.base64_images and not url.startswith("data:"):
+        cut = url[:40] + ("..." if len(url) > 40 else "")
+        emit(
+            "image_url_not_base64",
+            where,
+            f"image url {cut!r} is not a base64 data URL: {provider_name(profile.provider)} "
+            "takes only images embedded as data:image/jpeg, png or webp;base64,...",
+            None,
+        )
     elif url.startswith("data:"):
         head = _DATA_URL.match(url)
         if head is None or head.end() == len(url):

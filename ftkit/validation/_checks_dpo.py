@@ -11,10 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..schema.formats import json_type_name as _type_name
-from ._checks_common import CheckContext, Emit, MessageSummary, emit_unknown_keys, emit_wrong_type
+from ._checks_common import (
+    CheckContext,
+    Emit,
+    MessageSummary,
+    Profile,
+    emit_unknown_keys,
+    emit_wrong_type,
+)
 from ._checks_content import check_images, content_text
 from ._checks_messages import check_messages
 from ._checks_tools import check_tools
+from ._profiles import check_alternation
 
 __all__ = ["check_dpo"]
 
@@ -58,7 +66,12 @@ def check_dpo(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
         if "messages" not in data:
             emit("missing_field", "input.messages", "input has no messages", None)
         else:
-            summary = check_messages(data["messages"], "input.messages", emit, declared=declared)
+            summary = check_messages(
+                data["messages"], "input.messages", emit, declared=declared, profile=ctx.profile
+            )
+            if ctx.profile.alternation and summary is not None:
+                # The input is a conversation like an SFT one: Together checks its turns alike.
+                check_alternation(data["messages"], "input.messages", emit, ctx.profile)
         if summary is not None:
             if summary.roles[-1] == "assistant":
                 emit(
@@ -79,7 +92,7 @@ def check_dpo(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
 
     outputs = []
     for key in ("preferred_output", "non_preferred_output"):
-        message = _check_output(record, key, emit)
+        message = _check_output(record, key, emit, ctx.profile)
         outputs.append(message)
     preferred, non_preferred = outputs
     if preferred is not None and non_preferred is not None and preferred == non_preferred:
@@ -94,7 +107,9 @@ def check_dpo(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
     return summary
 
 
-def _check_output(record: dict[str, Any], key: str, emit: Emit) -> dict[str, Any] | None:
+def _check_output(
+    record: dict[str, Any], key: str, emit: Emit, profile: Profile
+) -> dict[str, Any] | None:
     """Check one output array; return its message when it is one assistant message."""
     if key not in record:
         legacy = key.replace("_output", "_completion")
@@ -131,7 +146,7 @@ def _check_output(record: dict[str, Any], key: str, emit: Emit) -> dict[str, Any
             None,
         )
         return None
-    summary = check_messages(value[:1], key, emit, check_declared=False)
+    summary = check_messages(value[:1], key, emit, check_declared=False, profile=profile)
     if summary is None:
         return None
     for field_name in ("tool_calls", "function_call"):

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..providers._names import provider_name
 from ._checks_calls import check_function_call, check_tool_calls
 from ._checks_common import (
+    DEFAULT_PROFILE,
     FUNCTION_NAME,
     Emit,
     MessageSummary,
+    Profile,
     emit_unknown_keys,
     emit_wrong_type,
     shown,
@@ -41,6 +44,12 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "function": frozenset({"role", "content", "name"}),
 }
 _ALLOWED_OR_WEIGHT = {role: keys | {"weight"} for role, keys in _ALLOWED.items()}
+_REASONING = ("reasoning", "reasoning_content")
+"""An assistant's reasoning beside its content, where the profile takes it (Together)."""
+_WITH_REASONING = {
+    **_ALLOWED_OR_WEIGHT,
+    "assistant": _ALLOWED_OR_WEIGHT["assistant"] | {*_REASONING},
+}
 _FAST_ROLES = frozenset({"system", "user", "assistant"})
 """The roles the fast path takes (empty: every message takes the general path)."""
 
@@ -78,6 +87,7 @@ def check_messages(
     declared: set[str] | None = None,
     check_declared: bool = True,
     refusal_warning: bool = False,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> MessageSummary | None:
     """Check a ``messages`` array: every message, and the pairing of tool calls.
 
@@ -90,6 +100,7 @@ def check_messages(
         check_declared: whether calls must name declared tools.
         refusal_warning: report ``refusal_not_trained`` on assistant messages with a
             ``refusal`` (SFT messages; DPO outputs report refusals as their own finding).
+        profile: the provider's rules (which roles take a weight, reasoning, images).
 
     Returns:
         What was learned about the conversation, or ``None`` if ``messages``
@@ -140,7 +151,9 @@ def check_messages(
                 continue
         if calls is None:
             calls = _ToolCalls()
-        _check_message(message, f"{path}[{index}]", index, emit, summary, calls, refusal_warning)
+        _check_message(
+            message, f"{path}[{index}]", index, emit, summary, calls, refusal_warning, profile
+        )
     # A call left open by the last message is the training target (the model learns to
     # call the tool); a call left open earlier was reported when the conversation moved on.
     if check_declared:
@@ -159,13 +172,21 @@ def _check_message(
     summary: MessageSummary,
     calls: _ToolCalls,
     refusal_warning: bool,
+    profile: Profile,
 ) -> None:
     """Check one message at ``where`` and add it to the summary."""
     role = _check_role(message, where, emit)
     summary.roles.append(role if role is not None else "?")
     if role is None:
         return
-    _check_fields(message, role, where, emit)
+    _check_fields(message, role, where, emit, profile)
+    if role != "assistant" and "weight" in message and role in profile.weight_roles:
+        # A weighted user turn (Together): 0 or 1 as on an assistant turn; 1 trains it.
+        weight = message["weight"]
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight not in (0, 1):
+            emit("invalid_weight", f"{where}.weight", _weight_problem(weight), None)
+        elif weight == 1:
+            summary.trained += 1
     if calls.pending and role != "tool":
         calls.unanswered(emit, role)
     has_call = trained = False
@@ -180,7 +201,7 @@ def _check_message(
             "a function message needs the name of the function",
             None,
         )
-    length = _check_message_content(message, role, where, emit, summary, has_call, trained)
+    length = _check_message_content(message, role, where, emit, summary, has_call, trained, profile)
     if trained and length >= 0 and message.get("content") is not None:
         summary.responses.append(length)
     if index == 0 and role in ("system", "developer"):
@@ -207,8 +228,10 @@ def _check_role(message: Any, where: str, emit: Emit) -> str | None:
     return None
 
 
-def _check_fields(message: dict[str, Any], role: str, where: str, emit: Emit) -> None:
-    """The keys a message of ``role`` may have, and its ``name``."""
+def _check_fields(
+    message: dict[str, Any], role: str, where: str, emit: Emit, profile: Profile
+) -> None:
+    """The keys a message of ``role`` may have, its ``name`` and (where taken) reasoning."""
     if role == "developer":
         emit(
             "developer_role",
@@ -217,14 +240,22 @@ def _check_fields(message: dict[str, Any], role: str, where: str, emit: Emit) ->
             None,
         )
     # weight on another role is weight_not_allowed, not an unknown key
-    emit_unknown_keys(emit, message, _ALLOWED_OR_WEIGHT[role], where, f"a {role} message")
-    if "weight" in message and role != "assistant":
+    allowed = (_WITH_REASONING if profile.reasoning else _ALLOWED_OR_WEIGHT)[role]
+    emit_unknown_keys(emit, message, allowed, where, f"a {role} message")
+    if "weight" in message and role not in profile.weight_roles:
         emit(
             "weight_not_allowed",
             f"{where}.weight",
-            f"weight is only allowed on assistant messages, not on a {role} message",
+            f"weight is only allowed on {_weighted_roles(profile)}, not on a {role} message",
             None,
         )
+    if profile.reasoning and role == "assistant":
+        for key in _REASONING:
+            value = message.get(key)
+            if value is not None and not isinstance(value, str):
+                emit_wrong_type(
+                    emit, "wrong_type", f"{where}.{key}", f"{key} must be a string", value
+                )
     name = message.get("name")
     if name is not None and not isinstance(name, str):
         emit_wrong_type(emit, "wrong_type", f"{where}.name", "name must be a string", name)
@@ -319,6 +350,7 @@ def _check_message_content(
     summary: MessageSummary,
     has_call: bool,
     trained: bool,
+    profile: Profile,
 ) -> int:
     """Check ``content``; return its text length (-1 when not text, 0 when absent)."""
     path = f"{where}.content"
@@ -347,7 +379,7 @@ def _check_message_content(
         emit_wrong_type(emit, "invalid_content", path, "function content must be a string", content)
         length = -1
     else:
-        length = check_content(content, role, path, emit, summary)
+        length = check_content(content, role, path, emit, summary, profile)
     if not has_call and is_empty(content):
         emit(
             "empty_content",
@@ -382,6 +414,14 @@ def _check_declared(called: list[tuple[str, str]], declared: set[str] | None, em
                 f"({', '.join(sorted(declared)) or 'none'})",
                 None,
             )
+
+
+def _weighted_roles(profile: Profile) -> str:
+    """Where a weight may be, for ``weight_not_allowed``: "assistant messages" (OpenAI)."""
+    if profile.weight_roles == DEFAULT_PROFILE.weight_roles:
+        return "assistant messages"
+    roles = " and ".join(sorted(profile.weight_roles))
+    return f"{roles} messages on {provider_name(profile.provider)}"
 
 
 def _name_problem(name: str) -> str:

@@ -17,10 +17,13 @@ from ._checks_common import CheckContext, Emit, MessageSummary
 from ._checks_content import check_images
 from ._checks_messages import check_messages
 from ._checks_tools import check_tools
+from ._profiles import check_alternation, check_sample_weight
 
 __all__ = ["check_sft"]
 
 _SFT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
+_WEIGHTED_KEYS = _SFT_KEYS | {"weight"}
+"""The keys of a record where the profile takes a sample weight (Together)."""
 _RFT_HINT = (
     "it looks like a reinforcement fine-tuning (RFT) prompt: it has only system/user turns. "
     "SFT needs the reference reply as an assistant message; RFT files cannot train with SFT or DPO"
@@ -29,11 +32,22 @@ _RFT_HINT = (
 
 def check_sft(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageSummary | None:
     """Check one SFT record; return its summary when ``messages`` could be read."""
-    unknown = [key for key in record if key not in _SFT_KEYS]
+    profile = ctx.profile
+    keys = _WEIGHTED_KEYS if profile.sample_weight else _SFT_KEYS
+    unknown = [key for key in record if key not in keys]
     declared = check_tools(record, "", emit)
     summary = check_messages(
-        record.get("messages"), "messages", emit, declared=declared, refusal_warning=True
+        record.get("messages"),
+        "messages",
+        emit,
+        declared=declared,
+        refusal_warning=True,
+        profile=profile,
     )
+    if profile.sample_weight:
+        check_sample_weight(record, emit)
+    if profile.alternation and summary is not None:
+        check_alternation(record["messages"], "messages", emit, profile)
     # A prompt with keys beside messages (the fields RFT graders read) is an RFT record; a
     # prompt without them is an SFT example that lacks its reply (the file may still be a set
     # of RFT prompts: the engine says so when no example of the file has an assistant reply).

@@ -214,6 +214,20 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "remove weight: only assistant messages are trained",
     ),
     (
+        "invalid_sample_weight",
+        _E,
+        "a record's sample weight is not a number >= 0 (Together AI)",
+        "set weight to a number >= 0 (it scales the example's loss; 0 leaves it out), or remove it",
+    ),
+    (
+        "roles_not_alternating",
+        _E,
+        "user and assistant turns do not alternate (Together AI)",
+        "merge consecutive turns of one role or add the missing turn: after an optional "
+        "system message the roles go user, assistant, user, ... (tool results only right "
+        "after an assistant's tool calls)",
+    ),
+    (
         "refusal_not_trained",
         _W,
         "an SFT assistant message has a refusal, which is not a training target",
@@ -341,6 +355,13 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         _E,
         "an image URL is not https or a base64 data URL",
         "use an https:// URL or data:image/jpeg|png|webp;base64,...",
+    ),
+    (
+        "image_url_not_base64",
+        _E,
+        "an image given by URL where the provider takes only embedded images (Together AI)",
+        "embed the image as data:image/jpeg|png|webp;base64,<data>: Together AI does not "
+        "fetch image URLs",
     ),
     (
         "image_in_system",

@@ -28,6 +28,7 @@ from ._line_pass import Kind, LinePass, PassOptions
 from ._near_duplicates import AUTO_MAX_BYTES as AUTO_NEAR_MAX_BYTES
 from ._near_duplicates import DEFAULT_THRESHOLD as DEFAULT_NEAR_THRESHOLD
 from ._near_duplicates import MIN_THRESHOLD as MIN_NEAR_THRESHOLD
+from ._profiles import profile_for
 from ._scheduler import scan_parallel, worker_count
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ def scan(
         method: ``"sft"`` (or ``"supervised"``) or ``"dpo"``; ``None`` detects it
             from the first record.
         provider: whose catalog entry of ``model`` applies (methods, features,
-            limits, dates); ``None``: the first provider that lists it, ``openai`` first.
+            limits, dates) and whose rules the records get (Together's role alternation,
+            base64 images, weights); ``None``: the first provider that lists it,
+            ``openai`` first.
         checks: ``False`` skips the dataset-quality checks (duplicates, system
             prompts, secrets, long responses), for a pass that only counts tokens.
         workers: processes to use for a file, the calling one included; ``None``
@@ -135,6 +138,7 @@ def scan(
         inference_system_prompt,
         near_duplicates=near if checks else None,
         provider=provider,
+        profile=profile_for(_rules_of(model, provider)),
     )
 
     if isinstance(source, (str, os.PathLike)):
@@ -261,6 +265,18 @@ def _model_issues(
             )
         )
     return "vision" in info.features
+
+
+def _rules_of(model: str | None, provider: str | None) -> str | None:
+    """Whose rules a file gets: the provider named, else the one whose catalog lists the model.
+
+    ``validate(path, model="meta-llama/Llama-3.3-70B-Instruct-Reference")`` thus gets
+    Together's rules without ``provider="together"``; a model OpenAI lists gets OpenAI's.
+    """
+    if provider is not None or model is None or not isinstance(model, str):
+        return provider
+    info = lookup_model(model)
+    return info.provider if info is not None else None
 
 
 def _make_counter(

@@ -50,7 +50,8 @@ def estimate(
         source: a JSONL path, or an iterable of record dicts, records or JSON lines.
         model: the model to train (``ft:`` names use their base model's tokenizer,
             per-example limit and price).
-        epochs: ``None``/``"auto"`` for the documented default rule, or an int (1-50).
+        epochs: ``None``/``"auto"`` for the documented default rule (Together's jobs
+            default to 1 epoch instead), or an int (1-50).
         prices: overrides of the dated price table: a :class:`~ftkit.cost.PriceTable`,
             ``{model: USD per 1M training tokens}``, or a JSON file path. A model ftkit
             has no tokenizer for is estimable when these price it: it is counted as its
@@ -59,7 +60,10 @@ def estimate(
         workers: processes for a large file (``None`` chooses, ``1`` stays in-process).
         provider: the provider that will train it (``"azure"``): its per-example limit
             and prices (at its default training type) apply; ``None``: the first
-            provider that lists the model (``openai`` first).
+            provider that lists the model (``openai`` first). An open model's
+            (``"together"``) tokens are counted with its own ``tokenizer.json`` when one is
+            registered or in the Hugging Face cache, else approximately (``approximate``
+            is then true): see :mod:`ftkit.tokens.open_models`.
 
     Returns:
         The :class:`CostEstimate`; ``cost_usd`` is ``None`` (with ``cost_reason``) for a

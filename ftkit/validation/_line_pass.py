@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..jsonl import utf8_error
 from ..schema.formats import describe_foreign, detect_kind, json_type_name
-from ._checks_common import CheckContext, MessageSummary
+from ._checks_common import DEFAULT_PROFILE, CheckContext, MessageSummary, Profile
 from ._checks_dpo import check_dpo
 from ._checks_sft import check_sft
 from ._codes import ERROR_CODES
@@ -84,6 +84,8 @@ class PassOptions:
     """The similarity threshold of near-duplicate search (``None``: no search)."""
     provider: str | None = None
     """The provider whose catalog entry of ``model`` applies (``None``: any, ``openai`` first)."""
+    profile: Profile = DEFAULT_PROFILE
+    """The rules of the provider that trains it (:func:`._profiles.profile_for`)."""
 
 
 class LinePass:
@@ -94,7 +96,7 @@ class LinePass:
 
     def __init__(self, options: PassOptions, counter: TokenCounter | None) -> None:
         self.options = options
-        self.ctx = CheckContext(vision=options.vision, model=options.model)
+        self.ctx = CheckContext(vision=options.vision, model=options.model, profile=options.profile)
         self.counter = counter
         self.counts: dict[str, int] = {}
         self.samples: dict[str, list[Sample]] = {}

@@ -247,6 +247,7 @@ class ValidationReport:
                 f"  tokens: {t.total_tokens:,} total, {t.trained_tokens:,} trained, "
                 f"{t.billed_tokens:,} billed per epoch; per example min {t.min:,}, "
                 f"median {t.p50:,.0f}, max {t.max:,}"
+                + (" (approximate)" if t.approximate else "")
                 + (f"; {t.skipped_text()}" if t.skipped else "")
             )
         elif self.tokens is not None and self.tokens.skipped:
@@ -286,7 +287,10 @@ class ValidationReport:
         if self.tokens is not None and self.tokens.examples:
             t = self.tokens
             facts += [
-                ("tokens (total)", t.total_tokens),
+                (
+                    "tokens (total)",
+                    f"{t.total_tokens:,} (approximate)" if t.approximate else t.total_tokens,
+                ),
                 ("tokens per example (median / max)", f"{t.p50:,.0f} / {t.max:,}"),
                 ("over the limit", t.over_limit),
             ]
@@ -457,6 +461,7 @@ def _tokens_dict(tokens: TokenStats | None) -> dict[str, Any] | None:
         **attributes(tokens, "p5", "p50", "p95"),
         "skipped": tokens.skipped_total,
         "skipped_reasons": dict(tokens.skipped),
+        "approximate": tokens.approximate,
     }
 
 

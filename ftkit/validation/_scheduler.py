@@ -31,6 +31,7 @@ from ._line_pass import LinePass, PassOptions
 if TYPE_CHECKING:
     from ..providers import ModelInfo
     from ..tokens.counting import TokenCounter
+    from ..tokens.tokenizer import Tokenizer
 
 __all__ = ["PARALLEL_MIN_BYTES", "SPAWN_PARALLEL_MIN_BYTES", "scan_parallel", "worker_count"]
 
@@ -113,12 +114,15 @@ def _record_start(handle: Any, start: int, size: int) -> int:
     return position if position < size and position - start < _ALIGN_MAX_BYTES else start
 
 
-Task = tuple[str, int, int, PassOptions, "ModelInfo | None"]
-"""A chunk to scan: path, byte range, the pass's options, the parent's catalog entry."""
+Task = tuple[str, int, int, PassOptions, "ModelInfo | None", "Tokenizer | None"]
+"""A chunk to scan: path, byte range, the pass's options, the parent's catalog entry, and
+the tokenizer the parent's counter needs a worker to use (an open model's; ``None``: the
+model's default, rebuilt from its name)."""
 
 
 def _scan_chunk(task: Task) -> LinePass:
-    path, start, end, options, info = task
+    path, start, end, options, info = task[:5]
+    tokenizer = task[5] if len(task) > 5 else None  # tasks built before it was carried
     counter = None
     if options.model is not None:
         key = (options.model, options.provider)
@@ -131,7 +135,9 @@ def _scan_chunk(task: Task) -> LinePass:
             if info is not None and find_model(options.model, options.provider) != info:
                 register(info)
             try:
-                counter = _COUNTERS[key] = TokenCounter(options.model, provider=options.provider)
+                counter = _COUNTERS[key] = TokenCounter(
+                    options.model, tokenizer, provider=options.provider
+                )
             except FtkitError:
                 counter = None
     result = LinePass(options, counter)
@@ -168,7 +174,8 @@ def scan_parallel(
     """
     chunks = _chunk_bounds(path, size, workers * _CHUNKS_PER_WORKER, workers)
     info = None if options.model is None else find_model(options.model, options.provider)
-    tasks: list[Task] = [(str(path), start, end, options, info) for start, end in chunks]
+    given = None if counter is None else counter.given_tokenizer
+    tasks: list[Task] = [(str(path), start, end, options, info, given) for start, end in chunks]
     if counter is not None and options.model is not None:
         _COUNTERS[options.model, options.provider] = counter  # before the fork: inherited
     lengths = [end - start for start, end in chunks]

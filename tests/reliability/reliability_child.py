@@ -29,11 +29,17 @@ from ftkit.retry import RetryPolicy
 
 API_KEY = "sk-proj-CHILD-PROCESS-0123456789abcdef"
 MODEL = "gpt-4.1-mini-2025-04-14"
+#: The base model a run trains on each API (Together trains open models).
+MODELS = {"together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"}
 AZURE_API_VERSION = "2025-04-01-preview"
 
 
 def connect(api: str, address: str) -> Any:
-    """The openai client of ``api`` at ``address`` (no SDK retries: ftkit's policy retries)."""
+    """The SDK client of ``api`` at ``address`` (no SDK retries: ftkit's policy retries)."""
+    if api == "together":
+        import together
+
+        return together.Together(base_url=address, api_key=API_KEY, max_retries=0)
     if api == "azure-dated":
         return openai.AzureOpenAI(
             azure_endpoint=address,
@@ -65,7 +71,7 @@ def main(argv: list[str]) -> int:
         sft, validation, dpo = argv[4:7]
         result = (
             ftkit.FineTune(client)
-            .model(MODEL)
+            .model(MODELS.get(api, MODEL))
             .sft(sft, validation=validation, epochs=1)
             .dpo(dpo, beta=0.2, epochs=1)
             .retry(retry)

@@ -8,8 +8,10 @@ cases and prints the matrix.
 
 Every case and sweep runs on one API surface (:class:`Api`): OpenAI's, Azure
 OpenAI's dated API (``openai.AzureOpenAI``, jobs without metadata: ftkit finds
-them again by the run token in their suffix) or Azure's v1 API (``openai.OpenAI``
-on ``/openai/v1/``: metadata kept but not filtered on, no Uploads API). The
+them again by the run token in their suffix), Azure's v1 API (``openai.OpenAI``
+on ``/openai/v1/``: metadata kept but not filtered on, no Uploads API) or Together
+AI's (``together.Together``: no metadata either, presigned uploads, DPO from the
+SFT job's checkpoint, a price quote before every job). The
 surface decides the fake and client a :class:`World` builds, the calls a run
 makes (:attr:`Api.routes`) and how :func:`audit` recognises a stage's job.
 
@@ -77,6 +79,12 @@ ROUTES = (
 _UPLOADS = ("uploads.create", "uploads.parts.create", "uploads.complete")
 
 
+#: Writes found again by a lookup after an answer is lost (by content, metadata or status).
+LOOKED_UP_WRITES = frozenset(
+    {"files.create", "files.import", "uploads.complete", "jobs.create", "jobs.cancel"}
+)
+
+
 @dataclass(frozen=True)
 class Api:
     """One API surface the suites run on: the fake and client it takes, the calls it gets.
@@ -87,6 +95,18 @@ class Api:
         surface: the fake's name for it (``fake.client(api=...)``, ``RecordedRequest.api``).
         routes: every call the pipeline makes there, in the order a run makes them.
         setups: the ways a run is set up to make them all (see :func:`route_setup`).
+        model: the base model a run trains there.
+        side_surfaces: other surfaces of the fake a run legitimately reaches (Together's
+            presigned upload URLs).
+        succeeded: the surface's word for a finished job.
+        output: the field of a job that names the model it produced.
+        chains_from_checkpoint: DPO names the SFT job (``from_checkpoint``) instead of
+            training the SFT model by name.
+        preflight: calls made before the run's manifest exists (Together's model limits,
+            read before the plan): a failure there leaves no run, and nothing on the service.
+        looked_up: the writes whose lost answers a lookup recovers (see :attr:`Case.expected`).
+            On Together a started upload whose answer is lost cannot be finished (its
+            presigned URL is gone): the empty record is deleted and the start repeated.
     """
 
     name: str
@@ -94,11 +114,44 @@ class Api:
     surface: str
     routes: tuple[str, ...]
     setups: tuple[str, ...]
+    model: str = MODEL
+    side_surfaces: frozenset[str] = frozenset()
+    succeeded: str = "succeeded"
+    output: str = "fine_tuned_model"
+    chains_from_checkpoint: bool = False
+    preflight: frozenset[str] = frozenset()
+    looked_up: frozenset[str] = LOOKED_UP_WRITES
 
-    def client(self, addresses: Mapping[str, str], **options: Any) -> Any:
-        """A plain openai client of this surface at a fake's ``addresses`` (``fake.addresses``)."""
+    @property
+    def surfaces(self) -> frozenset[str]:
+        """Every surface a run on this API reaches."""
+        return self.side_surfaces | {self.surface}
+
+    def client(
+        self,
+        addresses: Mapping[str, str],
+        *,
+        handler: Callable[[httpx2.Request], httpx2.Response] | None = None,
+        **options: Any,
+    ) -> Any:
+        """A plain SDK client of this surface at a fake's ``addresses`` (``fake.addresses``).
+
+        ``handler`` answers its requests in-process (a crashing wrapper of the fake's).
+        """
+        if self.provider == "together":
+            import httpx
+            import together
+
+            from ftkit.testing._clients import _bridge
+
+            if handler is not None:
+                transport = httpx.MockTransport(_bridge(handler))
+                options["http_client"] = httpx.Client(transport=transport)
+            return together.Together(base_url=addresses["base_url"], **options)
         import openai
 
+        if handler is not None:
+            options["http_client"] = httpx2.Client(transport=httpx2.MockTransport(handler))
         if self.surface == "dated":
             return openai.AzureOpenAI(
                 azure_endpoint=addresses["azure_endpoint"],
@@ -110,17 +163,23 @@ class Api:
     def address(self, addresses: Mapping[str, str]) -> str:
         """The one address a client of this surface needs: a base URL, or the dated API's
         endpoint (what the child process takes)."""
-        key = {"openai": "base_url", "dated": "azure_endpoint", "v1": "v1_base_url"}
+        key = {
+            "openai": "base_url",
+            "dated": "azure_endpoint",
+            "v1": "v1_base_url",
+            "together": "base_url",
+        }
         return addresses[key[self.surface]]
 
     def stage_jobs(self, fake: FakeFineTuningAPI, identity: Mapping[str, str]) -> list[Any]:
         """The jobs on ``fake`` that carry ``identity``, as this surface shows them.
 
-        OpenAI's and the v1 API's jobs keep their metadata; the dated API's keep none,
-        so there a job is the stage's when its suffix ends with the stage's run token.
+        OpenAI's and the v1 API's jobs keep their metadata; the dated API's and Together's
+        keep none, so there a job is the stage's when its suffix ends with the stage's
+        run token.
         """
         shown = [fake.job(j["id"], api=self.surface) for j in fake.jobs]
-        if self.surface == "dated":
+        if self.surface in ("dated", "together"):
             token = run_token(identity)
             return [j for j in shown if (j.get("suffix") or "").split("-")[-1] == token]
         return [
@@ -147,7 +206,38 @@ AZURE_V1 = Api(
     tuple(r for r in ROUTES if r not in _UPLOADS),
     ("files", "cancel"),
 )
-APIS: dict[str, Api] = {api.name: api for api in (OPENAI, AZURE_DATED, AZURE_V1)}
+#: Together AI: presigned uploads (start, PUT, preprocess), a price quote before each
+#: job, metrics from their own endpoint; the base model is checked by its limits.
+TOGETHER = Api(
+    "together",
+    "together",
+    "together",
+    (
+        "models.limits",
+        "files.list",
+        "files.create",
+        "files.upload_put",
+        "files.preprocess",
+        "files.retrieve",
+        "jobs.estimate_price",
+        "jobs.list",
+        "jobs.create",
+        "jobs.retrieve",
+        "jobs.list_events",
+        "jobs.metrics",
+        "jobs.checkpoints.list",
+        "jobs.cancel",
+    ),
+    ("files", "cancel"),
+    model="meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+    side_surfaces=frozenset({"uploads"}),
+    succeeded="completed",
+    output="model_output_name",
+    chains_from_checkpoint=True,
+    preflight=frozenset({"models.limits"}),
+    looked_up=frozenset({"jobs.create", "jobs.cancel"}),
+)
+APIS: dict[str, Api] = {api.name: api for api in (OPENAI, AZURE_DATED, AZURE_V1, TOGETHER)}
 AZURE_APIS = (AZURE_DATED.name, AZURE_V1.name)
 
 
@@ -181,11 +271,7 @@ KINDS: dict[str, dict[str, Any]] = {
 #: Statuses no retry can fix: the run must fail on the first answer.
 FINAL_STATUSES = (400, 401, 403, 404, 422)
 #: Calls whose failure only costs a convenience (metrics, checkpoints): the run goes on.
-OPTIONAL_ROUTES = frozenset({"files.content", "jobs.checkpoints.list"})
-#: Writes found again by a lookup after an answer is lost (by content, metadata or status).
-LOOKED_UP_WRITES = frozenset(
-    {"files.create", "files.import", "uploads.complete", "jobs.create", "jobs.cancel"}
-)
+OPTIONAL_ROUTES = frozenset({"files.content", "jobs.checkpoints.list", "jobs.metrics"})
 
 COMPLETES = "completes"
 
@@ -220,7 +306,7 @@ class Case:
             return COMPLETES if self.route in OPTIONAL_ROUTES else "APIError"
         if not self.permanent or self.kind == "slow" or self.route in OPTIONAL_ROUTES:
             return COMPLETES
-        if self.kind == "applied_but_lost" and self.route in LOOKED_UP_WRITES:
+        if self.kind == "applied_but_lost" and self.route in APIS[self.api].looked_up:
             # Every answer is lost, but the first write happened: the lookup finds it.
             return COMPLETES
         return "RetryExhausted"
@@ -350,11 +436,10 @@ class World:
         return make(api=self.api.surface, max_retries=0, api_key=API_KEY)
 
     def crashing_client(self, crash: Crash) -> Any:
-        """An openai client of the world's surface whose process "dies" when ``crash`` says so."""
+        """An SDK client of the world's surface whose process "dies" when ``crash`` says so."""
         handler = crash.wrap(self.fake.handle)
-        http = httpx2.Client(transport=httpx2.MockTransport(handler))
         addresses = self.fake.addresses(IN_PROCESS_ORIGIN)
-        return self.api.client(addresses, api_key=API_KEY, max_retries=0, http_client=http)
+        return self.api.client(addresses, handler=handler, api_key=API_KEY, max_retries=0)
 
     def builder(
         self, setup: str = "files", *, client: Any = None, asynchronous: bool = False
@@ -363,7 +448,7 @@ class World:
         chosen = client if client is not None else self.client(asynchronous=asynchronous)
         builder = (
             kind(chosen)
-            .model(MODEL)
+            .model(self.api.model)
             .sft(self.data.sft, validation=self.data.validation, epochs=1)
             .dpo(self.data.dpo, beta=0.2, epochs=1)
             .retry(self.retry)
@@ -420,7 +505,7 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
         problems.append(f"manifest mode is {oct(os.stat(manifest_path).st_mode & 0o777)}")
     m = Manifest.load(manifest_path)
     elsewhere = {str(r.api) for r in world.fake.requests if r.route is not None}
-    elsewhere.discard(world.api.surface)
+    elsewhere -= world.api.surfaces
     if elsewhere:
         problems.append(f"requests reached another API surface: {sorted(elsewhere)}")
     files = {f["id"]: f for f in world.fake.files}
@@ -430,6 +515,7 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
         duplicates += extra_files
         problems.append(f"{extra_files} file(s) uploaded twice: {sorted(names)}")
     previous_model: str | None = None
+    previous_job: str | None = None
     for stage in m.stages:
         identity = {**m.metadata, RUN_KEY: m.run_id, STAGE_KEY: stage.name}
         mine = world.api.stage_jobs(world.fake, identity)
@@ -455,16 +541,23 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
             problems.append(f"{stage.name}: the job trains on another file")
         if stage.validation is not None and job.get("validation_file") != stage.validation.file_id:
             problems.append(f"{stage.name}: the job validates on another file")
-        if stage.base_model != job["model"]:
-            problems.append(f"{stage.name}: base model {stage.base_model} != job's {job['model']}")
-        if previous_model is not None and job["model"] != previous_model:
-            problems.append(f"{stage.name}: does not train the previous stage's model")
+        if world.api.chains_from_checkpoint and previous_job is not None:
+            # Together's DPO names the SFT job, not its model.
+            if job.get("from_checkpoint") != previous_job:
+                problems.append(f"{stage.name}: does not continue the previous stage's job")
+        else:
+            if stage.base_model != job["model"]:
+                problems.append(
+                    f"{stage.name}: base model {stage.base_model} != job's {job['model']}"
+                )
+            if previous_model is not None and job["model"] != previous_model:
+                problems.append(f"{stage.name}: does not train the previous stage's model")
         if finished:
-            if stage.status != "succeeded" or job["status"] != "succeeded":
+            if stage.status != "succeeded" or job["status"] != world.api.succeeded:
                 problems.append(f"{stage.name}: {stage.status} here, {job['status']} there")
-            if stage.fine_tuned_model != job.get("fine_tuned_model"):
+            if stage.fine_tuned_model != job.get(world.api.output):
                 problems.append(f"{stage.name}: fine-tuned model differs from the job's")
-        previous_model = stage.fine_tuned_model
+        previous_model, previous_job = stage.fine_tuned_model, stage.job_id
     if finished and m.status != "succeeded":
         problems.append(f"the run is {m.status}, not succeeded")
     return problems, duplicates
@@ -514,6 +607,12 @@ def run_case(case: Case, state_dir: Path, data: Data) -> Outcome:
         error=error,
     )
     manifests = world.manifests()
+    if not manifests and got != COMPLETES and case.route in world.api.preflight:
+        # Stopped before the run existed: the service must hold nothing of it.
+        left = [r.route for r in world.fake.requests if r.route != case.route]
+        if left or world.fake.files or world.fake.jobs:
+            outcome.problems.append(f"a failed pre-flight still sent {left}")
+        return outcome
     if len(manifests) != 1:
         outcome.problems.append(f"{len(manifests)} manifests instead of 1")
         return outcome
@@ -628,8 +727,9 @@ class CleanRun:
     """How many times the manifest was written."""
 
     def write_requests(self) -> list[int]:
-        """1-based indexes of the requests that change something (POST)."""
-        return [i for i, (method, _) in enumerate(self.requests, 1) if method == "POST"]
+        """1-based indexes of the requests that change something (POST, PUT, DELETE)."""
+        writes = ("POST", "PUT", "DELETE")
+        return [i for i, (method, _) in enumerate(self.requests, 1) if method in writes]
 
     def first(self, route: str) -> int:
         """1-based index of the first request on ``route``."""
@@ -671,8 +771,10 @@ def crash_and_resume(
             crashed = True
     manifests = world.manifests()
     if not manifests:
-        # Killed before the manifest existed: nothing may have reached the service.
-        sent = ["requests were sent without a manifest"] if world.fake.requests else []
+        # Killed before the manifest existed: nothing but the pre-flight reads (Together's
+        # model limits) may have reached the service.
+        others = [r for r in world.fake.requests if r.route not in world.api.preflight]
+        sent = ["requests were sent without a manifest"] if others else []
         return SweepResult(point, crashed, sent, 0)
     run_id = Manifest.load(manifests[0]).run_id
     if meanwhile is not None:

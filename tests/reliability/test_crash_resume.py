@@ -26,6 +26,7 @@ from reliability_support import (
     AZURE_DATED,
     MODEL,
     OPENAI,
+    TOGETHER,
     Data,
     SweepResult,
     World,
@@ -53,13 +54,13 @@ def test_killed_after_every_write_request_then_resumed(
 ) -> None:
     steps = clean_run(tmp_path / "clean", data, "files", api)
     points = steps.write_requests()
-    assert [steps.requests[n - 1][1] for n in points] == [
-        "files.create",
-        "files.create",
-        "jobs.create",
-        "files.create",
-        "jobs.create",
-    ]
+    # Together's files take three writes each (start, PUT, preprocess), and its jobs are
+    # priced first (a POST that writes nothing, struck all the same).
+    upload = ["files.create", "files.upload_put", "files.preprocess"]
+    job = ["jobs.estimate_price", "jobs.create"] if api == TOGETHER.name else ["jobs.create"]
+    if api != TOGETHER.name:
+        upload = ["files.create"]
+    assert [steps.requests[n - 1][1] for n in points] == [*upload, *upload, *job, *upload, *job]
     results = [
         crash_and_resume(tmp_path / f"r{n}", data, "files", after_request=n, api=api)
         for n in points
@@ -161,14 +162,17 @@ def test_dpo_trains_the_sft_model_after_a_crash_as_sft_finishes(
     # Regression: the job's "succeeded" was saved before its model; a crash in between
     # (here while reading the result file) made the resumed run train DPO on the base model.
     steps = clean_run(tmp_path / "clean", data, "files", api)
+    # Together's metrics come from their own endpoint, not a result file.
+    metrics = "jobs.metrics" if api == TOGETHER.name else "files.content"
     result = crash_and_resume(
-        tmp_path / "run", data, "files", after_request=steps.first("files.content"), api=api
+        tmp_path / "run", data, "files", after_request=steps.first(metrics), api=api
     )
     assert result.crashed and result.problems == []
     assert result.manifest is not None
     sft, dpo = Manifest.load(result.manifest).stages
-    # OpenAI names fine-tunes ``ft:<base>:...``, Azure ``<base>.ft-<job hex>[-<suffix>]``.
-    prefix = "ft:" if api == OPENAI.name else f"{sft.base_model}.ft-"
+    # OpenAI names fine-tunes ``ft:<base>:...``, Azure ``<base>.ft-<job hex>[-<suffix>]``,
+    # Together ``<account>/<base name>-<suffix>-<hex>``.
+    prefix = {OPENAI.name: "ft:", TOGETHER.name: "fake/"}.get(api, f"{sft.base_model}.ft-")
     assert sft.fine_tuned_model and sft.fine_tuned_model.startswith(prefix)
     assert dpo.base_model == sft.fine_tuned_model
     assert sft.metrics  # the result file read that the crash interrupted was done on resume

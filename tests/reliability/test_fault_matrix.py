@@ -12,7 +12,9 @@ The same cases run on Azure OpenAI (``Case(..., api=...)``): the full transient
 matrix on the dated API, whose jobs keep no metadata (ftkit finds a job again by
 the run token in its suffix, its training file and its creation time), and on
 the v1 API the calls whose behaviour differs there (files, and jobs listed
-without a metadata filter), each with the faults that exercise the lookups.
+without a metadata filter), each with the faults that exercise the lookups. On
+Together AI (no metadata either; presigned uploads in three steps; a price quote
+before every job) the full transient matrix, and every call's lost answers for good.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from reliability_support import (
     FINAL_STATUSES,
     KINDS,
     ROUTES,
+    TOGETHER,
     Case,
     Data,
     World,
@@ -69,7 +72,7 @@ def test_the_matrix_covers_every_call_the_pipeline_makes(
         else:
             world.builder(setup).run()
         called |= {r.route for r in world.fake.requests}
-        assert {r.api for r in world.fake.requests} == {world.api.surface}
+        assert {r.api for r in world.fake.requests} == world.api.surfaces
     assert called == set(routes), (
         f"untested: {called - set(routes)}; unused: {set(routes) - called}"
     )
@@ -109,7 +112,10 @@ _V1_TRANSIENT = [Case(r, k, api=AZURE_V1.name) for r in V1_ROUTES for k in V1_KI
 
 @pytest.mark.parametrize(
     "case",
-    transient_cases() + transient_cases(api=AZURE_DATED.name) + _V1_TRANSIENT,
+    transient_cases()
+    + transient_cases(api=AZURE_DATED.name)
+    + _V1_TRANSIENT
+    + transient_cases(api=TOGETHER.name),
     ids=lambda c: c.id,
 )
 def test_transient_fault_is_ridden_out(case: Case, state_dir: Path, data: Data) -> None:
@@ -124,7 +130,11 @@ def test_transient_fault_is_ridden_out(case: Case, state_dir: Path, data: Data) 
         for route in ("files.create", "uploads.parts.create", "uploads.complete", "jobs.create")
     ]
     + [Case("jobs.create", "applied_but_lost", driver="async", api=api) for api in AZURE_APIS]
-    + [Case("files.import", "applied_but_lost", driver="async", api=AZURE_DATED.name)],
+    + [Case("files.import", "applied_but_lost", driver="async", api=AZURE_DATED.name)]
+    + [
+        Case(route, "applied_but_lost", driver="async", api=TOGETHER.name)
+        for route in ("files.create", "files.upload_put", "files.preprocess", "jobs.create")
+    ],
     ids=lambda c: c.id,
 )
 def test_async_driver_rides_out_lost_answers(case: Case, state_dir: Path, data: Data) -> None:
@@ -143,7 +153,17 @@ def test_async_driver_rides_out_lost_answers(case: Case, state_dir: Path, data: 
     + [
         Case("files.import", kind, permanent=True, api=AZURE_DATED.name)
         for kind in ("applied_but_lost", "503")
-    ],
+    ]
+    + [
+        Case(route, "applied_but_lost", permanent=True, api=TOGETHER.name)
+        for route in TOGETHER.routes
+    ]
+    + [
+        Case(route, "503", permanent=True, api=TOGETHER.name)
+        for route in ("files.create", "files.upload_put", "jobs.estimate_price", "jobs.create")
+    ]
+    # A slow presigned PUT (30 s) waits as the client's timeout says, not httpx's bare 5 s.
+    + [Case("files.upload_put", "slow", permanent=True, api=TOGETHER.name)],
     ids=lambda c: c.id,
 )
 def test_permanent_fault_fails_typed_then_resume_finishes(

@@ -31,6 +31,7 @@ from reliability_support import (
     AZURE_APIS,
     FAST,
     OPENAI,
+    TOGETHER,
     Data,
     World,
     audit,
@@ -115,8 +116,8 @@ def test_sigkill_at_a_random_moment_then_resume(
     _kill_then_resume(OPENAI.name, nth, after, tmp_path, data, served)
 
 
-@pytest.mark.parametrize("api", AZURE_APIS)
-def test_sigkill_on_azure_after_the_job_is_created_then_resume(
+@pytest.mark.parametrize("api", [*AZURE_APIS, TOGETHER.name])
+def test_sigkill_past_a_lookup_after_the_job_is_created_then_resume(
     api: str, tmp_path: Path, data: Data, served: tuple[FakeFineTuningAPI, FakeServer]
 ) -> None:
     nth = clean_run(tmp_path / "clean", data, "files", api).first("jobs.create")

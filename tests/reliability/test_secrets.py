@@ -248,3 +248,61 @@ def test_tracebacks_and_warnings_of_a_quoting_service_hold_no_key(
     chain = "".join(traceback.format_exception(caught.value))
     assert "refused ***" in chain
     assert API_KEY not in chain
+
+
+TOGETHER_KEY = "tgp_v1_RELIABILITY0123456789abcdefSECRETkey"
+
+
+def test_a_together_key_is_absent_from_logs_state_files_reprs_and_errors(
+    tmp_path: Path, data: Data, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Together's presigned URLs are credentials too: neither they nor the key are kept.
+    import httpx
+    import together
+
+    from ftkit.backend import TogetherBackend
+
+    caplog.set_level(logging.DEBUG)
+    world = World(tmp_path / "state", data, api="together")
+    for route, kind in (("jobs.create", "applied_but_lost"), ("files.upload_put", "500")):
+        world.fake.faults.inject(route, kind)  # type: ignore[arg-type]
+    client = world.fake.client(max_retries=0, api_key=TOGETHER_KEY)
+    builder = world.builder(client=client)
+    result = builder.run()
+    assert result.fine_tuned_model and caplog.records
+    uploads = [r for r in world.fake.requests if r.route == "files.upload_put"]
+    signed = [f"{r.path}?{'&'.join(f'{k}={v}' for k, v in r.query.items())}" for r in uploads]
+    assert signed and all(r.query for r in uploads)  # the URLs carried their signature
+    signatures = [q for r in uploads for q in r.query.values()]
+    # The key is in no log line of anyone (the SDK's and httpx's debug logs included).
+    assert TOGETHER_KEY not in caplog.text
+    # The presigned URLs are in none of ftkit's own (the SDK and httpx log them
+    # themselves at DEBUG and INFO: that is theirs to configure).
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("ftkit"))
+    secrets = [TOGETHER_KEY, *signatures]
+    shown = [
+        ours,
+        repr(builder),
+        repr(result),
+        str(result),
+        repr(TogetherBackend(client)),
+        *(p.read_text(errors="replace") for p in _everything_written(world.state_dir)),
+    ]
+    for text in shown:
+        for secret in secrets:
+            assert secret not in text
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        return httpx.Response(401, json={"error": {"message": f"Invalid API key: {key}"}})
+
+    quoting = together.Together(
+        api_key=TOGETHER_KEY,
+        base_url="https://fake-together.invalid",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(echo)),
+    )
+    with pytest.raises(ftkit.APIError) as caught:
+        world.builder(client=quoting).run()
+    assert caught.value.status_code == 401 and "***" in str(caught.value)
+    assert TOGETHER_KEY not in str(caught.value) and TOGETHER_KEY not in repr(caught.value.args)
