@@ -274,10 +274,13 @@ def event_id(raw: Any) -> str:
 def to_event(raw: Any) -> JobEvent:
     """ftkit's typed :class:`JobEvent` for a Together ``FinetuneEvent``."""
     level = _text(getattr(raw, "level", None)) or "info"
+    # Together's spec has every event carry these, empty ones as 0 or "": only the ones
+    # that say something are kept (a step 0 does).
     data = {
         name: getattr(raw, name)
         for name in ("step", "total_steps", "checkpoint_path", "token_count", "wandb_url")
-        if getattr(raw, name, None) is not None
+        if getattr(raw, name, None) not in (None, "")
+        and (name == "step" or getattr(raw, name) != 0)
     }
     return job_event(
         id=event_id(raw),

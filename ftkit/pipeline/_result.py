@@ -104,6 +104,8 @@ class RunResult:
         client: the client the run was driven with (set by ``Run.wait()``);
             :meth:`evaluate` and :meth:`aevaluate` call the models through it.
             Never shown in ``repr`` and not part of equality.
+        provider: who trained it (``"openai"``, ``"azure"``, ``"together"``): how
+            the model is served (:attr:`serving`).
     """
 
     run_id: str
@@ -111,6 +113,14 @@ class RunResult:
     stages: list[StageResult]
     manifest_path: Path | None = None
     client: Any = field(default=None, repr=False, compare=False)
+    provider: str = "openai"
+
+    @property
+    def serving(self) -> str:
+        """How the fine-tuned model is served, in a sentence (what to do to call it)."""
+        if self.fine_tuned_model is None:
+            return "no model yet"
+        return _SERVING.get(self.provider, _SERVING["openai"])
 
     def __repr__(self) -> str:
         stages = "; ".join(f"{s.name} {s.status}, {s._metrics_text()}" for s in self.stages)
@@ -150,10 +160,13 @@ class RunResult:
             stages=stages,
             manifest_path=path,
             client=client,
+            provider=manifest.provider,
         )
 
     def __str__(self) -> str:
         lines = [f"run {self.run_id}: {self.fine_tuned_model or 'no model'}"]
+        if self.fine_tuned_model is not None and self.provider != "openai":
+            lines.append(f"  served: {self.serving}")
         for s in self.stages:
             tokens = f", trained tokens {s.trained_tokens}" if s.trained_tokens else ""
             lines.append(
@@ -459,6 +472,17 @@ class RunResult:
             f"run {self.run_id} was driven with an async client; use "
             "await result.aevaluate(...), or pass client=openai.OpenAI()"
         )
+
+
+#: How each provider serves a fine-tune (:attr:`RunResult.serving`).
+_SERVING = {
+    "openai": "serverless: call it by name through chat completions",
+    "azure": "after a deployment: result.deploy(...) (a deployed fine-tune bills hosting hours)",
+    "together": (
+        "on a dedicated endpoint you create (together: client.endpoints.create(...), billed "
+        "per minute), or download the weights: result.download(path, checkpoint='merged')"
+    ),
+}
 
 
 def _no_weights(client: Any) -> Any:

@@ -59,6 +59,9 @@ def test_sft_then_dpo_from_the_sft_checkpoint(
     sft, dpo = result.stages
     assert [sft.status, dpo.status] == ["succeeded", "succeeded"]
     assert result.fine_tuned_model == dpo.fine_tuned_model and dpo.fine_tuned_model
+    # Together serves a fine-tune on an endpoint you create, or hands its weights out.
+    assert result.provider == "together" and "dedicated endpoint" in result.serving
+    assert "served: on a dedicated endpoint" in str(result)
     creates = [r for r in together_env.fake.requests if r.route == "jobs.create"]
     assert len(creates) == 2
     first, second = (r.json for r in creates)

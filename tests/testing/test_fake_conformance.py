@@ -21,207 +21,46 @@ Valid requests name live resources (a file, a running job, a checkpoint, a store
 completion...) made on the fake for each case, so the 2xx answers are checked too,
 not only the 404s of random ids. Known defects of the spec are listed, each with
 its reason, in ``tests/data/specs/openai/allowlist.yaml``; every other failure fails
-this test. Bounded: seeded, a few examples per operation, no deadline.
+this test. Bounded: seeded, a few examples per operation, no deadline. The
+mechanism (checks, allowlist, ftkit's own checks) is ``conformance_support``'s,
+shared with Together AI's suite (``test_fake_conformance_together.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hypothesis
-import jsonschema_rs
 import pytest
-import schemathesis
-import yaml
+from conformance_support import (
+    SEED,
+    Bodies,
+    check_allowlist,
+    check_case,
+    is_valid,
+    load_allowlist,
+    load_schema,
+    settings,
+)
 from fake_support import sft_lines
-from schemathesis import checks as generic_checks
-from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.specs.openapi import checks as openapi_checks
 
 from ftkit.testing import DEFAULT_START, FakeClock, FakeFineTuningAPI, FakeServer, Timings
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs" / "openai"
-SPEC = SPECS / "openapi.yaml"
 KEY = "sk-conformance-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-SEED = 20
-EXAMPLES = 6
-"""Examples per operation and generation mode (valid, invalid)."""
 MODEL = "gpt-4.1-mini-2025-04-14"
 # Short phases, so a case can make a running, a paused or a succeeded job cheaply.
 TIMINGS = Timings(
     file_processing=1, validating_files=1, queued=1, seconds_per_step=0.01, min_running=60
 )
 
-CHECKS = [
-    openapi_checks.response_schema_conformance,
-    openapi_checks.status_code_conformance,
-    openapi_checks.content_type_conformance,
-    openapi_checks.ignored_auth,
-    generic_checks.negative_data_rejection,
-    generic_checks.positive_data_acceptance,
-]
-
-schema = schemathesis.openapi.from_path(
-    SPEC,
-    config=schemathesis.Config.from_dict(
-        {
-            "seed": SEED,
-            "generation": {"mode": "all", "max-examples": EXAMPLES},
-            "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
-            # A valid case names live resources with a good key: a 401, 403, 404, 409
-            # or 429 answer (which schemathesis forgives by default) is the fake's fault.
-            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx"]}},
-        }
-    ),
-)
-
-
-# ----------------------------------------------------------------- allowlist
-
-
-@dataclass(frozen=True)
-class Allowed:
-    """A known defect of the spec: failures of ``check`` on ``operation`` matching ``match``.
-
-    ``match`` is searched in the failure's title and message, then in the exchange:
-    ``request: <the case as curl>`` and ``answer <status>: <body>``, so that a refusal
-    of a valid request can be forgiven for one parameter and one reason only.
-    """
-
-    operation: str
-    check: str
-    match: str
-    reason: str
-
-    def covers(self, operation: str, failure: Failure, exchange: str = "") -> bool:
-        if self.operation not in ("*", operation) or self.check not in _checks_of(failure):
-            return False
-        text = f"{failure.title}\n{failure.message}\n{exchange}"
-        return re.search(self.match, text) is not None
-
-
-def _checks_of(failure: Failure) -> tuple[str, ...]:
-    return tuple(getattr(failure, "checks", ()) or ())
-
-
-def load_allowlist(path: Path = SPECS / "allowlist.yaml") -> list[Allowed]:
-    """The allowlist file: a list of ``{operation, check, match, reason}`` (all required)."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    allowed = []
-    for entry in entries:
-        assert set(entry) == {"operation", "check", "match", "reason"}, entry
-        assert entry["reason"].strip(), f"an allowlist entry needs a reason: {entry}"
-        allowed.append(Allowed(**entry))
-    return allowed
-
-
-ALLOWLIST = load_allowlist()
-
-
-# ------------------------------------------------------------- ftkit's check
-
-
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0's ``nullable: true`` (which this 3.1 spec still uses) in JSON Schema."""
-    if isinstance(node, list):
-        return [_nullable(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _nullable(value) for key, value in node.items()}
-    if node.pop("nullable", False) is not True:
-        return node
-    if isinstance(node.get("type"), str):
-        node["type"] = [node["type"], "null"]
-        if "enum" in node:
-            node["enum"] = [*node["enum"], None]
-        return node
-    return {"anyOf": [node, {"type": "null"}]}
-
-
-_COMPONENTS = _nullable(schema.raw_schema["components"])
-
-
-def _validator(name: str) -> Any:
-    """A JSON Schema validator for the spec's component ``name`` (its refs resolved)."""
-    return jsonschema_rs.validator_for(
-        {"$ref": f"#/components/schemas/{name}", "components": _COMPONENTS}
-    )
-
-
-_ERROR_BODY = _validator("ErrorResponse")
-_CHUNK = _validator("CreateChatCompletionStreamResponse")
-
-
-class _OwnCheckFailure(Failure):
-    """A failure of one of ftkit's own checks, titled ``kind_title``; one finding per message."""
-
-    __slots__ = ()
-
-    def __init__(self, operation: str, message: str) -> None:
-        super().__init__(operation=operation, title=self.kind_title, message=message)
-
-    @property
-    def _unique_key(self) -> str:
-        return self.message
-
-
-class ErrorEnvelope(_OwnCheckFailure):
-    """A 4xx answer whose body is not the spec's ``ErrorResponse``."""
-
-    code = "FTKIT01"
-    checks = ("error_envelope",)
-    kind_title = "Error body is not the spec's ErrorResponse"
-    __slots__ = ()
-
-
-class StreamChunk(_OwnCheckFailure):
-    """A Server-Sent Event of a streamed chat completion that is not the spec's chunk."""
-
-    code = "FTKIT02"
-    checks = ("stream_chunks",)
-    kind_title = "Streamed chunk is not the spec's CreateChatCompletionStreamResponse"
-    __slots__ = ()
-
-
-def stream_chunks(operation: str, content_type: str, body: bytes) -> list[Failure]:
-    """ftkit's own check: each ``data:`` of an event stream is a chunk, ending ``[DONE]``.
-
-    The spec gives the chunk's schema as the stream's; this reads it as OpenAI sends
-    it, as the ``data`` of each event (schemathesis reads it as the event's own).
-    """
-    if not content_type.startswith("text/event-stream"):
-        return []
-    events = [e for e in body.decode("utf-8").split("\n\n") if e.strip()]
-    datas = [e.removeprefix("data: ") for e in events]
-    failures: list[Failure] = []
-    if not datas or datas[-1] != "[DONE]":
-        failures.append(
-            StreamChunk(operation, f"the stream does not end with [DONE]: {datas[-1:]}")
-        )
-    for index, data in enumerate(datas[:-1]):
-        errors = [str(e) for e in _CHUNK.iter_errors(json.loads(data))]
-        if errors:
-            failures.append(StreamChunk(operation, f"event #{index}: {'; '.join(errors)}"))
-    return failures
-
-
-def error_envelope(operation: str, status: int, body: bytes) -> list[Failure]:
-    """ftkit's own check: a refusal carries ``{"error": {message, type, param, code}}``."""
-    if not 400 <= status < 500:
-        return []
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return [ErrorEnvelope(operation, f"{status}: not JSON: {body[:200]!r}")]
-    errors = [str(e) for e in _ERROR_BODY.iter_errors(parsed)]
-    return [ErrorEnvelope(operation, f"{status}: {'; '.join(errors)}")] if errors else []
+schema = load_schema(SPECS / "openapi.yaml")
+ALLOWLIST = load_allowlist(SPECS / "allowlist.yaml")
+BODIES = Bodies(schema, error="ErrorResponse", chunk="CreateChatCompletionStreamResponse")
 
 
 # ----------------------------------------------------------- live resources
@@ -348,67 +187,22 @@ def served() -> Iterator[Served]:
         yield Served(fake, server, Live(fake))
 
 
-def _first(value: Any) -> str:
-    """A header value as schemathesis keeps it (a list of values) or as a string."""
-    return str(value[0] if isinstance(value, list) and value else value or "")
-
-
-def _is_valid(case: Any) -> bool:
-    meta = case.meta
-    return meta is None or not meta.generation.mode.is_negative
-
-
 # --------------------------------------------------------------------- test
 
 
 @schema.parametrize()
-@hypothesis.seed(SEED)
-@hypothesis.settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(hypothesis.HealthCheck),
-)
+@settings
 def test_the_fake_answers_as_openais_spec_says(case: Any, served: Served) -> None:
-    if _is_valid(case):
+    if is_valid(case):
         served.live.point_at_live_resources(case)
-    base_url = served.server.base_url
-    response = case.call(base_url=base_url, headers=AUTH)
-    label = case.operation.label
-    failures: list[Failure] = []
-    try:
-        case.validate_response(
-            response,
-            checks=CHECKS,
-            headers=AUTH,
-            transport_kwargs={"base_url": base_url, "headers": AUTH},
-        )
-    except FailureGroup as group:
-        failures += list(group.exceptions)
-    failures += error_envelope(label, response.status_code, response.content)
-    content_type = response.headers.get("content-type", [""])
-    failures += stream_chunks(label, _first(content_type), response.content)
-    exchange = (
-        f"request: {case.as_curl_command()}\nanswer {response.status_code}: "
-        + response.content[:2000].decode("utf-8", "replace")
-    )
-    unexpected = [f for f in failures if not any(a.covers(label, f, exchange) for a in ALLOWLIST)]
-    assert not unexpected, (
-        "\n\n".join(
-            f"{label} [{', '.join(_checks_of(f))}] {f.title}\n{f.message}" for f in unexpected
-        )
-        + f"\n\n{exchange[:2500]}"
+    check_case(
+        case,
+        base_url=served.server.base_url,
+        headers=AUTH,
+        bodies=BODIES,
+        allowlist=ALLOWLIST,
     )
 
 
 def test_the_allowlist_names_real_operations_and_checks() -> None:
-    operations = {op.label for op in _operations()} | {"*"}
-    known = {check.__name__ for check in CHECKS} | {"error_envelope", "stream_chunks"}
-    for entry in ALLOWLIST:
-        assert entry.operation in operations, entry
-        assert entry.check in known, entry
-        re.compile(entry.match)
-
-
-def _operations() -> list[Any]:
-    return [result.ok() for result in schema.get_all_operations()]
+    check_allowlist(schema, ALLOWLIST)
