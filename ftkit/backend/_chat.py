@@ -94,8 +94,14 @@ class TogetherChat(SdkAdapter):
         super().__init__(client, asynchronous=isinstance(client, together.AsyncTogether))
 
     def complete(self, params: Mapping[str, Any]) -> Request[ChatAnswer]:
-        """One call, no retry; errors translated (``retryable`` set for 429/5xx/timeouts)."""
-        return self._request(lambda c: c.chat.completions.create(**params), _answer)
+        """One call, no retry; errors translated (``retryable`` set for 429/5xx/timeouts).
+
+        Together's chat takes ``max_tokens``, not OpenAI's ``max_completion_tokens``.
+        """
+        sent = dict(params)
+        if "max_completion_tokens" in sent:
+            sent["max_tokens"] = sent.pop("max_completion_tokens")
+        return self._request(lambda c: c.chat.completions.create(**sent), _answer)
 
 
 def resolve_chat(client: Any, *, asynchronous: bool, twin: str) -> ChatBackend:

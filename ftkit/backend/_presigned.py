@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import APIError, UsageError
 from ..retry import RetryPolicy
 from ._program import CallOnce, Local, Nested, Program, Retried
+from ._resources import TrainingFile
 
 if TYPE_CHECKING:
     from ._content import FileDigest
-    from ._resources import Page, TrainingFile
+    from ._resources import Page
     from ._together import FileTicket
 
 __all__ = ["presigned_uploading"]
@@ -109,12 +110,13 @@ def presigned_uploading(
             f"{limit:,} bytes to this API in one piece (its multi-part upload "
             "is not supported yet): split the file"
         )
-    if reuse:
-        found = yield from _settling(backend, name, digest.size, retry)
-        if found is not None:
-            logger.info("reusing uploaded file %s for %s", found.id, path.name)
-            ready = yield from _ready(backend, found, retry)
-            return ready, True
+    # Empty records an interrupted start left behind go in any case; a complete file is
+    # reused only when asked to.
+    found = yield from _settling(backend, name, digest.size, retry)
+    if reuse and found is not None:
+        logger.info("reusing uploaded file %s for %s", found.id, path.name)
+        ready = yield from _ready(backend, found, retry)
+        return ready, True
 
     def after_ambiguous_start() -> Program[FileTicket | None]:
         # The earlier attempt may have created a record: a complete one is this file's
@@ -133,5 +135,7 @@ def presigned_uploading(
     assert ticket.url is not None  # a new record always comes with its URL
     content: bytes = yield Local(path.read_bytes)
     yield Retried(backend.put_content(ticket.url, content), retry)
-    file: TrainingFile = yield Retried(backend.preprocess_file(ticket.file_id), retry)
+    # As for a reused file: a preprocess resent after a lost answer may be refused.
+    stored = TrainingFile(id=ticket.file_id, filename=name, bytes=digest.size, status=None)
+    file = yield from _ready(backend, stored, retry)
     return file, False

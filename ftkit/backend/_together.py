@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from .._exceptions import APIError, UsageError
 from .._steps import settled
 from ._adapter import SdkAdapter
-from ._errors import _status_decision, parse_retry_after
+from ._errors import _status_decision, parse_retry_after, redact
 from ._events import JobEvent, as_int, job_event
 from ._protocol import JobSpec
 from ._request import Request
@@ -518,10 +518,23 @@ def estimate_body(body: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the adapter
 
 
-def _put_failure(status: int, text: str, headers: Mapping[str, str]) -> APIError:
+def _url_secrets(url: str) -> tuple[str, ...]:
+    """A presigned URL, its query and each query value, raw and decoded: all credentials."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    query = urlsplit(url).query
+    values = [v for _, v in parse_qsl(query)]
+    raw = [part.partition("=")[2] for part in query.split("&")]
+    return tuple(s for s in (url, query, *values, *raw) if s and len(s) >= 6)
+
+
+def _put_failure(
+    status: int, text: str, headers: Mapping[str, str], secrets: Sequence[str]
+) -> APIError:
     retryable, ambiguous = _status_decision(status, None, None)
+    # Storage services echo the resource and the signed query in their error bodies.
     return APIError(
-        f"HTTP {status} from the upload URL: {text[:300]}",
+        f"HTTP {status} from the upload URL: {redact(text[:300], secrets)}",
         status_code=status,
         retry_after=parse_retry_after(headers),
         retryable=retryable,
@@ -661,10 +674,11 @@ class TogetherBackend(SdkAdapter):
         import httpx
 
         headers = {"Content-Length": str(len(content))}
+        secrets = _url_secrets(url)
 
         def checked(response: httpx.Response) -> None:
             if response.status_code // 100 != 2:
-                raise _put_failure(response.status_code, response.text, response.headers)
+                raise _put_failure(response.status_code, response.text, response.headers, secrets)
 
         def failed(error: httpx.HTTPError) -> APIError:
             timed_out = isinstance(error, httpx.TimeoutException)
@@ -693,8 +707,7 @@ class TogetherBackend(SdkAdapter):
                     raise failed(error) from None
                 checked(response)
 
-        query = url.partition("?")[2]
-        return self._request(call, lambda _: None, secrets=(url, *((query,) if query else ())))
+        return self._request(call, lambda _: None, secrets=secrets)
 
     def preprocess_file(self, file_id: str) -> Request[TrainingFile]:
         """``POST /v1/files/{id}/preprocess``: start Together's server-side validation."""
@@ -816,42 +829,62 @@ class TogetherBackend(SdkAdapter):
         job_id: str,
         destination: str | os.PathLike[str],
         *,
-        checkpoint: Literal["merged", "adapter"] = "merged",
+        checkpoint: Literal["merged", "adapter", "model_output_path"] = "merged",
         step: int | None = None,
     ) -> Request[Path]:
         """``GET /v1/finetune/download``: stream the weights to ``destination``, atomically.
 
-        The bytes go to a temporary file beside ``destination``, renamed over it only
-        once complete; a failed or interrupted download leaves nothing behind.
-        ``destination`` may be a directory: the file is then named as Together names it.
+        ``checkpoint`` is ``"merged"`` or ``"adapter"`` for a LoRA job and
+        ``"model_output_path"`` for a fully trained one (as the SDK's CLI sends them);
+        ``step`` picks an intermediate checkpoint. The bytes go to a temporary file beside
+        ``destination``, renamed over it only once complete; a failed or interrupted
+        download leaves nothing behind, and a connection lost mid-stream is a retryable
+        :class:`~ftkit.APIError`. ``destination`` may be a directory (an existing one, or
+        a path ending in ``/``): the file is then named as Together names it.
         """
-        target = Path(destination)
-        query: dict[str, Any] = {"ft_id": job_id}
+        import httpx
+
+        given = os.fspath(destination)
+        target = Path(given)
+        if given.endswith(("/", os.sep)):
+            target.mkdir(parents=True, exist_ok=True)
+        query: dict[str, Any] = {"ft_id": job_id, "checkpoint": checkpoint}
         if step is not None:
             query["checkpoint_step"] = step
-        else:
-            query["checkpoint"] = checkpoint
+
+        def broken(error: httpx.HTTPError) -> APIError:
+            return APIError(
+                f"the download of {job_id}'s weights broke off ({type(error).__name__})",
+                retryable=True,
+                ambiguous=False,  # a read: nothing was changed, try again
+            )
 
         if self.asynchronous:
 
             async def call(c: Any) -> Path:
                 resource = c.fine_tuning.with_streaming_response
-                async with resource.content(**query) as response:
-                    with _partial(target, response.http_response) as (handle, final):
-                        async for chunk in response.iter_bytes():
-                            handle.write(chunk)
+                try:
+                    async with resource.content(**query) as response:
+                        with _partial(target, response.http_response) as (handle, final):
+                            async for chunk in response.iter_bytes():
+                                handle.write(chunk)
+                except httpx.HTTPError as error:
+                    raise broken(error) from None
                 return final()
 
         else:
 
             def call(c: Any) -> Path:  # type: ignore[misc]
                 resource = c.fine_tuning.with_streaming_response
-                with (
-                    resource.content(**query) as response,
-                    _partial(target, response.http_response) as (handle, final),
-                ):
-                    for chunk in response.iter_bytes():
-                        handle.write(chunk)
+                try:
+                    with (
+                        resource.content(**query) as response,
+                        _partial(target, response.http_response) as (handle, final),
+                    ):
+                        for chunk in response.iter_bytes():
+                            handle.write(chunk)
+                except httpx.HTTPError as error:
+                    raise broken(error) from None
                 return final()
 
         return self._request(call, lambda path: path)

@@ -40,7 +40,7 @@ from ..backend import (
     TrainingFile,
     UploadState,
 )
-from ..backend._jobs import checking_trainable, creating_job, wire_spec
+from ..backend._jobs import checking_trainable, creating_job, finding_job, wire_spec
 from ..backend._processing import processing
 from ..backend._program import Operation, Program, Retried
 from ..backend._program import Sleep as Pause
@@ -183,11 +183,17 @@ def program(m: Manifest, ctx: Context) -> Program[RunResult | None]:
                 options=_options(m),
                 parent_job=previous.job_id if continues and previous is not None else None,
             )
-            if traits_of(ctx.backend).price_estimate:
-                yield from _quoting(run, stage, spec)
-            created = yield from creating_job(
+            # A job created just before a crash is looked for first: a price asked for
+            # then (its own bill now weighing on the credit) must not orphan it.
+            created = yield from finding_job(
                 ctx.backend, spec, retry=ctx.retry, since=trained_since
             )
+            if created is None:
+                if traits_of(ctx.backend).price_estimate:
+                    yield from _quoting(run, stage, spec)
+                created = yield from creating_job(
+                    ctx.backend, spec, retry=ctx.retry, since=trained_since, look_first=False
+                )
             stage.job_id = created.id
             # The manifest keeps the provider's word, as ``ftkit status`` shows it.
             stage.status = created.raw_status or "validating_files"
@@ -292,10 +298,14 @@ def _quoting(run: _Run, stage: StageState, spec: JobSpec) -> Program[None]:
             "resume the run"
         )
     cap = m.max_cost_usd
-    if cap is not None and (quote.total_usd is None or quote.total_usd > cap):
+    # The cap is the run's: the stages before this one count with their quotes.
+    before = sum(s.quoted_usd or 0.0 for s in m.stages if s is not stage and s.job_id)
+    if cap is not None and (quote.total_usd is None or before + quote.total_usd > cap):
+        spent = f" (with ${before:,.2f} quoted for the stages before it)" if before else ""
         raise UsageError(
-            f"the provider quotes the {stage.name} job at {price}, over max_cost_usd=${cap:,.2f}; "
-            "nothing was created. Raise the cap, reduce epochs or the data"
+            f"the provider quotes the {stage.name} job at {price}{spent}, over "
+            f"max_cost_usd=${cap:,.2f}; nothing was created. Raise the cap, reduce epochs "
+            "or the data"
         )
 
 

@@ -69,12 +69,24 @@ def _check_options(config: PipelineConfig, traits: Traits) -> None:
             f"{traits.describe()} takes no provider options ({sorted(config.options)}): "
             "use .sft(...)/.dpo(...) hyperparameters, or a Together client"
         )
-    from ..backend._together import JOB_OPTIONS
+    from ..backend import JobSpec
+    from ..backend._together import JOB_OPTIONS, job_body
 
     unknown = sorted(set(config.options) - JOB_OPTIONS)
     if unknown:
         raise UsageError(
             f"{traits.describe()} takes no job option {unknown}; it takes {sorted(JOB_OPTIONS)}"
+        )
+    # Values and combinations too (LoRA settings without a rank, an unknown scheduler...):
+    # each stage's job body is built now, before anything is uploaded.
+    for stage in config.stages:
+        job_body(
+            JobSpec(
+                model=str(config.model),
+                training_file="file-check",
+                method=stage.method_object(),
+                options=config.options,
+            )
         )
 
 

@@ -360,7 +360,19 @@ class RunResult:
             twin="result.adownload" if not asynchronous else "result.download",
             together_adapter=TogetherBackend,
         )
+        # A fully trained model (``lora=False``) has no merged/adapter split.
+        if self._fully_trained():
+            if checkpoint == "adapter":
+                raise UsageError(f"run {self.run_id} trained fully (lora=False): it has no adapter")
+            return backend.download(chosen.job_id, destination, checkpoint="model_output_path")
         return backend.download(chosen.job_id, destination, checkpoint=checkpoint)
+
+    def _fully_trained(self) -> bool:
+        from ._manifest import Manifest
+
+        if self.manifest_path is None or not Path(self.manifest_path).exists():
+            return False
+        return Manifest.load(Path(self.manifest_path)).options.get("lora") is False
 
     def deploy(
         self,

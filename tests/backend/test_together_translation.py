@@ -227,3 +227,13 @@ def test_checkpoints_name_what_from_checkpoint_takes() -> None:
     raw = SimpleNamespace(step=40, created_at="2026-11-02T10:00:00Z", path="s3://x")
     checkpoint = to_checkpoint(raw, "ft-9")
     assert checkpoint.model == "ft-9:40" and checkpoint.step == 40
+
+
+def test_a_storage_error_echoing_the_signed_url_is_redacted() -> None:
+    from ftkit.backend._together import _put_failure, _url_secrets
+
+    url = "https://bucket.example/obj?X-Amz-Credential=AKIAEXAMPLE%2F2026&X-Amz-Signature=deadbeefcafebabe"
+    body = f"<Error><Code>AccessDenied</Code><Resource>{url}</Resource>deadbeefcafebabe</Error>"
+    error = _put_failure(403, body, {}, _url_secrets(url))
+    assert "deadbeefcafebabe" not in str(error) and "AKIAEXAMPLE" not in str(error)
+    assert "AccessDenied" in str(error) and error.status_code == 403 and not error.retryable

@@ -194,3 +194,70 @@ def test_provider_together_reads_the_key_from_the_environment(
     monkeypatch.setenv("TOGETHER_API_KEY", "tgp-not-a-real-key-0123456789")
     built = ftkit.FineTune(None, provider="together")
     assert "tgp-not-a-real-key" not in repr(built)
+
+
+def test_evaluate_passes_max_tokens_as_together_names_it(together_env: Env, sft_file: Path) -> None:
+    result = builder(together_env).sft(sft_file, epochs=1).run()
+    result.evaluate(sft_file, max_examples=1, max_tokens=16)
+    sent = together_env.fake.calls("chat.completions.create")[-1].json
+    assert sent["max_tokens"] == 16 and "max_completion_tokens" not in sent
+
+
+def test_a_path_ending_in_a_slash_is_a_directory_and_full_training_has_no_adapter(
+    together_env: Env, sft_file: Path, tmp_path: Path
+) -> None:
+    result = builder(together_env).sft(sft_file, epochs=1).options(lora=False).run()
+    with pytest.raises(ftkit.UsageError, match="no adapter"):
+        result.download(tmp_path / "x", checkpoint="adapter")
+    path = result.download(f"{tmp_path / 'weights'}/")
+    assert path.parent == tmp_path / "weights" and path.is_file()
+    assert together_env.fake.calls("jobs.download")[-1].query["checkpoint"] == "model_output_path"
+
+
+def test_a_job_created_just_before_a_crash_is_found_before_any_price_is_asked(
+    together_env: Env, sft_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ftkit.pipeline._core as core
+
+    real = core.creating_job
+
+    def dies_after_creating(*args: Any, **kwargs: Any) -> Any:
+        yield from real(*args, **kwargs)
+        raise KeyboardInterrupt  # the process dies before the job id is saved
+
+    monkeypatch.setattr(core, "creating_job", dies_after_creating)
+    with pytest.raises(KeyboardInterrupt):
+        builder(together_env).sft(sft_file, epochs=1).run()
+    monkeypatch.setattr(core, "creating_job", real)
+    together_env.fake.set_credit_limit(0.0)  # the running job now weighs on the credit
+    (manifest,) = (together_env.state_dir / "runs").glob("*.json")
+    result = together_env.resume(manifest.stem).wait()
+    assert result.stages[0].status == "succeeded"
+    assert len(together_env.fake.jobs) == 1  # found again, not orphaned nor duplicated
+
+
+def test_option_values_together_refuses_are_refused_before_upload(
+    together_env: Env, sft_file: Path
+) -> None:
+    for options in (
+        {"lora_alpha": 16},
+        {"lr_scheduler_type": "step"},
+        {"lora": False, "lora_r": 8},
+    ):
+        with pytest.raises(ftkit.UsageError):
+            builder(together_env).sft(sft_file).options(**options).run()
+    assert {r.route for r in together_env.fake.requests} == {"models.limits"}
+
+
+def test_max_cost_caps_the_run_s_quotes_together(
+    together_env: Env, sft_file: Path, dpo_file: Path
+) -> None:
+    quoted = chain(together_env, sft_file, dpo_file)
+    sft, dpo = (
+        json.loads(Path(quoted.manifest_path).read_text())["stages"][i]["quoted_usd"]
+        for i in (0, 1)
+    )
+    # Each job alone fits the cap; both together do not: DPO is refused, SFT ran.
+    cap = max(sft, dpo) + min(sft, dpo) / 2
+    with pytest.raises(ftkit.UsageError, match="quoted for the stages before it"):
+        chain(together_env, sft_file, dpo_file, max_cost_usd=cap)
