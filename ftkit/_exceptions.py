@@ -56,7 +56,15 @@ class UsageError(FtkitError, ValueError):
 
 
 class DatasetError(FtkitError):
-    """A dataset cannot be read or used as it is."""
+    """A dataset cannot be read or used as it is.
+
+    Attributes:
+        issues: the findings behind it, each located to its line where known
+            (:class:`ftkit.validation.Issue`): a provider's refusal of an uploaded file
+            as ``provider_refused`` findings. Empty when the message says it all.
+    """
+
+    issues: tuple[Any, ...] = ()
 
 
 class RecordError(DatasetError):
@@ -256,14 +264,15 @@ class JobFailed(FtkitError):
 
 
 class DeploymentFailed(FtkitError):
-    """An Azure deployment of a fine-tuned model ended ``Failed`` or ``Canceled`` (or vanished).
+    """A deployment of a fine-tuned model (Azure, Fireworks) failed, was cancelled, or vanished.
 
     Attributes:
         name: the deployment's name.
-        state: its last ``provisioningState`` (``"missing"`` when it disappeared).
-        code, error_message: what ARM reported, when it said why (``error_message`` is
-            given as ``message=``).
-        deployment: the last deployment object seen (ARM's JSON), the evidence.
+        state: its last ``provisioningState`` (Azure) or ``state`` (Fireworks);
+            ``"missing"`` when it disappeared.
+        code, error_message: what the provider reported, when it said why
+            (``error_message`` is given as ``message=``).
+        deployment: the last deployment object seen (its JSON), the evidence.
     """
 
     def __init__(

@@ -39,13 +39,16 @@ from ftkit.backend import Request
 #: Parameters through which a call reaches an API: a client, a backend, or a call into one.
 IO_PARAMETERS = frozenset({"client", "backend", "retrieve", "list_events"})
 
-#: Sync calls (by ``__qualname__``) that take an I/O parameter but need no twin.
+#: Sync calls (by ``__qualname__``) that take an I/O parameter, or are methods of a backend,
+#: but send nothing and so need no twin.
 NO_TWIN = {
     "provider_of": "reads the client's type; sends nothing",
     "resolve_client": "wraps a client in an adapter; sends nothing",
     "resolve_chat": "wraps a client in the chat adapter; sends nothing",
     "RunResult.with_client": "a copy of a value, holding another client",
     "RunResult.from_manifest": "reads the local manifest; the client is only kept",
+    "FireworksBackend.dataset_name": "spells a resource name from the account; sends nothing",
+    "FireworksBackend.job_name": "spells a resource name from the job's identity; sends nothing",
 }
 
 
@@ -133,20 +136,21 @@ def _pairs_in(
             sync = name[1:] if name.startswith("a") else f"<{name} lacks the 'a' prefix>"
             yield f"{owner}.{sync}", members.get(sync), where, member
         elif f"a{name}" not in members and (
-            _does_io(member) or (serves_requests and not _builds_request(member))
+            _does_io(member)
+            or (serves_requests and not _builds_request(member) and not _named_exempt(member))
         ):
             yield where, member, f"{owner}.a{name}", None
+
+
+def _named_exempt(member: Any) -> bool:
+    return getattr(_function(member), "__qualname__", "") in NO_TWIN
 
 
 def _does_io(member: Any) -> bool:
     """An I/O parameter, and none of: a sans-IO program (a generator), a request
     builder, a call in :data:`NO_TWIN`."""
     fn = _function(member)
-    exempt = (
-        getattr(fn, "__qualname__", "") in NO_TWIN
-        or inspect.isgeneratorfunction(fn)
-        or _builds_request(member)
-    )
+    exempt = _named_exempt(member) or inspect.isgeneratorfunction(fn) or _builds_request(member)
     return _takes_io(member) and not exempt
 
 

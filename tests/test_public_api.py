@@ -101,7 +101,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "validate"
     ),
     "ftkit.backend": names_of(
-        "Backend ChatAnswer ChatBackend Checkpoint Job JobError JobEvent JobSpec JobStatus "
+        "Backend ChatAnswer ChatBackend Checkpoint FireworksBackend FireworksChat Job JobError "
+        "JobEvent JobSpec JobStatus "
         "MessageEvent MetricsEvent OpenAIBackend OpenAIChat Page PriceQuote RemoteModel Request "
         "TogetherBackend TogetherChat TrainingFile Traits UploadResult UploadSession UploadState "
         "UploadedPart acreate_job_once "

@@ -1,11 +1,14 @@
-"""``ftkit deploy RUN``: deploy a run's Azure fine-tuned model and wait until it serves.
+"""``ftkit deploy RUN``: deploy a run's fine-tuned model (Azure, Fireworks) until it serves.
 
-The deployment is created on Azure Resource Manager (``RunResult.deploy``), so it
-needs the account's subscription, resource group and name, and an ARM token: by
-default from azure-identity (``pip install 'ftkit[azure]'``: ``az login``,
+On Azure the deployment is created on Azure Resource Manager (``RunResult.deploy``),
+so it needs the account's subscription, resource group and name, and an ARM token:
+by default from azure-identity (``pip install 'ftkit[azure]'``: ``az login``,
 environment credentials, a managed identity...), or from ``--token-command``, a
 command that prints one (``az account get-access-token --query accessToken -o
-tsv``). The token is never printed, logged or stored.
+tsv``). The token is never printed, logged or stored. On Fireworks it is a
+dedicated deployment created through the fireworks client of the environment
+(``FIREWORKS_API_KEY``, ``FIREWORKS_ACCOUNT_ID``), with ``--min-replicas``,
+``--max-replicas`` and ``--accelerator``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = ["command_token", "register"]
 _EPILOG = """examples:
   ftkit deploy ftr-20261126T101500-3f9a1c2e --subscription 00000000-0000-0000-0000-000000000000 \\
                --resource-group my-rg --account my-aoai
+  ftkit deploy ftr-20261204T101500-8d2e4f10 --max-replicas 2     # a Fireworks run
 
 The token comes from azure-identity (az login, environment credentials, a managed
 identity); without it, give a command that prints one:
@@ -38,7 +42,9 @@ Deploying the same run again adopts its deployment (the default name comes from 
 model). A deployment is billed by the hour while it exists, used or not; Azure deletes one
 inactive for 15 days (a Developer-tier one after 24 hours). Delete it when done:
   az cognitiveservices account deployment delete -g RG -n A --deployment-name NAME
-Exit status: 0 serving, 1 failed, timed out or refused by Azure, 2 usage error.
+A Fireworks deployment is billed per GPU-second while a replica runs; with
+--min-replicas 0 (the default) it scales to zero when idle.
+Exit status: 0 serving, 1 failed, timed out or refused by the provider, 2 usage error.
 """
 
 _TOKEN_REUSE_SECONDS = 30 * 60.0
@@ -92,7 +98,13 @@ def _run(args: argparse.Namespace) -> int:
             "(it can take minutes)...",
             file=sys.stderr,
         )
+    client = None
+    if manifest.provider == "fireworks":
+        from ..backend._clients import env_client
+
+        client = env_client(False, "fireworks")
     try:
+        # Each provider's settings; deploy() refuses the other provider's.
         deployment = result.deploy(
             subscription=args.subscription,
             resource_group=args.resource_group,
@@ -102,6 +114,10 @@ def _run(args: argparse.Namespace) -> int:
             capacity=args.capacity,
             token=token,
             arm_endpoint=args.arm_endpoint,
+            client=client,
+            min_replicas=args.min_replicas,
+            max_replicas=args.max_replicas,
+            accelerator_type=args.accelerator,
         )
     except WaitTimeout as exc:  # the CLI's hint speaks of jobs; this one is a deployment
         print(f"ftkit: error: {exc}", file=sys.stderr)
@@ -121,25 +137,25 @@ def _print(deployment: Any, *, as_json: bool) -> None:
 
 register = Command(
     "deploy",
-    help="deploy a run's Azure fine-tuned model (ARM) and wait until it serves",
+    help="deploy a run's fine-tuned model (Azure ARM, Fireworks) and wait until it serves",
     description=(
-        "Create (or adopt) the Azure deployment of a run's fine-tuned model on the "
-        "management plane and wait until it serves; print its name, how to call it and "
-        "its hourly hosting cost. Needs httpx and, unless --token-command is given, "
+        "Create (or adopt) the deployment of a run's fine-tuned model and wait until it "
+        "serves; print its name, how to call it and what it costs. Azure: on the "
+        "management plane; needs httpx and, unless --token-command is given, "
         "azure-identity: pip install 'ftkit[azure]'. The identity needs "
-        "Microsoft.CognitiveServices/accounts/deployments/write on the account."
+        "Microsoft.CognitiveServices/accounts/deployments/write on the account. "
+        "Fireworks: a dedicated deployment, through the environment's fireworks client."
     ),
     epilog=_EPILOG,
     flags=(
         RUN,
-        flag("--subscription", required=True, metavar="ID", help="Azure subscription id"),
+        flag("--subscription", metavar="ID", help="Azure: subscription id (required there)"),
         flag(
             "--resource-group",
-            required=True,
             metavar="RG",
-            help="resource group of the Azure OpenAI / Foundry account",
+            help="Azure: resource group of the Azure OpenAI / Foundry account (required there)",
         ),
-        flag("--account", required=True, metavar="A", help="the account (resource) name"),
+        flag("--account", metavar="A", help="Azure: the account (resource) name (required there)"),
         flag("--name", metavar="N", help="deployment name (default: from the model)"),
         flag(
             "--sku",
@@ -165,6 +181,26 @@ register = Command(
             metavar="URL",
             help="the management endpoint (default https://management.azure.com; a "
             "sovereign cloud's, or a fake server's)",
+        ),
+        flag(
+            "--min-replicas",
+            type=whole_number(0),
+            default=0,
+            metavar="N",
+            help="Fireworks: fewest replicas (default 0: scales to zero when idle)",
+        ),
+        flag(
+            "--max-replicas",
+            type=whole_number(1),
+            default=1,
+            metavar="N",
+            help="Fireworks: most replicas (default 1)",
+        ),
+        flag(
+            "--accelerator",
+            metavar="GPU",
+            help="Fireworks: a replica's accelerator, e.g. NVIDIA_H100_80GB (default: "
+            "Fireworks' choice)",
         ),
         STATE_DIR,
         json_flag("the deployment"),

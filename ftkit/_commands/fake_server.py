@@ -6,10 +6,12 @@ server speaks Azure OpenAI instead, both its dated API
 (``AZURE_OPENAI_ENDPOINT=http://127.0.0.1:<port>``, ``/openai/...?api-version=``)
 and its v1 API (``http://127.0.0.1:<port>/openai/v1/``); with ``--provider together``
 it speaks Together AI's (``together.Together(base_url="http://127.0.0.1:<port>")``,
-``TOGETHER_BASE_URL``). Time on the server is
+``TOGETHER_BASE_URL``); with ``--provider fireworks`` Fireworks AI's
+(``fireworks.Fireworks(base_url="http://127.0.0.1:<port>", account_id=...)``,
+``FIREWORKS_BASE_URL`` and ``FIREWORKS_ACCOUNT_ID``). Time on the server is
 virtual: it moves ``--speed`` virtual seconds per real second, plus ``--tick``
 per API request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds. It
-accepts any ``sk-`` key (Azure, Together: any non-empty key) unless ``--api-key`` names
+accepts any ``sk-`` key (Azure, Together, Fireworks: any non-empty key) unless ``--api-key`` names
 the only ones, so a client's handling of a rejected key can be tested.
 """
 
@@ -76,6 +78,16 @@ def _run(args: argparse.Namespace) -> int:
 def _announce(provider: str, addresses: dict[str, str], *, keyed: bool) -> None:
     # The keys themselves are never printed: no API key in logs, even a test one.
     key = "<an --api-key value>" if keyed else ("sk-fake" if provider == "openai" else "any-key")
+    if provider == "fireworks":
+        base_url = addresses["base_url"]
+        print(f"ftkit fake server (Fireworks AI) listening on {base_url}", flush=True)
+        print(
+            f"  FIREWORKS_BASE_URL={base_url} FIREWORKS_API_KEY={key} "
+            f"FIREWORKS_ACCOUNT_ID={addresses['account_id']}  "
+            "(fireworks.Fireworks(base_url=..., account_id=...): the origin, without /v1)",
+            flush=True,
+        )
+        return
     if provider == "together":
         base_url = addresses["base_url"]
         print(f"ftkit fake server (Together AI) listening on {base_url}", flush=True)
@@ -119,17 +131,18 @@ register = Command(
         "OPENAI_BASE_URL=http://127.0.0.1:PORT/v1, or, with --provider azure, "
         "AZURE_OPENAI_ENDPOINT=http://127.0.0.1:PORT (or the v1 API at "
         "http://127.0.0.1:PORT/openai/v1/), or, with --provider together, "
-        "TOGETHER_BASE_URL=http://127.0.0.1:PORT. Ctrl-C stops it."
+        "TOGETHER_BASE_URL=http://127.0.0.1:PORT, or, with --provider fireworks, "
+        "FIREWORKS_BASE_URL=http://127.0.0.1:PORT and FIREWORKS_ACCOUNT_ID. Ctrl-C stops it."
     ),
     epilog=_EPILOG,
     flags=(
         flag(
             "--provider",
-            choices=("openai", "azure", "together"),
+            choices=("openai", "azure", "together", "fireworks"),
             default="openai",
             help="whose API to speak: OpenAI's (/v1), Azure OpenAI's (its dated API at "
-            "/openai/...?api-version= and its v1 API at /openai/v1/) or Together AI's "
-            "(/v1/fine-tunes...); default openai",
+            "/openai/...?api-version= and its v1 API at /openai/v1/), Together AI's "
+            "(/v1/fine-tunes...) or Fireworks AI's (/v1/accounts/...); default openai",
         ),
         flag(
             "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: pick a free one)"
@@ -157,7 +170,7 @@ register = Command(
             action="append",
             metavar="KEY",
             help="accept only this key (repeat for several); default: any sk- key "
-            "(Azure, Together: any non-empty key)",
+            "(Azure, Together, Fireworks: any non-empty key)",
         ),
         flag(
             "--refuse-training",

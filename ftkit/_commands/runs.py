@@ -4,7 +4,9 @@
 clock: the whole SFT → DPO pipeline in seconds, with no key and no network;
 ``run --provider azure --fake`` against its Azure OpenAI fake, through an
 ``openai.AzureOpenAI`` client (the dated API); ``run --provider together --fake``
-against its Together AI fake, through a ``together.Together`` client.
+against its Together AI fake, through a ``together.Together`` client;
+``run --provider fireworks --fake`` against its Fireworks AI fake, through a
+``fireworks.Fireworks`` client.
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ _EPILOG_RUN = """examples:
   ftkit run --provider azure --fake --model gpt-4.1-mini-2025-04-14 --sft train.jsonl
   ftkit run --provider together --fake --model meta-llama/Meta-Llama-3.1-8B-Instruct-Reference \
             --sft train.jsonl --dpo prefs.jsonl --option lora_r=16 --option learning_rate=1e-5
+  ftkit run --provider fireworks --fake --model accounts/fireworks/models/llama-v3p1-8b-instruct \
+            --sft train.jsonl --dpo prefs.jsonl --option lora_rank=16
   ftkit run --model gpt-4.1-mini-2025-04-14 --sft train.jsonl --sft-validation val.jsonl \\
             --max-cost 20
 
 The client comes from the environment: OPENAI_API_KEY (and OPENAI_BASE_URL), or
 AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY and OPENAI_API_VERSION for Azure OpenAI
 (chosen when AZURE_OPENAI_ENDPOINT is set, or always with --provider azure), or
-TOGETHER_API_KEY with --provider together.
+TOGETHER_API_KEY with --provider together, or FIREWORKS_API_KEY and
+FIREWORKS_ACCOUNT_ID with --provider fireworks.
 A --fake run lives in this process only: its manifest stays, its jobs do not.
 Exit status: 0 model ready, 1 dataset errors, failed job or timeout, 2 usage error,
 130 Ctrl-C (the job keeps running: `ftkit resume RUN`).
@@ -109,10 +114,11 @@ def register(subparsers: Any) -> None:
     _add_progress_flag(run)
     run.add_argument(
         "--provider",
-        choices=("openai", "azure", "together"),
+        choices=("openai", "azure", "together", "fireworks"),
         default=None,
         help="whose API to use: the client from that provider's environment (azure: "
-        "AZURE_OPENAI_ENDPOINT...; together: TOGETHER_API_KEY) or, with --fake, that "
+        "AZURE_OPENAI_ENDPOINT...; together: TOGETHER_API_KEY; fireworks: FIREWORKS_API_KEY "
+        "and FIREWORKS_ACCOUNT_ID) or, with --fake, that "
         "provider's fake; default: Azure OpenAI when AZURE_OPENAI_ENDPOINT is set, else OpenAI",
     )
     run.add_argument(
@@ -121,7 +127,8 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="a provider job option, repeatable (Together: lora_r=16, learning_rate=1e-5, "
-        "n_evals=2, train_on_inputs=false...)",
+        "n_evals=2, train_on_inputs=false...; Fireworks: lora_rank=16, learning_rate=1e-4, "
+        "max_context_length=8192...)",
     )
     run.add_argument(
         "--max-cost",
@@ -244,7 +251,7 @@ def _run(args: argparse.Namespace) -> int:
         # OpenAI's snapshots still train, unless FTKIT_FAKE_START says otherwise.
         pinned = None if os.environ.get(START_VARIABLE) else FakeClock(DEFAULT_START)
         # An Azure fake's default client is an openai.AzureOpenAI (its dated API); a
-        # Together fake's a together.Together.
+        # Together fake's a together.Together, a Fireworks fake's a fireworks.Fireworks.
         fake = FakeFineTuningAPI(provider=args.provider or "openai", clock=pinned)
         client = fake.client(max_retries=0)
     ft = _builder(args, client)

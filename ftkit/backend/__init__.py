@@ -12,21 +12,24 @@
 - :class:`TogetherBackend`: the adapter over ``together.Together`` /
   ``together.AsyncTogether`` (presigned uploads, ``from_checkpoint`` chains, price
   quotes as :class:`PriceQuote`, weights downloads), also with ``max_retries=0``.
+- :class:`FireworksBackend`: the adapter over ``fireworks.Fireworks`` /
+  ``fireworks.AsyncFireworks`` (datasets and jobs under ids ftkit chooses, DPO
+  warm-started from the SFT model, dedicated deployments).
 - :class:`Traits`: what a backend's API can do (job metadata, suffix length, Uploads
   API, file import, training types), read by the layers above instead of a provider test.
 - :func:`create_job_once`: exactly-once job creation by metadata (or a run token in the
-  suffix where jobs keep none);
+  suffix where jobs keep none, or the job's id where the caller chooses it);
   :func:`ensure_trainable`: the provider's refusal of a retired base model, before a job.
 - :func:`upload_file`: content-addressed, resumable upload (:class:`UploadState`).
 - :class:`ChatBackend`: Chat Completions (for evaluation), over :class:`OpenAIChat`
-  or :class:`TogetherChat`.
+  :class:`TogetherChat` or :class:`FireworksChat`.
 
 Every call that sends requests has an awaitable twin (``aupload_file``); a
 backend's :class:`Request` is its own (``run`` / ``arun``). The error translation
 (``_errors.py``) and the resolution of ``client=`` (``_clients.py``) are
 internal: every call above already raises ftkit's errors.
 
-Importing this package imports neither ``openai`` nor ``together``.
+Importing this package imports none of ``openai``, ``together`` and ``fireworks``.
 """
 
 from __future__ import annotations
@@ -37,8 +40,9 @@ from .._public import publish
 # names are listed once, in that module (asyncio's layout); ``import *`` is an
 # explicit re-export for type checkers. The rest are taken one by one.
 from . import _protocol, _request, _resources
-from ._chat import ChatAnswer, ChatBackend, OpenAIChat, TogetherChat
+from ._chat import ChatAnswer, ChatBackend, FireworksChat, OpenAIChat, TogetherChat
 from ._events import JobEvent, MessageEvent, MetricsEvent
+from ._fireworks import FireworksBackend
 from ._jobs import acreate_job_once, aensure_trainable, create_job_once, ensure_trainable
 from ._openai import OpenAIBackend
 from ._protocol import *  # noqa: F403
@@ -54,6 +58,8 @@ __all__ = [
     *_resources.__all__,
     "ChatAnswer",
     "ChatBackend",
+    "FireworksBackend",
+    "FireworksChat",
     "JobEvent",
     "MessageEvent",
     "MetricsEvent",

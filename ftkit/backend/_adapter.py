@@ -11,11 +11,16 @@ The training and chat adapters of both SDKs build on :class:`SdkAdapter`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._exceptions import UsageError
 from ._request import Request
 
-__all__ = ["SdkAdapter"]
+if TYPE_CHECKING:
+    from ._resources import UploadedPart, UploadSession
+    from ._traits import Traits
+
+__all__ = ["NoUploadsApi", "SdkAdapter"]
 
 T = TypeVar("T")
 
@@ -55,3 +60,42 @@ class SdkAdapter:
         """The request ``call(client)``, its answer translated by ``translate``; ``secrets``
         are scrubbed from its errors besides the key."""
         return Request(self._client, call, translate, (*self._secrets, *secrets), self.asynchronous)
+
+
+class NoUploadsApi:
+    """The :class:`~ftkit.backend.Backend` methods of OpenAI's Uploads API, for an API without it.
+
+    Together and Fireworks upload through URLs of their own (``Traits.uploads_api`` is
+    false, so nothing above calls these); a caller who does is told so by name.
+    """
+
+    traits: Traits
+    #: What the API offers instead, for the message.
+    uploads_instead = ""
+
+    def _unsupported(self, what: str) -> UsageError:
+        return UsageError(f"{self.traits.describe()} has no {what}")
+
+    def _no_uploads(self) -> UsageError:
+        return self._unsupported(f"Uploads API{self.uploads_instead}")
+
+    def create_upload(
+        self,
+        *,
+        filename: str,
+        size: int,
+        mime_type: str = "text/jsonl",
+        purpose: str = "fine-tune",
+    ) -> Request[UploadSession]:
+        raise self._no_uploads()
+
+    def add_upload_part(self, upload_id: str, data: bytes) -> Request[UploadedPart]:
+        raise self._no_uploads()
+
+    def complete_upload(
+        self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
+    ) -> Request[UploadSession]:
+        raise self._no_uploads()
+
+    def cancel_upload(self, upload_id: str) -> Request[UploadSession]:
+        raise self._no_uploads()

@@ -16,11 +16,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ._adapter import SdkAdapter
-from ._clients import resolve_client
+from ._clients import resolve_client, sdk_of
 from ._openai import _Adapter
 from ._request import Request
 
-__all__ = ["ChatAnswer", "ChatBackend", "OpenAIChat", "TogetherChat", "resolve_chat"]
+__all__ = [
+    "ChatAnswer",
+    "ChatBackend",
+    "FireworksChat",
+    "OpenAIChat",
+    "SdkChat",
+    "TogetherChat",
+    "resolve_chat",
+]
 
 
 @dataclass(frozen=True)
@@ -80,23 +88,22 @@ class OpenAIChat(_Adapter):
         return self._request(lambda c: c.chat.completions.create(**params), _answer)
 
 
-class TogetherChat(SdkAdapter):
-    """A :class:`ChatBackend` over ``together.Together`` / ``together.AsyncTogether``.
+class SdkChat(SdkAdapter):
+    """A :class:`ChatBackend` over another provider's SDK (:data:`~ftkit.backend._clients.SDKS`).
 
-    Together's chat completions take and answer OpenAI's shapes, so the request and
-    its translation are the openai adapter's; only the client differs (copied with
-    ``max_retries=0``: ftkit's policy retries).
+    Together's and Fireworks' chat completions take and answer OpenAI's shapes, so the
+    request and its translation are the openai adapter's; only the client differs
+    (copied with ``max_retries=0``: ftkit's policy retries) and the length limit's name.
     """
 
     def __init__(self, client: Any) -> None:
-        import together
-
-        super().__init__(client, asynchronous=isinstance(client, together.AsyncTogether))
+        found = sdk_of(client)
+        super().__init__(client, asynchronous=found is not None and found[1])
 
     def complete(self, params: Mapping[str, Any]) -> Request[ChatAnswer]:
         """One call, no retry; errors translated (``retryable`` set for 429/5xx/timeouts).
 
-        Together's chat takes ``max_tokens``, not OpenAI's ``max_completion_tokens``.
+        These chats take ``max_tokens``, not OpenAI's ``max_completion_tokens``.
         """
         sent = dict(params)
         if "max_completion_tokens" in sent:
@@ -104,9 +111,21 @@ class TogetherChat(SdkAdapter):
         return self._request(lambda c: c.chat.completions.create(**sent), _answer)
 
 
+class TogetherChat(SdkChat):
+    """A :class:`ChatBackend` over ``together.Together`` / ``together.AsyncTogether``."""
+
+
+class FireworksChat(SdkChat):
+    """A :class:`ChatBackend` over ``fireworks.Fireworks`` / ``fireworks.AsyncFireworks``.
+
+    A fine-tuned model answers only once a deployment serves it
+    (:meth:`ftkit.RunResult.deploy`); base models answer serverless.
+    """
+
+
 def resolve_chat(client: Any, *, asynchronous: bool, twin: str) -> ChatBackend:
-    """The chat backend for ``client``: an openai or together client, a :class:`ChatBackend`,
-    or None.
+    """The chat backend for ``client``: an openai, together or fireworks client, a
+    :class:`ChatBackend`, or None.
 
     Raises:
         UsageError: a client of the other kind than ``asynchronous`` asks for
@@ -118,5 +137,5 @@ def resolve_chat(client: Any, *, asynchronous: bool, twin: str) -> ChatBackend:
         protocol=ChatBackend,
         asynchronous=asynchronous,
         twin=twin,
-        together_adapter=TogetherChat,
+        sdk_adapters={"together": TogetherChat, "fireworks": FireworksChat},
     )

@@ -2,18 +2,24 @@
 
 Adapters build them with :func:`job_event` from the fields every provider's
 event has; unknown ``type`` values pass through as a plain :class:`JobEvent`,
-and a value of the wrong type becomes ``None`` rather than an error.
+and a value of the wrong type becomes ``None`` rather than an error. An API that
+lists no events (Fireworks) has its job's state and progress told as events
+instead (:func:`status_event`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._plain import attributes
 
-__all__ = ["JobEvent", "MessageEvent", "MetricsEvent", "job_event"]
+if TYPE_CHECKING:
+    from ._resources import Job
+
+__all__ = ["JobEvent", "MessageEvent", "MetricsEvent", "job_event", "status_event"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,3 +147,27 @@ def job_event(
     if type == "message":
         return MessageEvent(**common)
     return JobEvent(**common)
+
+
+def status_event(job: Job) -> JobEvent:
+    """The event that tells ``job``'s state and progress, for an API that lists no events.
+
+    Its id is a digest of the provider's status word and the progress, so looking at
+    the same job twice tells nothing new and each change is told once (a resumed run
+    goes on after the last one told). It is dated when the job last changed, where the
+    provider says (``Job.updated_at``), else at its end or creation.
+    """
+    percent = f" ({job.progress:.0f}%)" if job.progress is not None else ""
+    state = job.raw_status.removeprefix("JOB_STATE_").lower().replace("_", " ")
+    message = f"{state}{percent}"
+    if job.error is not None and job.error.message:
+        message += f": {job.error.message}"
+    digest = hashlib.sha256(f"{job.raw_status}\x1f{job.progress}".encode()).hexdigest()
+    return job_event(
+        id=f"ev-{digest[:20]}",
+        created_at=job.updated_at or job.finished_at or job.created_at or 0,
+        level="error" if job.status == "failed" else "info",
+        message=message,
+        type="status",
+        data={"progress": job.progress} if job.progress is not None else None,
+    )

@@ -10,7 +10,10 @@ How the identity travels is the API's :class:`~ftkit.backend._traits.Traits`:
 as job metadata where jobs keep it (OpenAI, Azure's v1 API: listed by it where
 the list filters, else listed and checked here, bounded); as a run token in the
 suffix where they do not (Azure's dated API), recognised together with the
-training file and a creation time after that file's.
+training file and a creation time after that file's. Where the caller chooses
+the job's id (Fireworks), the identity *is* the id (:func:`caller_job_id`): the
+earlier job is read by it, and a second create of it is refused by the API
+(409) rather than duplicated, so that answer too means "it exists: read it".
 
 Each operation is one program (``finding_job``, ``creating_job``,
 ``checking_trainable``) that the sync and async functions drive; the
@@ -25,11 +28,12 @@ import datetime as _dt
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import UsageError
+from .._exceptions import APIError, RunConflict, UsageError
 from .._twins import parameters_of
 from ..retry import RetryPolicy
 from ._errors import training_unavailable_for_model
@@ -89,6 +93,37 @@ def run_token(metadata: Mapping[str, str]) -> str:
 def suffix_with_token(suffix: str | None, token: str) -> str:
     """The suffix a job is created with when it carries ``token``: ``<suffix>-<token>``."""
     return f"{suffix}-{token}" if suffix else token
+
+
+#: Characters of a caller-chosen job id (Fireworks: lowercase letters, digits, '-'; 63 at most).
+MAX_JOB_ID = 63
+_ID_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def caller_job_id(spec: JobSpec) -> str:
+    """The id a job of ``spec`` is created under where the caller chooses ids (Fireworks).
+
+    ``<suffix>-ftk<16 base32 characters>``: the characters are a digest of the identity
+    metadata (run and stage), 80 bits, so no two runs' stages share an id by chance
+    and every process derives the same one. The suffix (lowercased, other characters
+    turned into ``-``) keeps the id, and the model named after it, readable.
+
+    Raises:
+        UsageError: the suffix leaves no room for the token (``Traits.max_suffix``).
+    """
+    canonical = json.dumps(dict(sorted(spec.metadata.items())), separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    token = "ftk" + base64.b32encode(digest).decode()[:16].lower()
+    slug = _ID_UNSAFE.sub("-", (spec.suffix or "").lower()).strip("-")
+    if not slug:
+        return token
+    name = f"{slug}-{token}" if slug[0].isalpha() else f"{token}-{slug}"
+    if len(name) > MAX_JOB_ID:
+        raise UsageError(
+            f"the suffix {spec.suffix!r} is too long: a job id takes {MAX_JOB_ID} characters "
+            f"and ftkit's identity token takes {len(token) + 1} of them"
+        )
+    return name
 
 
 def wire_spec(spec: JobSpec, traits: Traits) -> JobSpec:
@@ -175,6 +210,9 @@ def finding_job(
     """
     policy = RetryPolicy.coerce(retry)
     traits = traits_of(backend)
+    if traits.caller_ids:
+        found = yield from _reading_named(backend, spec, policy)
+        return found
     identity = _Identity.on(spec, traits, since)
     filtered = traits.metadata_filter and traits.job_metadata
     if max_pages is None and not filtered:
@@ -209,6 +247,28 @@ def finding_job(
         after = page.last_id
 
 
+def _reading_named(backend: Any, spec: JobSpec, policy: RetryPolicy) -> Program[Job | None]:
+    """The job under ``spec``'s caller-chosen id, or ``None`` (404): never a listing.
+
+    ``backend.job_name(spec)`` (which ``Traits.caller_ids`` promises) names it. A job of
+    that id that trains another file is not this run's stage: refused, never adopted.
+    """
+    name = backend.job_name(spec)
+    try:
+        job: Job = yield Retried(backend.retrieve_job(name), policy)
+    except APIError as exc:
+        if exc.status_code == 404:
+            return None
+        raise
+    if job.training_file not in (None, spec.training_file):
+        raise RunConflict(
+            f"job {name} exists but trains on {job.training_file}, not {spec.training_file}: "
+            "its id is this run's stage's, so ftkit does not create another; check the "
+            "account's jobs"
+        )
+    return job
+
+
 def creating_job(
     backend: Backend,
     spec: JobSpec,
@@ -225,11 +285,37 @@ def creating_job(
         existing = yield from finding_job(backend, spec, retry=policy, since=since)
         if existing is not None:
             return existing
+    if traits_of(backend).caller_ids:
+        named = yield from _creating_named(backend, sent, spec, policy)
+        return named
     created: Job = yield CallOnce(
         backend.create_job(sent),
         Nested(lambda: finding_job(backend, spec, retry=RetryPolicy.never(), since=since)),
         policy,
     )
+    return created
+
+
+def _creating_named(
+    backend: Backend, sent: JobSpec, spec: JobSpec, policy: RetryPolicy
+) -> Program[Job]:
+    """Create the job under its caller-chosen id; an answer that it exists means read it.
+
+    After an ambiguous failure the id is read before anything is sent again; a
+    create refused with 409 (ALREADY_EXISTS: an earlier attempt, or another process,
+    created it) is answered by reading it too. Neither can make a second job.
+    """
+    find = Nested(lambda: _reading_named(backend, spec, RetryPolicy.never()))
+    try:
+        created: Job = yield CallOnce(backend.create_job(sent), find, policy)
+    except APIError as exc:
+        if exc.status_code != 409:
+            raise
+        existing = yield from _reading_named(backend, spec, policy)
+        if existing is None:
+            raise
+        logger.info("job %s exists already (409): continuing with it", existing.id)
+        return existing
     return created
 
 

@@ -13,16 +13,19 @@ sleeping between looks, and fails clearly when the provider gave up on it
 pipeline runs it with ``yield from`` before every job creation.
 
 A provider that reports no status (``TrainingFile.status is None``) is taken
-at its word that the file is usable.
+at its word that the file is usable. A refusal's words become findings
+(``provider_refused``, one per line the provider names), carried by the error.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._exceptions import DatasetError
+from ..validation._issues import Issue, Severity
 from ._program import Program, Retried, Sleep
 
 if TYPE_CHECKING:
@@ -42,6 +45,28 @@ FIRST_LOOK = 1.0
 """Seconds before the second look at a file (files take seconds to process)."""
 LONGEST_WAIT = 30.0
 """The longest sleep between two looks (the wait doubles from :data:`FIRST_LOOK`)."""
+
+
+_LINE = re.compile(r"\bline (\d+)\b[:,]?\s*([^;\n]*)", re.IGNORECASE)
+_FIX = (
+    "fix what the provider names, then run again (ftkit's validator does not know this "
+    "rule yet); the refused upload is not trained on"
+)
+
+
+def refusal_issues(details: str | None, filename: str | None) -> tuple[Issue, ...]:
+    """A provider's refusal as findings: one per ``line N: ...`` it names, else one for the file."""
+    if not details:
+        return ()
+    located = [
+        Issue(
+            "provider_refused", Severity.ERROR, int(n), "", why.strip() or details, _FIX, filename
+        )
+        for n, why in _LINE.findall(details)
+    ]
+    if located:
+        return tuple(located)
+    return (Issue("provider_refused", Severity.ERROR, None, "", details, _FIX, filename),)
 
 
 def processing(
@@ -71,10 +96,12 @@ def processing(
             name = f" ({file.filename})" if file.filename else ""
             # Together's validation report says what it refused (a line, a field).
             why = f": {file.status_details}" if file.status_details else ""
-            raise DatasetError(
+            error = DatasetError(
                 f"file {file.id}{name} cannot be used for training: the provider reports it "
                 f"{file.status!r}{why}; check it with `ftkit validate FILE` and upload it again"
             )
+            error.issues = refusal_issues(file.status_details, file.filename)
+            raise error
         logger.info("waiting for file %s to be processed (%s)", file.id, file.status)
         yield Sleep(delay, sleep)
         file = yield Retried(backend.retrieve_file(file.id), retry)

@@ -91,6 +91,9 @@ class Job:
         hyperparameters: the method's hyperparameters, as the provider reports them.
         training_file, validation_file: the file ids it trains and validates on.
         result_files: the ids of its result files (the metrics CSV).
+        progress: how far it is, in percent, where the provider says (Fireworks'
+            ``jobProgress``).
+        updated_at: when the provider last changed it (Unix seconds), where it says.
         raw: the provider's object.
     """
 
@@ -112,6 +115,8 @@ class Job:
     training_file: str | None = None
     validation_file: str | None = None
     result_files: tuple[str, ...] = ()
+    progress: float | None = None
+    updated_at: int | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
 

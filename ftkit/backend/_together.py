@@ -35,15 +35,14 @@ import datetime as _dt
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .._exceptions import APIError, UsageError
 from .._steps import settled
-from ._adapter import SdkAdapter
-from ._errors import _status_decision, parse_retry_after, redact
+from ._adapter import NoUploadsApi, SdkAdapter
 from ._events import JobEvent, as_int, job_event
 from ._protocol import JobSpec
 from ._request import Request
@@ -56,9 +55,8 @@ from ._resources import (
     PriceQuote,
     RemoteModel,
     TrainingFile,
-    UploadedPart,
-    UploadSession,
 )
+from ._signed import signed_put, url_secrets
 from ._traits import TOGETHER, Traits
 
 if TYPE_CHECKING:
@@ -518,31 +516,7 @@ def estimate_body(body: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the adapter
 
 
-def _url_secrets(url: str) -> tuple[str, ...]:
-    """A presigned URL, its query and each query value, raw and decoded: all credentials."""
-    from urllib.parse import parse_qsl, urlsplit
-
-    query = urlsplit(url).query
-    values = [v for _, v in parse_qsl(query)]
-    raw = [part.partition("=")[2] for part in query.split("&")]
-    return tuple(s for s in (url, query, *values, *raw) if s and len(s) >= 6)
-
-
-def _put_failure(
-    status: int, text: str, headers: Mapping[str, str], secrets: Sequence[str]
-) -> APIError:
-    retryable, ambiguous = _status_decision(status, None, None)
-    # Storage services echo the resource and the signed query in their error bodies.
-    return APIError(
-        f"HTTP {status} from the upload URL: {redact(text[:300], secrets)}",
-        status_code=status,
-        retry_after=parse_retry_after(headers),
-        retryable=retryable,
-        ambiguous=ambiguous,
-    )
-
-
-class TogetherBackend(SdkAdapter):
+class TogetherBackend(NoUploadsApi, SdkAdapter):
     """A :class:`~ftkit.backend.Backend` over ``together.Together`` or ``together.AsyncTogether``.
 
     Each method builds one :class:`~ftkit.backend.Request`; ``run()`` it over the
@@ -575,9 +549,6 @@ class TogetherBackend(SdkAdapter):
             return await settled(after(await call(c)))
 
         return both
-
-    def _unsupported(self, what: str) -> UsageError:
-        return UsageError(f"{TOGETHER.describe()} has no {what}")
 
     # files
     def list_files(
@@ -671,43 +642,8 @@ class TogetherBackend(SdkAdapter):
         own ``timeout`` says (the SDK's default: 60 s per read or write), as the SDK's
         requests do, not the HTTP client's bare default.
         """
-        import httpx
-
-        headers = {"Content-Length": str(len(content))}
-        secrets = _url_secrets(url)
-
-        def checked(response: httpx.Response) -> None:
-            if response.status_code // 100 != 2:
-                raise _put_failure(response.status_code, response.text, response.headers, secrets)
-
-        def failed(error: httpx.HTTPError) -> APIError:
-            timed_out = isinstance(error, httpx.TimeoutException)
-            what = "timed out" if timed_out else f"failed ({type(error).__name__})"
-            return APIError(f"upload to the presigned URL {what}", retryable=True, ambiguous=True)
-
-        if self.asynchronous:
-
-            async def call(c: Any) -> None:
-                try:
-                    response = await c._client.put(
-                        url, content=content, headers=headers, timeout=c.timeout
-                    )
-                except httpx.HTTPError as error:
-                    raise failed(error) from None
-                checked(response)
-
-        else:
-
-            def call(c: Any) -> None:  # type: ignore[misc]
-                try:
-                    response = c._client.put(
-                        url, content=content, headers=headers, timeout=c.timeout
-                    )
-                except httpx.HTTPError as error:
-                    raise failed(error) from None
-                checked(response)
-
-        return self._request(call, lambda _: None, secrets=secrets)
+        call = signed_put(url, content, {}, asynchronous=self.asynchronous)
+        return self._request(call, lambda _: None, secrets=url_secrets(url))
 
     def preprocess_file(self, file_id: str) -> Request[TrainingFile]:
         """``POST /v1/files/{id}/preprocess``: start Together's server-side validation."""
@@ -716,28 +652,6 @@ class TogetherBackend(SdkAdapter):
         return self._request(
             lambda c: c.post(f"/v1/files/{file_id}/preprocess", cast_to=FileResponse), to_file
         )
-
-    # uploads: Together's multi-part protocol is its own (not OpenAI's Uploads API)
-    def create_upload(
-        self,
-        *,
-        filename: str,
-        size: int,
-        mime_type: str = "text/jsonl",
-        purpose: str = "fine-tune",
-    ) -> Request[UploadSession]:
-        raise self._unsupported("Uploads API")
-
-    def add_upload_part(self, upload_id: str, data: bytes) -> Request[UploadedPart]:
-        raise self._unsupported("Uploads API")
-
-    def complete_upload(
-        self, upload_id: str, *, part_ids: Sequence[str], md5: str | None = None
-    ) -> Request[UploadSession]:
-        raise self._unsupported("Uploads API")
-
-    def cancel_upload(self, upload_id: str) -> Request[UploadSession]:
-        raise self._unsupported("Uploads API")
 
     # jobs
     def create_job(self, spec: JobSpec) -> Request[Job]:

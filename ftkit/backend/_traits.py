@@ -7,12 +7,14 @@ metadata and filters its job list by it; Azure's dated API keeps no job
 metadata at all, so ftkit carries a run token in the suffix instead; Azure's v1
 API keeps metadata but cannot filter by it, and has no Uploads API; Together AI
 keeps no job metadata either, uploads through a presigned URL and prices a job
-before it is created.
+before it is created; Fireworks AI lets the caller choose its datasets' and jobs' ids,
+which makes the id itself the identity ftkit finds them by, and has no events endpoint.
 
 :func:`traits_of_client` reads them off an openai client: ``openai.AzureOpenAI``
 is Azure's dated API; an ``openai.OpenAI`` whose base URL ends in ``/openai/v1``
 (an Azure resource or a Foundry project) is Azure's v1 API; any other is OpenAI.
-Together's clients are the ``together`` SDK's (:data:`TOGETHER`).
+Together's clients are the ``together`` SDK's (:data:`TOGETHER`), Fireworks' the
+``fireworks`` SDK's (:data:`FIREWORKS`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, Literal
 __all__ = [
     "AZURE_DATED",
     "AZURE_V1",
+    "FIREWORKS",
     "OPENAI",
     "TOGETHER",
     "Api",
@@ -32,8 +35,9 @@ __all__ = [
     "traits_of_client",
 ]
 
-Api = Literal["openai", "azure-v1", "azure-dated", "together"]
-"""Which API surface a client speaks: OpenAI's, Azure's v1 or dated API, or Together AI's."""
+Api = Literal["openai", "azure-v1", "azure-dated", "together", "fireworks"]
+"""Which API surface a client speaks: OpenAI's, Azure's v1 or dated API, Together AI's or
+Fireworks AI's."""
 
 _MB = 1024 * 1024
 
@@ -64,6 +68,17 @@ class Traits:
             result file.
         model_limits: the API answers each base model's fine-tuning limits (context
             lengths, vision, tools): the pipeline refreshes the catalog's entry from it.
+        caller_ids: datasets and jobs are created under ids the caller chooses (Fireworks):
+            a job's id is derived from its identity (``backend.job_name(spec)``) and a
+            dataset's from its content, so an earlier create is found by reading that id,
+            and a second create of it is refused by the API (409) instead of duplicating.
+            Files are then uploaded as datasets (``backend`` has the dataset steps).
+        job_events: the API lists a job's events. Without them the adapter tells the
+            job's state and progress as events (one per change).
+        auto_epochs: the API picks a job's epochs itself when told nothing, by a rule
+            ftkit's estimate knows (OpenAI's; Together's 1). Where no source says how
+            (Fireworks), the pipeline sends the count its estimate used, so the job
+            trains what was priced.
     """
 
     provider: str
@@ -81,11 +96,15 @@ class Traits:
     price_estimate: bool = False
     job_metrics: bool = False
     model_limits: bool = False
+    caller_ids: bool = False
+    job_events: bool = True
+    auto_epochs: bool = True
 
     @property
     def run_token_in_suffix(self) -> bool:
-        """Whether ftkit must carry its run token in the suffix (no job metadata)."""
-        return not self.job_metadata
+        """Whether ftkit must carry its run token in the suffix (no job metadata, and no
+        id of ftkit's choosing to carry the identity instead)."""
+        return not self.job_metadata and not self.caller_ids
 
     def describe(self) -> str:
         """The surface in a user's words, for messages."""
@@ -140,11 +159,31 @@ TOGETHER = Traits(
 )
 """Together AI's fine-tuning API (``together.Together()``)."""
 
+FIREWORKS = Traits(
+    provider="fireworks",
+    api="fireworks",
+    job_metadata=False,  # no labels on jobs: the job's id is its identity (``caller_ids``)
+    metadata_filter=False,
+    # A job id has at most 63 characters, 20 of them ftkit's token (``_jobs.caller_job_id``).
+    max_suffix=42,
+    uploads_api=False,
+    # ``datasets/{id}:upload`` takes up to "150 MB" (the SDK's word: MB or MiB, with or
+    # without the multipart framing, is not said): above 100 MiB a file goes to a signed
+    # URL, which takes any size, so no file lands near the edge.
+    files_api_limit=100 * _MB,
+    max_file_bytes=100 * 1024 * _MB,  # no published limit; one signed PUT per file
+    caller_ids=True,
+    job_events=False,  # progress and state only (``jobProgress``)
+    auto_epochs=False,  # no documented default epoch count
+)
+"""Fireworks AI's fine-tuning API (``fireworks.Fireworks()``)."""
+
 _NAMES: dict[Api, str] = {
     "openai": "OpenAI's API",
     "azure-v1": "Azure OpenAI's v1 API",
     "azure-dated": "Azure OpenAI's dated API (openai.AzureOpenAI)",
     "together": "Together AI's API",
+    "fireworks": "Fireworks AI's API",
 }
 
 

@@ -16,7 +16,8 @@ the missing parts. An expired state starts a new upload.
 Both writes that create files (``files.create``, ``uploads.complete``) are
 exactly-once: after an ambiguous failure the file is looked up by name and size
 before anything is sent again. An API that takes files through a presigned URL
-(Together AI) has a program of its own, :mod:`._presigned`, on the same names.
+(Together AI) has a program of its own, :mod:`._presigned`, on the same names; so
+does an API of datasets with caller-chosen ids (Fireworks AI), :mod:`._datasets`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ._content import (
     finding_upload,
     import_filename,
 )
+from ._datasets import dataset_uploading
 from ._presigned import presigned_uploading
 from ._program import CallOnce, Concurrently, Local, Nested, Program, Retried, arun, run
 from ._traits import traits_of
@@ -314,6 +316,18 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
     backend, path, policy = job.backend, Path(job.path), RetryPolicy.coerce(job.retry)
     digest: FileDigest = yield Local(file_digest, (path,))
     name = content_filename(path, digest.sha256)
+    if traits_of(backend).caller_ids:
+        stored, reused = yield from dataset_uploading(
+            backend,
+            path,
+            digest,
+            name,
+            retry=policy,
+            reuse=job.reuse,
+            limit=job.files_api_limit,
+        )
+        job.done(digest)
+        return UploadResult(stored, digest, reused=reused, via="existing" if reused else "files")
     if traits_of(backend).presigned_upload:
         sent, reused = yield from presigned_uploading(
             backend,

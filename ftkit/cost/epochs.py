@@ -7,7 +7,9 @@ bounded to 1-25. Explicit epochs are used as given.
 
 A provider whose jobs default to a fixed count instead (Together AI: ``n_epochs=1``
 when none is given) has it in :data:`PROVIDER_DEFAULT_EPOCHS`, and ``"auto"`` means
-that count there.
+that count there. Fireworks AI is not in it: no Fireworks source gives the default of
+a supervised or DPO job's ``epochs``, so ``"auto"`` is the rule above there, and a
+backend sends the count it resolves so that the job trains what was estimated.
 """
 
 from __future__ import annotations

@@ -300,9 +300,9 @@ def counted_as(model: str, table: PriceTable) -> tuple[str, str | None]:
     """The model whose tokenizer and per-example limit count ``model``'s examples.
 
     A model ftkit can count tokens for counts as itself, and so does an open model (a
-    ``together`` one: its own tokenizer, or a stand-in marked approximate). One it
-    cannot (a custom or provider name) but ``table`` prices counts as its entry's
-    ``base_model``, else as the snapshot its alias names, else as
+    ``together`` or ``fireworks`` one: its own tokenizer, or a stand-in marked
+    approximate). One it cannot (a custom or provider name) but ``table`` prices counts
+    as its entry's ``base_model``, else as the snapshot its alias names, else as
     :data:`ASSUMED_BASE_MODEL`; the second value is then a warning saying what was
     assumed. A model neither known nor priced is returned unchanged, for the tokenizer
     to refuse with its own message.

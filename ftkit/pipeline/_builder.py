@@ -503,9 +503,14 @@ class _Builder(Generic[_R]):
                 digests[str(path)] = sha
                 files[str(path)] = FileState(path=str(path.resolve()), sha256=sha, size=size)
         estimates = {s.name: s.estimate for s in plan.stages}
+        traits = traits_of_any(self._client)
         stages = []
         for index, stage in enumerate(config.stages):
             estimate = estimates.get(stage.name)
+            hyperparameters = stage.hyperparameters()
+            if not traits.auto_epochs and stage.epochs == "auto" and estimate:
+                # The API's own "auto" is unknown: the job trains the epochs it was priced at.
+                hyperparameters["n_epochs"] = estimate.epochs
             stages.append(
                 StageState(
                     name=stage.name,
@@ -514,14 +519,13 @@ class _Builder(Generic[_R]):
                     validation=files[str(stage.validation)].model_copy()
                     if stage.validation
                     else None,
-                    hyperparameters=stage.hyperparameters(),
+                    hyperparameters=hyperparameters,
                     base_model=config.model if index == 0 else None,
                     estimated_trained_tokens=estimate.billed_tokens if estimate else None,
                 )
             )
         now = time.time()
         run_id = new_run_id()
-        traits = traits_of_any(self._client)
         manifest = Manifest(
             run_id=run_id,
             created_at=now,

@@ -12,6 +12,7 @@ from typing import Any
 from .._exceptions import RunConflict
 from ..backend import Backend, OpenAIBackend
 from ..backend._clients import resolve_client, traits_of_any
+from ..backend._fireworks import FireworksBackend
 from ..backend._together import TogetherBackend
 
 __all__ = ["resolve_backend"]
@@ -64,5 +65,5 @@ def resolve_backend(
         protocol=Backend,
         asynchronous=asynchronous,
         twin=twin,
-        together_adapter=TogetherBackend,
+        sdk_adapters={"together": TogetherBackend, "fireworks": FireworksBackend},
     )

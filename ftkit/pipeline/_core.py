@@ -40,9 +40,10 @@ from ..backend import (
     TrainingFile,
     UploadState,
 )
+from ..backend._events import status_event
 from ..backend._jobs import checking_trainable, creating_job, finding_job, wire_spec
 from ..backend._processing import processing
-from ..backend._program import Operation, Program, Retried
+from ..backend._program import Call, Operation, Program, Retried
 from ..backend._program import Sleep as Pause
 from ..backend._traits import Traits, traits_of
 from ..backend._uploads import MAX_PART_SIZE, UploadRequest, UploadResult, uploading
@@ -64,7 +65,8 @@ class UploadSettings:
 
     ``files_api_limit=None`` takes the API's own (:attr:`Traits.files_api_limit
     <ftkit.backend._traits.Traits.files_api_limit>`: 512 MB on OpenAI, 100 MB on
-    Azure's dated API); where there is no Uploads API every file takes the Files API.
+    Azure's dated API); where there is no Uploads API every file takes the Files API,
+    except on Fireworks, whose larger datasets go through a signed URL instead.
     """
 
     files_api_limit: int | None = None
@@ -76,7 +78,7 @@ class UploadSettings:
 
     def limit_for(self, traits: Traits) -> int:
         """The Files API threshold on ``traits``' API."""
-        if not traits.uploads_api:
+        if not traits.uploads_api and not traits.caller_ids:
             return max(self.files_api_limit or 0, traits.max_file_bytes)
         return traits.files_api_limit if self.files_api_limit is None else self.files_api_limit
 
@@ -323,7 +325,7 @@ def _wait(run: _Run, stage: StageState) -> Program[Job]:
         job: Job = yield ctx.retried(ctx.backend.retrieve_job(job_id))
         status = job.raw_status
         # Events first: what led to a status change is told before the change itself.
-        yield from _follow_events(run, stage, job_id, follow)
+        yield from _follow_events(run, stage, job, follow)
         if status != stage.status:
             stage.status = status
             save()
@@ -350,12 +352,19 @@ def _wait(run: _Run, stage: StageState) -> Program[Job]:
         yield Pause(delay, ctx.poll.sleep)
 
 
-def _follow_events(run: _Run, stage: StageState, job_id: str, follow: FollowState) -> Program[None]:
-    """Fetch the job's new events, tell them, and keep the cursor in the manifest."""
+def _follow_events(run: _Run, stage: StageState, job: Job, follow: FollowState) -> Program[None]:
+    """Fetch the job's new events, tell them, and keep the cursor in the manifest.
+
+    Where the API lists no events (Fireworks), the job just looked at tells its state
+    and progress instead (:func:`~ftkit.backend._events.status_event`): no request.
+    """
     ctx = run.ctx
+    told = not traits_of(ctx.backend).job_events
 
     def fetch(after: str | None, limit: int) -> Operation:
-        return ctx.retried(ctx.backend.list_job_events(job_id, after=after, limit=limit))
+        if told:
+            return Call(lambda: Page([status_event(job)], False))
+        return ctx.retried(ctx.backend.list_job_events(job.id, after=after, limit=limit))
 
     events = yield from following(fetch, follow)
     for event in events:

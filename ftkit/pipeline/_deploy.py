@@ -426,7 +426,7 @@ class _Waiter:
             if remaining <= 0:
                 raise WaitTimeout(
                     f"stopped waiting for deployment {self.name} after {now - self.started:.0f}s "
-                    f"(last state: {state}); it keeps provisioning on Azure: deploy again to "
+                    f"(last state: {state}); it keeps provisioning: deploy again to "
                     "adopt it and wait",
                     job_id=self.name,
                     last_status=state,

@@ -61,31 +61,52 @@ def check_fits(
                 raise UsageError(_too_big(path.name, path.stat().st_size, traits))
 
 
+#: The providers whose jobs take options, and the module that builds their job bodies
+#: (its ``JOB_OPTIONS`` and ``job_body``).
+_OPTION_MODULES = {"together": "ftkit.backend._together", "fireworks": "ftkit.backend._fireworks"}
+
+
 def _check_options(config: PipelineConfig, traits: Traits) -> None:
-    if not config.options:
+    where = _OPTION_MODULES.get(traits.provider)
+    if where is None and not config.options:
         return
-    if traits.provider != "together":
+    if where is None:
         raise UsageError(
             f"{traits.describe()} takes no provider options ({sorted(config.options)}): "
-            "use .sft(...)/.dpo(...) hyperparameters, or a Together client"
+            "use .sft(...)/.dpo(...) hyperparameters, or a Together or Fireworks client"
         )
-    from ..backend import JobSpec
-    from ..backend._together import JOB_OPTIONS, job_body
+    import importlib
 
-    unknown = sorted(set(config.options) - JOB_OPTIONS)
+    from ..backend import JobSpec
+
+    module = importlib.import_module(where)
+    unknown = sorted(set(config.options) - module.JOB_OPTIONS)
     if unknown:
         raise UsageError(
-            f"{traits.describe()} takes no job option {unknown}; it takes {sorted(JOB_OPTIONS)}"
+            f"{traits.describe()} takes no job option {unknown}; it takes "
+            f"{sorted(module.JOB_OPTIONS)}"
         )
-    # Values and combinations too (LoRA settings without a rank, an unknown scheduler...):
-    # each stage's job body is built now, before anything is uploaded.
-    for stage in config.stages:
-        job_body(
+    # An option that names one job's result (Fireworks' output_model) cannot serve two.
+    single = sorted(set(config.options) & getattr(module, "ONE_JOB_OPTIONS", frozenset()))
+    if single and len(config.stages) > 1:
+        raise UsageError(
+            f"{single} name one job's model, and this run has {len(config.stages)} stages: "
+            "drop it (each model is then named after its job, which carries the suffix)"
+        )
+    # Values and combinations too (LoRA settings without a rank, an unknown scheduler, a
+    # learning-rate multiplier where the rate is absolute, a validation file where a method
+    # takes none...): each stage's job body is built now, as its create will build it,
+    # before anything is uploaded.
+    for index, stage in enumerate(config.stages):
+        module.job_body(
             JobSpec(
                 model=str(config.model),
                 training_file="file-check",
+                validation_file="file-check" if stage.validation is not None else None,
                 method=stage.method_object(),
+                seed=config.seed,
                 options=config.options,
+                parent_job="job-check" if index > 0 else None,
             )
         )
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..polling import PollPolicy
     from ..retry import RetryPolicy
     from ._deploy import Deployment
+    from ._fireworks_deploy import FireworksDeployment
     from ._manifest import Manifest
 
 __all__ = ["RunResult", "StageResult", "stage_results"]
@@ -104,8 +105,8 @@ class RunResult:
         client: the client the run was driven with (set by ``Run.wait()``);
             :meth:`evaluate` and :meth:`aevaluate` call the models through it.
             Never shown in ``repr`` and not part of equality.
-        provider: who trained it (``"openai"``, ``"azure"``, ``"together"``): how
-            the model is served (:attr:`serving`).
+        provider: who trained it (``"openai"``, ``"azure"``, ``"together"``,
+            ``"fireworks"``): how the model is served (:attr:`serving`).
     """
 
     run_id: str
@@ -358,7 +359,7 @@ class RunResult:
             protocol=type(None),
             asynchronous=asynchronous,
             twin="result.adownload" if not asynchronous else "result.download",
-            together_adapter=TogetherBackend,
+            sdk_adapters={"together": TogetherBackend},
         )
         # A fully trained model (``lora=False``) has no merged/adapter split.
         if self._fully_trained():
@@ -377,9 +378,9 @@ class RunResult:
     def deploy(
         self,
         *,
-        subscription: str,
-        resource_group: str,
-        account: str,
+        subscription: str | None = None,
+        resource_group: str | None = None,
+        account: str | None = None,
         name: str | None = None,
         sku: str | None = None,
         capacity: int | None = None,
@@ -388,41 +389,122 @@ class RunResult:
         poll: PollPolicy | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         arm_endpoint: str | None = None,
-    ) -> Deployment:
-        """Deploy the fine-tuned model on Azure (ARM) and wait until it serves.
+        client: Any = None,
+        min_replicas: int = 0,
+        max_replicas: int = 1,
+        accelerator_type: str | None = None,
+    ) -> Deployment | FireworksDeployment:
+        """Deploy the fine-tuned model where it was trained, and wait until it serves.
 
-        An Azure fine-tune answers only once deployed, and a deployment is billed by
-        the hour while it exists (see :attr:`Deployment.hosting_note`). The default
-        name comes from the model, and ARM's ``PUT`` is idempotent by name, so calling
-        this again (after a crash, a timeout) adopts the same deployment instead of
-        creating a second one. See :func:`ftkit.pipeline.deploy_model` for every
-        argument.
+        **Azure** (ARM; ``subscription``, ``resource_group`` and ``account`` required, with
+        ``name``, ``sku``, ``capacity``, ``token``, ``http_client``, ``arm_endpoint``): an
+        Azure fine-tune answers only once deployed, and a deployment is billed by the hour
+        while it exists (see :attr:`Deployment.hosting_note`). The default name comes from
+        the model, and ARM's ``PUT`` is idempotent by name, so calling this again (after a
+        crash, a timeout) adopts the same deployment. See
+        :func:`ftkit.pipeline.deploy_model` for every argument.
+
+        **Fireworks** (through ``client``, a ``fireworks.Fireworks``, or the run's; with
+        ``min_replicas``, ``max_replicas``, ``accelerator_type`` and ``name``): a fine-tuned
+        LoRA answers only on a dedicated deployment, billed per GPU-second while a replica
+        runs (:attr:`FireworksDeployment.hosting_note`); ``min_replicas=0`` scales it to
+        zero when idle. Its id comes from the model, so deploying again adopts it.
 
         Raises:
-            UsageError: the run did not train on Azure, has no fine-tuned model, or
-                has no manifest; a malformed argument.
-            MissingExtra: without ``token``, azure-identity is not installed.
+            UsageError: the run trained where no deployment is needed (OpenAI, Together),
+                has no fine-tuned model or no manifest; an argument of the other
+                provider, or a missing or malformed one.
+            MissingExtra: on Azure without ``token``, azure-identity is not installed.
             DeploymentFailed: provisioning failed or was cancelled.
             WaitTimeout: ``poll``'s deadline passed; the deployment keeps provisioning.
-            APIError: an ARM call failed.
+            APIError: a call failed.
         """
-        arguments = self._deploy_arguments(locals())
+        given = {k: v for k, v in locals().items() if k != "self"}
+        if self._provider_of_run() == "fireworks":
+            from ._fireworks_deploy import deploy_on_fireworks
+
+            backend, model, options = self._fireworks_deploy(given, asynchronous=False)
+            return deploy_on_fireworks(backend, model, **options)
         from ._deploy import deploy_model
 
-        return deploy_model(**arguments)
+        return deploy_model(**self._deploy_arguments(given))
 
     @parameters_of(deploy)
-    async def adeploy(**arguments: Any) -> Deployment:
-        """The awaitable twin of :meth:`deploy`, over an ``httpx.AsyncClient``."""
+    async def adeploy(**arguments: Any) -> Deployment | FireworksDeployment:
+        """The awaitable twin of :meth:`deploy` (over an ``httpx.AsyncClient`` on Azure, a
+        ``fireworks.AsyncFireworks`` on Fireworks)."""
+        result: RunResult = arguments.pop("self")
+        if result._provider_of_run() == "fireworks":
+            from ._fireworks_deploy import adeploy_on_fireworks
+
+            backend, model, options = result._fireworks_deploy(arguments, asynchronous=True)
+            return await adeploy_on_fireworks(backend, model, **options)
         from ._deploy import adeploy_model
 
-        result: RunResult = arguments.pop("self")
         return await adeploy_model(**result._deploy_arguments(arguments))
+
+    def _provider_of_run(self) -> str:
+        """The provider the run trained on, as its manifest says."""
+        from .._exceptions import UsageError
+        from ._manifest import Manifest
+
+        if self.manifest_path is None:
+            raise UsageError(
+                f"run {self.run_id} has no manifest to read its provider from; deploy the "
+                "model with ftkit.pipeline.deploy_model(model, ...)"
+            )
+        return Manifest.load(self.manifest_path).provider
+
+    def _fireworks_deploy(
+        self, given: dict[str, Any], *, asynchronous: bool
+    ) -> tuple[Any, str, dict[str, Any]]:
+        """The backend, model and options of a Fireworks deployment, checked."""
+        from .._exceptions import UsageError
+        from ..backend._clients import resolve_client
+        from ..backend._fireworks import FireworksBackend
+
+        azure_only = ("subscription", "resource_group", "account", "sku", "capacity", "token")
+        wrong = [k for k in (*azure_only, "http_client", "arm_endpoint") if given.get(k)]
+        if wrong:
+            raise UsageError(
+                f"{wrong} are Azure deployment settings; run {self.run_id} trained on Fireworks"
+            )
+        if not self.fine_tuned_model:
+            raise UsageError(f"run {self.run_id} has no fine-tuned model to deploy yet")
+        chosen = given.get("client") or self.client
+        if chosen is None:
+            raise UsageError("pass client=fireworks.Fireworks(...) to deploy the model")
+        backend = resolve_client(
+            chosen,
+            adapter=_no_deployments,
+            protocol=type(None),
+            asynchronous=asynchronous,
+            twin="result.adeploy" if not asynchronous else "result.deploy",
+            sdk_adapters={"fireworks": FireworksBackend},
+        )
+        names = ("name", "min_replicas", "max_replicas", "accelerator_type", "retry", "poll")
+        options: dict[str, Any] = {k: given[k] for k in names if k in given}
+        return backend, self.fine_tuned_model, options
 
     def _deploy_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """:meth:`deploy`'s arguments as :func:`~ftkit.pipeline.deploy_model` takes them."""
-        given = {k: v for k, v in arguments.items() if k != "self"}
-        model, base = self._deployable(given["http_client"], given["arm_endpoint"])
+        from .._exceptions import UsageError
+
+        fireworks_only = ("client", "accelerator_type")
+        wrong = [k for k in fireworks_only if arguments.get(k) is not None]
+        if arguments.get("min_replicas") or arguments.get("max_replicas", 1) != 1:
+            wrong.append("min_replicas/max_replicas")
+        if wrong:
+            raise UsageError(f"{wrong} are Fireworks deployment settings, not Azure's")
+        missing = [k for k in ("subscription", "resource_group", "account") if not arguments.get(k)]
+        model, base = self._deployable(arguments.get("http_client"), arguments.get("arm_endpoint"))
+        if missing:
+            raise UsageError(f"an Azure deployment needs {missing} (the Azure OpenAI resource)")
+        given = {
+            k: v
+            for k, v in arguments.items()
+            if k not in ("self", "client", "min_replicas", "max_replicas", "accelerator_type")
+        }
         return {"model": model, "base_model": base, **given}
 
     def _deployable(self, http_client: object, arm_endpoint: str | None) -> tuple[str, str | None]:
@@ -438,8 +520,8 @@ class RunResult:
         manifest = Manifest.load(self.manifest_path)
         if manifest.provider != "azure":
             raise UsageError(
-                f"run {self.run_id} trained on {manifest.provider!r}; only Azure fine-tunes "
-                "need a deployment (an OpenAI fine-tuned model is called by its name)"
+                f"run {self.run_id} trained on {manifest.provider!r}; only Azure and Fireworks "
+                "fine-tunes need a deployment (an OpenAI fine-tuned model is called by its name)"
             )
         if not self.fine_tuned_model:
             raise UsageError(f"run {self.run_id} has no fine-tuned model to deploy yet")
@@ -494,7 +576,18 @@ _SERVING = {
         "on a dedicated endpoint you create (together: client.endpoints.create(...), billed "
         "per minute), or download the weights: result.download(path, checkpoint='merged')"
     ),
+    "fireworks": (
+        "on a dedicated deployment only: result.deploy(client=...) creates one (billed per "
+        "GPU-second while a replica runs; min_replicas=0 scales it to zero when idle), then "
+        "call model='<model>#<deployment>'"
+    ),
 }
+
+
+def _no_deployments(client: Any) -> Any:
+    from .._exceptions import UsageError
+
+    raise UsageError("a Fireworks run deploys through a fireworks client (fireworks.Fireworks)")
 
 
 def _no_weights(client: Any) -> Any:

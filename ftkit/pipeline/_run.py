@@ -23,7 +23,7 @@ from .._plain import attributes
 from .._virtual_time import on_client_time
 from ..backend import Backend, Job
 from ..backend import _program as steps
-from ..backend._clients import env_client
+from ..backend._clients import SDKS, env_client
 from ..backend._program import CallOnce, Nested, Program, Retried
 from ..polling import PollPolicy
 from ..retry import RetryPolicy
@@ -184,7 +184,7 @@ def _check_files_unchanged(manifest: Manifest) -> None:
 
 
 #: A provider's word for a job that is stopping after a cancel (Together's): not yet ended.
-STOPPING = frozenset({"cancel_requested"})
+STOPPING = frozenset({"cancel_requested", "JOB_STATE_CANCELLING"})
 #: The longest ftkit waits for a stopping job to end, and the first and longest pause.
 STOP_WAIT, FIRST_STOP_LOOK, LONGEST_STOP_LOOK = 900.0, 5.0, 60.0
 
@@ -197,7 +197,8 @@ def _cancelling_job(
     A cancel whose answer was lost has been applied, and cancelling again is
     refused with 400: so after an ambiguous failure, and after a refusal, the
     job is looked at before anything is raised. Where a cancel first leaves the
-    job stopping (Together's ``cancel_requested``, still billed), the job is looked
+    job stopping (Together's ``cancel_requested``, Fireworks' ``JOB_STATE_CANCELLING``,
+    still billed), the job is looked
     at on ``poll``'s sleep until it has ended, for at most :data:`STOP_WAIT` seconds.
     """
 
@@ -280,12 +281,13 @@ class _RunBase:
     def _backend(self, manifest: Manifest) -> Backend:
         """The backend this handle drives, over a client of the handle's kind and the run's API.
 
-        Without a client, a Together run's is built from Together's environment
-        (``TOGETHER_API_KEY``): ``ftkit resume`` and ``ftkit cancel`` find it by the run.
+        Without a client, a Together or Fireworks run's is built from that provider's
+        environment (``TOGETHER_API_KEY``; ``FIREWORKS_API_KEY`` and ``FIREWORKS_ACCOUNT_ID``):
+        ``ftkit resume`` and ``ftkit cancel`` find it by the run.
         """
         client = self._client
-        if client is None and manifest.provider == "together":
-            client = env_client(self._asynchronous, "together")
+        if client is None and manifest.provider in {sdk.provider for sdk in SDKS}:
+            client = env_client(self._asynchronous, manifest.provider)
         return resolve_backend(
             client,
             asynchronous=self._asynchronous,

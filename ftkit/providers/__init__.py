@@ -1,8 +1,8 @@
 """The model catalog: what each provider's models can train, their limits, prices and dates.
 
 One table per provider, kept as data with its sources (``openai.json``,
-``azure.json`` and ``together.json`` beside this module; Fireworks adds its own
-with its backend). Together's live limits refresh an entry through
+``azure.json``, ``together.json`` and ``fireworks.json`` beside this module).
+Together's live limits refresh an entry through
 :func:`model_limits_info`. The validator, the token counter, the cost estimate, the
 evaluation's costs and the fake API all read it, so they cannot disagree::
 

@@ -12,7 +12,8 @@ code, so anything ftkit ships, a user can change the same way. A document is::
       "families": {"<name prefix>": {<entry>}, ...}
     }
 
-An entry holds any of ``aliases``, ``tokenizer``, ``methods``, ``features``,
+An entry holds any of ``aliases``, ``tokenizer``, ``tokenizer_repo`` (the Hugging
+Face repository of an open model's ``tokenizer.json``), ``methods``, ``features``,
 ``example_limits`` ({method: tokens}), ``training`` ({method: {per_1m_tokens |
 per_hour, as_of}}), ``training_types`` (the provider's tiers it trains on:
 ``standard``, ``globalstandard``, ``developer``), ``training_by_type``
@@ -65,6 +66,7 @@ _FIELDS = frozenset(
     {
         "aliases",
         "tokenizer",
+        "tokenizer_repo",
         "methods",
         "features",
         "example_limits",
@@ -279,6 +281,7 @@ def info_of(
     if created is not None:
         created = _count(created, where, "created")
     tokenizer = entry.get("tokenizer")
+    repo = entry.get("tokenizer_repo")
     return ModelInfo(
         name=name,
         provider=provider,
@@ -286,6 +289,7 @@ def info_of(
             _text(a, where, "aliases") for a in _list(entry.get("aliases", []), where, "aliases")
         ),
         tokenizer=None if tokenizer is None else _text(tokenizer, where, "tokenizer"),
+        tokenizer_repo=None if repo is None else _text(repo, where, "tokenizer_repo"),
         methods=methods,
         features=features,
         example_limits=limits,
@@ -316,6 +320,7 @@ def entry_of(info: ModelInfo) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "aliases": list(info.aliases),
         "tokenizer": info.tokenizer,
+        "tokenizer_repo": info.tokenizer_repo,
         "methods": [m for m in METHODS if m in info.methods],
         "features": [f for f in FEATURES if f in info.features],
         "example_limits": dict(info.example_limits),

@@ -168,11 +168,16 @@ class ModelInfo:
     name: str
     """The snapshot name (after aliases and fine-tuned names are resolved)."""
     provider: str = "openai"
-    """The service that trains it (``openai``; ``azure``, ``together``... later)."""
+    """The service that trains it (``openai``, ``azure``, ``together``, ``fireworks``)."""
     aliases: tuple[str, ...] = ()
     """Other names that mean this snapshot (``gpt-4.1-mini`` for ``gpt-4.1-mini-2025-04-14``)."""
     tokenizer: str | None = None
     """The tiktoken encoding its tokens are counted with (``o200k_base``)."""
+    tokenizer_repo: str | None = None
+    """The Hugging Face repository whose ``tokenizer.json`` counts an open model's tokens,
+    where the provider's id is not that repository's (Fireworks'
+    ``accounts/fireworks/models/llama-v3p1-8b-instruct`` is
+    ``meta-llama/Llama-3.1-8B-Instruct``); ``None``: the id itself, or not an open model."""
     methods: frozenset[Method] = frozenset()
     """The fine-tuning methods the provider accepts for it."""
     features: frozenset[Feature] = frozenset()

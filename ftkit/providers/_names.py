@@ -13,7 +13,12 @@ from .._exceptions import UsageError
 
 __all__ = ["base_model", "parse_fine_tuned_name", "provider_name"]
 
-_PROVIDER_NAMES = {"openai": "OpenAI", "azure": "Azure OpenAI", "together": "Together AI"}
+_PROVIDER_NAMES = {
+    "openai": "OpenAI",
+    "azure": "Azure OpenAI",
+    "together": "Together AI",
+    "fireworks": "Fireworks AI",
+}
 
 
 def provider_name(provider: str) -> str:

@@ -5,7 +5,7 @@ in-process clients and the loopback server): which API surface a URL belongs
 to, auth, scripted faults, the request log and ``auto_advance`` are decided here,
 the same for every route; the answer itself comes from the provider's dialect
 (``_dialect``: OpenAI's in ``_openai_routes``, Azure OpenAI's in ``_azure``, Together
-AI's in ``_together``), its
+AI's in ``_together``, Fireworks AI's in ``_fireworks``), its
 handler sets over the resource stores (``_service``).
 """
 
@@ -39,12 +39,16 @@ from ._service import FakeService
 from ._wire import json_response
 
 if TYPE_CHECKING:
+    import fireworks
     import openai
     import together
 
 __all__ = ["FakeFineTuningAPI", "RecordedRequest"]
 
 log = logging.getLogger("ftkit.testing")
+
+_DEFAULT_ORG_NAMES = {"fireworks": "fake-account"}
+"""A provider's account name in a fake built without ``org_name`` or ``org``."""
 
 
 class FakeFineTuningAPI:
@@ -55,7 +59,8 @@ class FakeFineTuningAPI:
     :meth:`serve` (a loopback HTTP server). It speaks one provider's API:
     OpenAI's by default, Azure OpenAI's (its dated API and its v1 API) with
     ``provider="azure"``, Together AI's (``together.Together`` clients) with
-    ``provider="together"``. Time is
+    ``provider="together"``, Fireworks AI's (``fireworks.Fireworks`` clients) with
+    ``provider="fireworks"``. Time is
     virtual: jobs move when :attr:`clock` moves. The in-process clients carry the
     clock, so ftkit's pipeline, polling, retries and evaluation sleep on it with no
     wiring (``ftkit.FineTune(fake.client())...run()`` returns at once); other code
@@ -63,15 +68,19 @@ class FakeFineTuningAPI:
 
     Args:
         provider: whose API the fake speaks: ``"openai"`` (``/v1/...``), ``"azure"``
-            (``/openai/...?api-version=`` and ``/openai/v1/...``; see :meth:`client`) or
-            ``"together"`` (Together AI's ``/v1/files``, ``/v1/fine-tunes``...).
+            (``/openai/...?api-version=`` and ``/openai/v1/...``; see :meth:`client`),
+            ``"together"`` (Together AI's ``/v1/files``, ``/v1/fine-tunes``...) or
+            ``"fireworks"`` (Fireworks AI's ``/v1/accounts/{account}/datasets``,
+            ``.../supervisedFineTuningJobs``, ``.../dpoJobs``...).
             Ids, model names, limits, the base models and the error bodies follow it.
         clock: the virtual clock (by default a new :class:`FakeClock` at the real time now;
             pin a date with ``FakeClock(start=...)``).
         org: the organisation id reported on jobs and fine-tuned models.
         org_name: the organisation slug inside OpenAI's fine-tuned model names
             (``ft:<base>:<org_name>:<suffix>:<id>``; Azure's are ``<base>.ft-<job>[-<suffix>]``);
-            derived from ``org`` by default.
+            derived from ``org`` by default. On a Fireworks fake it is the account
+            (``accounts/<org_name>/...``; ``"fake-account"`` unless given), which its
+            clients carry as ``account_id``.
         models: the base models served (default: the model catalog's snapshots of the
             provider; OpenAI's those with a known ``created``; see :func:`ftkit.model_info`).
         timings: how long job phases last in virtual seconds.
@@ -136,7 +145,10 @@ class FakeFineTuningAPI:
         self._core = Core(
             clock=self.clock,
             org=org,
-            org_name=org_name or org.removeprefix("org-") or org,
+            org_name=org_name
+            or (_DEFAULT_ORG_NAMES.get(provider) if org == "org-fake" else None)
+            or org.removeprefix("org-")
+            or org,
             timings=timings or Timings(),
             limits=limits,
             rng=random.Random(self.seed),
@@ -154,7 +166,9 @@ class FakeFineTuningAPI:
             self._service.chat.behaviour = chat
         self._requests: list[RecordedRequest] = []
         client_key = self._keys.keys[0] if self._keys.keys else self._dialect.client_key
-        self._clients = ClientFactory(self.handle, self.clock, api_key=client_key)
+        self._clients = ClientFactory(
+            self.handle, self.clock, api_key=client_key, account_id=self._core.org_name
+        )
         self.arm = FakeARM(
             self._core,
             self._service,
@@ -225,7 +239,8 @@ class FakeFineTuningAPI:
         (the default, ``api="dated"``), an ``openai.AzureOpenAI`` (``api_version``
         ``"2025-04-01-preview"`` unless given; any is served), and for ``api="v1"`` an
         ``openai.OpenAI`` whose ``base_url`` is the resource's ``/openai/v1/``. A Together
-        fake gives a ``together.Together`` (typed: :meth:`together_client`). Its own
+        fake gives a ``together.Together`` (typed: :meth:`together_client`), a Fireworks
+        fake a ``fireworks.Fireworks`` (typed: :meth:`fireworks_client`). Its own
         retries wait on the virtual clock, not for real.
 
         Args:
@@ -274,6 +289,24 @@ class FakeFineTuningAPI:
         self._require("together")
         return cast("together.AsyncTogether", self.async_client(**options))
 
+    def fireworks_client(self, **options: Any) -> fireworks.Fireworks:
+        """``client()`` of a Fireworks fake: a ``fireworks.Fireworks`` on the fake's transport.
+
+        Its ``account_id`` is the fake's account (``org_name``) unless given; its
+        http_client is an httpx client bridged to the fake; its retries wait on the
+        virtual clock.
+
+        Raises:
+            ValueError: on another provider's fake.
+        """
+        self._require("fireworks")
+        return cast("fireworks.Fireworks", self.client(**options))
+
+    def async_fireworks_client(self, **options: Any) -> fireworks.AsyncFireworks:
+        """``async_client()`` of a Fireworks fake: a ``fireworks.AsyncFireworks``."""
+        self._require("fireworks")
+        return cast("fireworks.AsyncFireworks", self.async_client(**options))
+
     def _require(self, provider: str) -> None:
         if self.provider != provider:
             raise ValueError(
@@ -283,7 +316,8 @@ class FakeFineTuningAPI:
 
     @property
     def provider(self) -> str:
-        """Whose API this fake speaks (``"openai"``, ``"azure"``, ``"together"``)."""
+        """Whose API this fake speaks (``"openai"``, ``"azure"``, ``"together"``,
+        ``"fireworks"``)."""
         return self._dialect.name
 
     @property
@@ -303,9 +337,13 @@ class FakeFineTuningAPI:
         """What a server of this fake at ``origin`` (``http://127.0.0.1:8000``) offers clients.
 
         OpenAI: ``base_url``; Azure: ``azure_endpoint``, ``api_version`` and ``v1_base_url``;
-        Together: ``base_url`` (the origin itself, as ``together.Together`` takes it).
+        Together: ``base_url`` (the origin itself, as ``together.Together`` takes it);
+        Fireworks: ``base_url`` (the origin) and ``account_id`` (the fake's account).
         """
-        return self._dialect.addresses(origin.rstrip("/"))
+        addresses = self._dialect.addresses(origin.rstrip("/"))
+        if self.provider == "fireworks":
+            addresses["account_id"] = self._core.org_name
+        return addresses
 
     def serve(self, port: int = 0) -> FakeServer:
         """Start a loopback HTTP server (127.0.0.1 only) answering with this fake.
@@ -324,8 +362,15 @@ class FakeFineTuningAPI:
         return self.clock.advance(seconds)
 
     def refuse_training(self, refuse: bool = True) -> None:
-        """Answer every job creation with 403 ``training_not_available`` (or stop)."""
+        """Answer every job creation with 403 ``training_not_available`` (or stop).
+
+        On a Fireworks fake that is both kinds of job (``sft_jobs.create``,
+        ``dpo_jobs.create``), refused 403 ``PERMISSION_DENIED``.
+        """
         self.faults.refuse_training(refuse)
+        if refuse and self.provider == "fireworks":
+            for route in ("sft_jobs.create", "dpo_jobs.create"):
+                self.faults.inject(route, "403_training_not_available", times=None)
 
     def script_next_job(
         self, statuses: Iterable[str], *, error: dict[str, Any] | None = None
@@ -353,6 +398,10 @@ class FakeFineTuningAPI:
         """Fail a job now, e.g. as the post-training safety check does.
 
         Together's jobs then read ``error``, with a ``job_error`` event carrying ``message``.
+        A Fireworks job (named in full, ``accounts/<a>/supervisedFineTuningJobs/<id>``)
+        reads ``JOB_STATE_FAILED`` with ``status{code, message}``: ``code`` a grpc code name
+        (``"INTERNAL"``, ``"RESOURCE_EXHAUSTED"``...) as given, the default
+        ``internal_error`` as ``INTERNAL``.
         """
         with self._lock:
             self._service.jobs.fail(job_id, code=code, message=message, param=param)

@@ -9,8 +9,10 @@ named by :data:`ftkit._virtual_time.CLIENT_CLOCK_ATTRIBUTE`), so ftkit's own
 polling, retries and evaluation sleep on it when the caller chose no ``sleep``.
 They are created per fake, as class attributes, because ``client.with_options()``
 rebuilds a client from its class. A Together fake's clients are the together SDK's
-(``together.Together``, ``AsyncTogether``) on an httpx transport bridged to the fake,
-with the same virtual retry pause and clock.
+(``together.Together``, ``AsyncTogether``) and a Fireworks fake's the fireworks-ai
+SDK's (``fireworks.Fireworks``, ``AsyncFireworks``, carrying the fake's account as
+``account_id``), each on an httpx transport bridged to the fake, with the same virtual
+retry pause and clock.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_AZURE_API_VERSION",
+    "IN_PROCESS_FIREWORKS_BASE_URL",
     "IN_PROCESS_TOGETHER_BASE_URL",
     "ClientFactory",
 ]
@@ -40,7 +43,14 @@ IN_PROCESS_BASE_URL = "https://fake-openai.invalid/v1"
 IN_PROCESS_AZURE_ENDPOINT = "https://fake-resource.openai.azure.invalid"
 IN_PROCESS_TOGETHER_BASE_URL = "https://fake-together.invalid"
 """A together client's ``base_url`` is an origin: the SDK's paths start with ``/v1/``."""
+IN_PROCESS_FIREWORKS_BASE_URL = "https://fake-fireworks.invalid"
+"""A fireworks client's ``base_url`` is an origin too (paths ``/v1/...``, chat included)."""
 _TOGETHER_CLASSES = frozenset({"Together", "AsyncTogether"})
+_FIREWORKS_CLASSES = frozenset({"Fireworks", "AsyncFireworks"})
+_HTTPX_SDKS = dict.fromkeys(_TOGETHER_CLASSES, "together") | dict.fromkeys(
+    _FIREWORKS_CLASSES, "fireworks"
+)
+"""The SDK classes that run on httpx (not httpx2), by class name: their module."""
 
 
 DEFAULT_API_KEY = "sk-fake-not-a-real-key"
@@ -49,7 +59,10 @@ DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
 
 
 class ClientFactory:
-    """Builds openai clients whose transport is ``handler`` and whose time is ``clock``."""
+    """Builds openai clients whose transport is ``handler`` and whose time is ``clock``.
+
+    ``account_id`` is the account a Fireworks client names in its paths (the fake's).
+    """
 
     def __init__(
         self,
@@ -57,10 +70,12 @@ class ClientFactory:
         clock: FakeClock,
         *,
         api_key: str = DEFAULT_API_KEY,
+        account_id: str | None = None,
     ) -> None:
         self._handler = handler
         self._clock = clock
         self._api_key = api_key
+        self._account_id = account_id
         self._classes: dict[str, type[Any]] = {}
 
     def build(self, name: str, options: dict[str, Any]) -> Any:
@@ -72,7 +87,12 @@ class ClientFactory:
         """
         kwargs = {"api_key": self._api_key, "max_retries": 2, **options}
         if name in _TOGETHER_CLASSES:
-            return self._together(name, kwargs)
+            kwargs.setdefault("base_url", IN_PROCESS_TOGETHER_BASE_URL)
+            return self._on_httpx(name, kwargs)
+        if name in _FIREWORKS_CLASSES:
+            kwargs.setdefault("base_url", IN_PROCESS_FIREWORKS_BASE_URL)
+            kwargs.setdefault("account_id", self._account_id)
+            return self._on_httpx(name, kwargs)
         transport = httpx2.MockTransport(self._handler)
         http_client = (
             httpx2.AsyncClient(transport=transport)
@@ -86,15 +106,14 @@ class ClientFactory:
             kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
         return self._virtual(name)(http_client=http_client, **kwargs)
 
-    def _together(self, name: str, kwargs: dict[str, Any]) -> Any:
-        """A together SDK client (``Together``, ``AsyncTogether``) on the fake's transport.
+    def _on_httpx(self, name: str, kwargs: dict[str, Any]) -> Any:
+        """A together or fireworks SDK client (``Together``, ``AsyncFireworks``...) on the fake.
 
-        The together SDK runs on httpx, not httpx2: its ``http_client`` is an httpx client
-        whose mock transport hands each request to the fake (:func:`_bridge`).
+        Those SDKs run on httpx, not httpx2: the ``http_client`` is an httpx client whose
+        mock transport hands each request to the fake (:func:`_bridge`).
         """
         import httpx
 
-        kwargs.setdefault("base_url", IN_PROCESS_TOGETHER_BASE_URL)
         transport = httpx.MockTransport(_bridge(self._handler))
         http_client = (
             httpx.AsyncClient(transport=transport)
@@ -108,7 +127,7 @@ class ClientFactory:
         cls = self._classes.get(name)
         if cls is not None:
             return cls
-        sdk = importlib.import_module("together" if name in _TOGETHER_CLASSES else "openai")
+        sdk = importlib.import_module(_HTTPX_SDKS.get(name, "openai"))
         base: type[Any] = getattr(sdk, name)
         sleep = self._clock.sleep
 
@@ -128,7 +147,10 @@ class ClientFactory:
         async def async_sleep(seconds: float) -> None:
             sleep(seconds)
 
-        make_files: Callable[[Any], Any] | None = getattr(base.files, "func", None)
+        openai_files = name not in _HTTPX_SDKS  # the together and fireworks SDKs poll nothing
+        make_files: Callable[[Any], Any] | None = (
+            getattr(base.files, "func", None) if openai_files else None
+        )
 
         def files(client: Any) -> Any:
             # openai's ``files`` is a cached property; its ``wait_for_processing`` sleeps
@@ -146,7 +168,7 @@ class ClientFactory:
             "__doc__": f"{name} bound to an in-process fake, on its virtual clock.",
             CLIENT_CLOCK_ATTRIBUTE: self._clock,
         }
-        if name not in _TOGETHER_CLASSES:  # the together SDK's files poll nothing
+        if openai_files:
             namespace["files"] = functools.cached_property(files)
         cls = type(name, (base,), namespace)
         self._classes[name] = cls

@@ -37,6 +37,7 @@ KNOWN_DIALECTS: dict[str, str] = {
     "openai": "ftkit.testing._openai_routes:OPENAI_DIALECT",
     "azure": "ftkit.testing._azure:AZURE",
     "together": "ftkit.testing._together:TOGETHER",
+    "fireworks": "ftkit.testing._fireworks:FIREWORKS",
 }
 """Provider name -> ``module:attribute`` of its dialect (imported on first use)."""
 

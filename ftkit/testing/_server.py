@@ -102,8 +102,9 @@ class FakeServer:
         base_url: ``http://127.0.0.1:<port>/v1``, for ``openai.OpenAI(base_url=...)`` or
             ``OPENAI_BASE_URL``.
         azure_endpoint: ``http://127.0.0.1:<port>``, for ``openai.AzureOpenAI(azure_endpoint=...)``.
-        origin: ``http://127.0.0.1:<port>``, for ``together.Together(base_url=...)`` (an origin:
-            the together SDK's paths start with ``/v1/``).
+        origin: ``http://127.0.0.1:<port>``, for ``together.Together(base_url=...)`` and
+            ``fireworks.Fireworks(base_url=...)`` (an origin: those SDKs' paths start with
+            ``/v1/``).
     """
 
     def __init__(self, fake: Answers, port: int = 0) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from ._core import WireError, bad_request, not_found
 from ._files import FileRecord
+from ._row_checks import check_messages, check_preference_outputs
 from ._service import FakeService
 
 __all__ = [
@@ -45,7 +46,6 @@ FILE_PURPOSES = frozenset({"fine-tune", "calibration", "eval", "batch-api"})
 """``FilePurpose`` of the together SDK."""
 FILE_TYPES = frozenset({"jsonl", "csv", "parquet"})
 """``FileType`` of the together SDK."""
-_ROLES = frozenset({"system", "user", "assistant", "tool"})
 
 
 def together_file(service: FakeService, file_id: str) -> FileRecord:
@@ -249,59 +249,20 @@ def _check_row(row: dict[str, Any], kind: str, flags: dict[str, bool]) -> str | 
             flags["dataset_has_sample_weights"] = True
         if "tools" in row:
             flags["dataset_has_tools"] = True
-        return _check_messages(row["messages"], "messages", flags, need_assistant=True)
+        return check_messages(
+            row["messages"], "messages", need_assistant=True, flags=flags, end="."
+        )
     if kind == "PREFERENCE_OPENAI":
         source = row["input"]
         if not isinstance(source, dict):
             return "'input' must be an object with 'messages'."
-        problem = _check_messages(
-            source.get("messages"), "input.messages", flags, need_assistant=False
+        problem = check_messages(
+            source.get("messages"), "input.messages", need_assistant=False, flags=flags, end="."
         )
         if problem is not None:
             return problem
-        for key in ("preferred_output", "non_preferred_output"):
-            output = row[key]
-            if (
-                not isinstance(output, list)
-                or len(output) != 1
-                or not isinstance(output[0], dict)
-                or output[0].get("role") != "assistant"
-            ):
-                return f"'{key}' must hold exactly one assistant message."
-        return None
+        return check_preference_outputs(row, end=".")
     for key in ("prompt", "completion") if kind == "INSTRUCTION" else ("text",):
         if not isinstance(row[key], str):
             return f"'{key}' must be a string."
-    return None
-
-
-def _check_messages(
-    messages: Any, where: str, flags: dict[str, bool], *, need_assistant: bool
-) -> str | None:
-    if not isinstance(messages, list) or not messages:
-        return f"'{where}' must be a non-empty list of messages."
-    for index, message in enumerate(messages):
-        at = f"{where}[{index}]"
-        if not isinstance(message, dict):
-            return f"{at} must be an object."
-        role = message.get("role")
-        if role not in _ROLES:
-            return f"{at}.role must be one of {', '.join(sorted(_ROLES))} (got {role!r})."
-        content = message.get("content")
-        if content is None and not message.get("tool_calls"):
-            return f"{at} has no 'content'."
-        if content is not None and not isinstance(content, (str, list)):
-            return f"{at}.content must be a string or a list of parts."
-        if isinstance(content, list) and any(
-            isinstance(part, dict) and part.get("type") == "image_url" for part in content
-        ):
-            flags["dataset_is_multimodal"] = True
-        if message.get("tool_calls") or role == "tool":
-            flags["dataset_has_tools"] = True
-        if "weight" in message:
-            if message["weight"] not in (0, 1) or isinstance(message["weight"], bool):
-                return f"{at}.weight must be 0 or 1."
-            flags["dataset_has_message_weights"] = True
-    if need_assistant and not any(m.get("role") == "assistant" for m in messages):
-        return f"'{where}' has no assistant message to train on."
     return None

@@ -297,9 +297,10 @@ def _chat(service: FakeService, call: Call) -> httpx2.Response:
     """Chat Completions as OpenAI's fake answers them, on Together's terms.
 
     A job's ``model_output_name`` answers once the job is ``completed`` (not while it is
-    still compressing or uploading), and the answer carries Together's ``prompt`` list;
-    a streamed answer's every ``delta`` names its ``role`` (Together's chunk requires it,
-    where OpenAI's names it in the first delta only).
+    still compressing or uploading), and the answer carries Together's ``prompt`` list and
+    numbers its tool calls (``index``: Together's ``ToolChoice`` requires it, OpenAI's
+    message has none); a streamed answer's every ``delta`` names its ``role`` (Together's
+    chunk requires it, where OpenAI's names it in the first delta only).
     """
     model = call.json().get("model")
     for job in service.jobs.all():
@@ -315,6 +316,11 @@ def _chat(service: FakeService, call: Call) -> httpx2.Response:
     if content_type.startswith("application/json"):
         body = json.loads(response.content)
         body.setdefault("prompt", [])
+        for choice in body.get("choices") or ():
+            for index, tool_call in enumerate(
+                (choice.get("message") or {}).get("tool_calls") or ()
+            ):
+                tool_call.setdefault("index", index)
         return _ok(body)
     if content_type.startswith("text/event-stream"):
         return sse_response([_with_roles(chunk) for chunk in _sse_chunks(response.content)])

@@ -1,16 +1,20 @@
-"""Open models' tokens (Together AI's): exact with their ``tokenizer.json``, else approximate.
+"""Open models' tokens (Together AI's, Fireworks AI's): exact with their ``tokenizer.json``,
+else approximate.
 
 An open model counts with its own tokenizer and chat template, not tiktoken's
 encodings and OpenAI's per-message rule. ``TokenCounter(model, provider="together")``
-(what :func:`ftkit.validate` and :func:`ftkit.estimate` build) is an
-:class:`OpenModelCounter` here, and its tokenizer comes from, in this order:
+or ``provider="fireworks"`` (what :func:`ftkit.validate` and :func:`ftkit.estimate`
+build) is an :class:`OpenModelCounter` here, and its tokenizer comes from, in this order:
 
 1. a ``tokenizer.json`` given to the counter, or registered for the model with
-   :func:`register_tokenizer`;
+   :func:`register_tokenizer` (under the model's id or its repository's);
 2. the local Hugging Face cache, when the model's files are already there
    (``huggingface-cli download <repo> tokenizer.json tokenizer_config.json``), under
-   the repository ids a Together id maps to (:func:`hf_repos`: ``-Reference`` dropped,
-   Meta's ``Meta-Llama-3.1-*`` renamed ``Llama-3.1-*``); never a download;
+   the repository ids the provider's id maps to (:func:`hf_repos`: Together's
+   ``-Reference`` dropped, Meta's ``Meta-Llama-3.1-*`` renamed ``Llama-3.1-*``, and a
+   catalog entry's ``tokenizer_repo``: Fireworks'
+   ``accounts/fireworks/models/llama-v3p1-8b-instruct`` is
+   ``meta-llama/Llama-3.1-8B-Instruct``); never a download;
 3. otherwise a *stand-in*: a tiktoken encoding (:class:`StandInTokenizer`), and every
    count made with it says ``approximate=True``.
 
@@ -61,7 +65,7 @@ from typing import Any, Protocol
 from .._exceptions import TokenizerUnavailable, UsageError
 from .._optional import MissingExtra
 from ..providers import find_model, models
-from ._chat_formats import ChatFormat, detect, format_named
+from ._chat_formats import GENERIC, ChatFormat, detect, format_named
 from ._hf import HFTokenizer, find_cached, hf_tokenizer, hub_cache, special_pieces
 from ._images import image_tokens
 from ._once import once
@@ -82,7 +86,7 @@ __all__ = [
 
 logger = logging.getLogger("ftkit.tokens")
 
-OPEN_MODEL_PROVIDERS = frozenset({"together"})
+OPEN_MODEL_PROVIDERS = frozenset({"together", "fireworks"})
 """Providers whose models count with their own (Hugging Face) tokenizers."""
 
 _REASONING_KEYS = ("reasoning", "reasoning_content")
@@ -115,7 +119,8 @@ class OpenTokenizer(Tokenizer, Protocol):
 def is_open_model(model: str, provider: str | None = None) -> bool:
     """Whether ``model`` counts with an open model's tokenizer rather than tiktoken's.
 
-    True for any model of a provider in :data:`OPEN_MODEL_PROVIDERS` (``together``),
+    True for any model of a provider in :data:`OPEN_MODEL_PROVIDERS` (``together``,
+    ``fireworks``),
     and, without a provider, for a model whose catalog entry is one of theirs.
     """
     if not isinstance(model, str) or not model.strip():
@@ -129,13 +134,19 @@ def is_open_model(model: str, provider: str | None = None) -> bool:
 def hf_repos(model: str) -> tuple[str, ...]:
     """The Hugging Face repository ids whose tokenizer counts ``model``, best first.
 
-    The id itself, then without Together's ``-Reference``/``-Turbo`` suffix, then under
-    the Hub's newer name (``meta-llama/Meta-Llama-3.1-8B-Instruct`` became
-    ``meta-llama/Llama-3.1-8B-Instruct``). A Together fine-tune
-    (``<account>/<base name>-<suffix>-<hex>``) also maps to its base model's ids.
+    The id itself, then the repository its catalog entry names (``tokenizer_repo``:
+    a Fireworks id such as ``accounts/fireworks/models/qwen2p5-7b-instruct`` or its
+    short ``qwen2p5-7b-instruct`` is ``Qwen/Qwen2.5-7B-Instruct``), then without
+    Together's ``-Reference``/``-Turbo`` suffix, then under the Hub's newer name
+    (``meta-llama/Meta-Llama-3.1-8B-Instruct`` became ``meta-llama/Llama-3.1-8B-Instruct``).
+    A Together fine-tune (``<account>/<base name>-<suffix>-<hex>``) also maps to its
+    base model's ids.
     """
     name = model.strip()
     found = [name]
+    info = find_model(name) if name else None
+    if info is not None and info.tokenizer_repo:
+        found.append(info.tokenizer_repo)
     base = _fine_tuned_base(name)
     if base is not None:
         found.append(base)
@@ -310,7 +321,7 @@ def open_model_tokenizer(
             _warn_once(
                 name, "cannot read %s's cached tokenizer (%s); counting it approximately", name, exc
             )
-    family = detect(model=name)
+    family = _family_of(name)
     try:
         stand_in = _stand_in(family.family)
     except TokenizerUnavailable as exc:
@@ -336,6 +347,17 @@ def open_model_tokenizer(
             hf_repos(name)[-1],
         )
     return stand_in
+
+
+def _family_of(name: str) -> ChatFormat:
+    """The chat template family a stand-in frames ``name`` with: by its id, else by the
+    repositories it maps to (a Fireworks ``llama-v3p1-*`` id names no family ftkit knows;
+    its ``meta-llama/Llama-3.1-*`` repository does)."""
+    for candidate in (name, *hf_repos(name)[1:]):
+        family = detect(model=candidate)
+        if family is not GENERIC:
+            return family
+    return GENERIC
 
 
 class OpenModelCounter(TokenCounter):

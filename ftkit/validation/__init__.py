@@ -74,9 +74,10 @@ def validate(
         method: ``"sft"`` (or ``"supervised"``) or ``"dpo"``; ``None`` takes the
             kind of the first record.
         provider: the provider that will train it (``"openai"``, ``"azure"``,
-            ``"together"``): its catalog says which models and methods it trains,
-            their per-example limits, vision, dates and prices, and its profile adds
-            its own record rules (Together's: see ``docs/validation.md``). ``None``:
+            ``"together"``, ``"fireworks"``): its catalog says which models and methods
+            it trains, their per-example limits, vision, dates and prices, and its
+            profile adds its own rules (Together's, Fireworks': see
+            ``docs/validation.md``). ``None``:
             the first provider whose catalog lists the model (``openai`` first).
         validation: a validation file; it is checked too, and its examples
             that also appear in ``source`` are reported.
@@ -173,10 +174,11 @@ def scan_file(
 ) -> ScanResult:
     """Scan one file with the rules of its role in a fine-tuning job.
 
-    A training file must hold :data:`MIN_EXAMPLES` examples and carries the
-    model findings. A validation file has no minimum (OpenAI documents none;
-    a small held-out set is normal) and leaves the model findings to its
-    training file. Everything else is the same for both.
+    A training file must hold the provider's minimum of examples (OpenAI's is
+    :data:`MIN_EXAMPLES`; a profile's ``min_examples``) and carries the model
+    findings. A validation file has no minimum (OpenAI documents none; a small
+    held-out set is normal) and leaves the model findings to its training file.
+    Everything else is the same for both.
 
     Args:
         source: a JSONL path, or an iterable of dicts, records or JSON lines.

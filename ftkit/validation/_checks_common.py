@@ -58,6 +58,19 @@ class Profile:
     """Whether images must be embedded as base64 data URLs (no https URLs)."""
     reasoning: bool = False
     """Whether assistant messages may carry ``reasoning`` / ``reasoning_content`` text."""
+    sample_weight_negative: bool = False
+    """Whether a sample ``weight`` may be negative (it then reverses the example's signal)."""
+    sample_weight_everywhere: bool = False
+    """Whether a sample ``weight`` on any SFT record must be on every one (a file-level rule)."""
+    system_first: bool = False
+    """Whether a system message may only be the first message of a conversation."""
+    dpo_single_turn: bool = False
+    """Whether DPO inputs should be one turn (a user message after an optional system one):
+    a longer input is warned of, not refused, where only the provider's docs say so."""
+    min_examples: int = 10
+    """The fewest training examples the provider accepts in a file."""
+    max_examples: int | None = None
+    """The most training examples the provider accepts in a file (``None``: no maximum known)."""
 
 
 DEFAULT_PROFILE = Profile()

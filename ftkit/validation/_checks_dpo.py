@@ -22,7 +22,7 @@ from ._checks_common import (
 from ._checks_content import check_images, content_text
 from ._checks_messages import check_messages
 from ._checks_tools import check_tools
-from ._profiles import check_alternation
+from ._profiles import check_alternation, check_dpo_turns, check_system_first
 
 __all__ = ["check_dpo"]
 
@@ -72,6 +72,10 @@ def check_dpo(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
             if ctx.profile.alternation and summary is not None:
                 # The input is a conversation like an SFT one: Together checks its turns alike.
                 check_alternation(data["messages"], "input.messages", emit, ctx.profile)
+            if ctx.profile.system_first and summary is not None:
+                check_system_first(data["messages"], "input.messages", emit, ctx.profile)
+            if ctx.profile.dpo_single_turn and summary is not None:
+                check_dpo_turns(data["messages"], emit, ctx.profile)
         if summary is not None:
             if summary.roles[-1] == "assistant":
                 emit(

@@ -17,13 +17,13 @@ from ._checks_common import CheckContext, Emit, MessageSummary
 from ._checks_content import check_images
 from ._checks_messages import check_messages
 from ._checks_tools import check_tools
-from ._profiles import check_alternation, check_sample_weight
+from ._profiles import check_alternation, check_sample_weight, check_system_first
 
 __all__ = ["check_sft"]
 
 _SFT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
 _WEIGHTED_KEYS = _SFT_KEYS | {"weight"}
-"""The keys of a record where the profile takes a sample weight (Together)."""
+"""The keys of a record where the profile takes a sample weight (Together, Fireworks)."""
 _RFT_HINT = (
     "it looks like a reinforcement fine-tuning (RFT) prompt: it has only system/user turns. "
     "SFT needs the reference reply as an assistant message; RFT files cannot train with SFT or DPO"
@@ -45,9 +45,11 @@ def check_sft(record: dict[str, Any], emit: Emit, ctx: CheckContext) -> MessageS
         profile=profile,
     )
     if profile.sample_weight:
-        check_sample_weight(record, emit)
+        check_sample_weight(record, emit, profile)
     if profile.alternation and summary is not None:
         check_alternation(record["messages"], "messages", emit, profile)
+    if profile.system_first and summary is not None:
+        check_system_first(record["messages"], "messages", emit, profile)
     # A prompt with keys beside messages (the fields RFT graders read) is an RFT record; a
     # prompt without them is an SFT example that lacks its reply (the file may still be a set
     # of RFT prompts: the engine says so when no example of the file has an assistant reply).

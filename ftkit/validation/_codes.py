@@ -107,7 +107,13 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "too_few_examples",
         _E,
         "fewer examples than the provider's minimum",
-        "add examples: OpenAI requires at least 10",
+        "add examples: OpenAI requires at least 10 (Fireworks AI: 3)",
+    ),
+    (
+        "too_many_examples",
+        _E,
+        "more examples than the provider's maximum (Fireworks AI: 3 million)",
+        "split the data into several files and jobs, or sample it down to the maximum",
     ),
     (
         "few_examples",
@@ -214,10 +220,31 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         "remove weight: only assistant messages are trained",
     ),
     (
+        "provider_refused",
+        _E,
+        "the provider's own validation refused the file after it was uploaded",
+        "fix what the provider names (a rule ftkit's validator does not know yet), then "
+        "run again: the refused upload is not trained on",
+    ),
+    (
         "invalid_sample_weight",
         _E,
-        "a record's sample weight is not a number >= 0 (Together AI)",
-        "set weight to a number >= 0 (it scales the example's loss; 0 leaves it out), or remove it",
+        "a record's sample weight is not a number the provider takes (Together AI: >= 0; "
+        "Fireworks AI: any finite number)",
+        "set weight to a number (it scales the example's loss; 0 leaves it out; Together AI "
+        "takes no negative one), or remove it",
+    ),
+    (
+        "sample_weight_missing",
+        _E,
+        "some examples have a sample weight and others do not (Fireworks AI)",
+        "give every example a weight (1.0 is the default's effect) or remove it from all",
+    ),
+    (
+        "system_not_first",
+        _E,
+        "a system message that is not the first message (Fireworks AI)",
+        "move the system message to the start of the conversation, or merge it into the first",
     ),
     (
         "roles_not_alternating",
@@ -425,6 +452,13 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
         _W,
         "preferred and non-preferred outputs are identical",
         "make the two outputs differ, or drop the pair: it teaches nothing",
+    ),
+    (
+        "dpo_multi_turn_input",
+        _W,
+        "a DPO input of more than one turn (Fireworks AI documents one-turn inputs only)",
+        "keep one user message (after an optional system message) in each input, or check "
+        "with Fireworks that the model trains longer ones",
     ),
     (
         "input_ends_on_assistant",

@@ -2,7 +2,8 @@
 
 Once the lines are read (and the chunks of a parallel scan merged), :func:`conclude`
 decides the file's kind and example count and adds the findings about the file
-as a whole: kinds mixed or against the method, too few examples, a file over the
+as a whole: kinds mixed or against the method, too few or too many examples, a
+sample weight on some examples only (a profile's rule), a file over the
 Files API limit, exact and near duplicates, a system prompt that varies, responses
 far longer than the median, and the label, JSON-shape and inference-prompt findings
 of the quality stats. It turns the kept samples into :class:`Issue` objects and
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..providers import lookup_model
 from ..providers._names import provider_name
+from ._checks_common import DEFAULT_PROFILE, Profile
 from ._codes import CODES, ERROR_CODES
 from ._issues import Issue, issue_order
 from ._line_pass import Kind, LinePass, PassOptions
@@ -30,8 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_EXAMPLES", "ScanResult", "conclude"]
 
-MIN_EXAMPLES = 10
-"""OpenAI's minimum number of training examples."""
+MIN_EXAMPLES = DEFAULT_PROFILE.min_examples
+"""OpenAI's minimum number of training examples (a provider's own is its profile's
+``min_examples``: :func:`ftkit.validation._profiles.profile_for`)."""
 RECOMMENDED_EXAMPLES = 50
 FILES_API_LIMIT = 512 * 1024 * 1024
 UPLOADS_API_LIMIT = 8 * 1024 * 1024 * 1024
@@ -115,7 +118,12 @@ def conclude(
         _kind_findings(result, kind, examples, options.method)
         if model_findings and options.model is not None:
             _method_support(result, options.model, kind, options.provider)
-    _size_findings(result, name, size, examples, minimum_examples)
+    weights = result.sample_weights
+    if kind == "sft" and weights is not None:
+        missing = weights.finding(options.profile)
+        if missing is not None:
+            result.emit_at(None, "sample_weight_missing", "", missing)
+    _size_findings(result, name, size, examples, minimum_examples, options.profile)
     stats: dict[str, Any] = {}
     quality = result.quality
     if quality is not None:
@@ -191,20 +199,32 @@ def _method_support(result: LinePass, model: str, kind: Kind, provider: str | No
 
 
 def _size_findings(
-    result: LinePass, name: str | None, size: int | None, examples: int, minimum: bool
+    result: LinePass,
+    name: str | None,
+    size: int | None,
+    examples: int,
+    minimum: bool,
+    profile: Profile,
 ) -> None:
-    """An empty file, too few examples, a file too large for the Files or Uploads API."""
+    """An empty file, too few or too many examples for the provider (its profile's bounds),
+    a file too large for the Files or Uploads API."""
     emit = result.emit_at
+    where = provider_name(profile.provider)
     if result.lines - result.blank == 0 and not _FILE_CODES.intersection(result.counts):
         emit(None, "empty_file", "", "the file has no examples" if name else "no items were given")
     elif minimum and examples:
-        if examples < MIN_EXAMPLES:
+        least = profile.min_examples
+        if examples < least:
+            # A profile with a minimum of its own (Fireworks: 3) names its provider; the
+            # shared one keeps OpenAI's words and the code's own hint.
+            shared = least == DEFAULT_PROFILE.min_examples
             emit(
                 None,
                 "too_few_examples",
                 "",
                 f"{examples} example{'' if examples == 1 else 's'}; the minimum for "
-                f"fine-tuning is {MIN_EXAMPLES}",
+                f"fine-tuning{'' if shared else f' on {where}'} is {least}",
+                None if shared else f"add examples: {where} requires at least {least}",
             )
         elif examples < RECOMMENDED_EXAMPLES:
             emit(
@@ -213,6 +233,14 @@ def _size_findings(
                 "",
                 f"{examples} examples; at least {RECOMMENDED_EXAMPLES} are recommended",
             )
+    most = profile.max_examples
+    if most is not None and examples > most:
+        emit(
+            None,
+            "too_many_examples",
+            "",
+            f"{examples:,} examples; {where} takes at most {most:,} per file",
+        )
     if size is not None and size > UPLOADS_API_LIMIT:
         emit(
             None,

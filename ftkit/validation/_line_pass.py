@@ -27,6 +27,7 @@ from ._checks_sft import check_sft
 from ._codes import ERROR_CODES
 from ._multiline import DECODER, OpenRecord, shift_span
 from ._near_duplicates import NearDuplicateIndex
+from ._profiles import SampleWeights
 from ._quality import QualityStats
 from ._text_scans import (
     line_has_secret,
@@ -108,6 +109,10 @@ class LinePass:
         self.quality: QualityStats | None = QualityStats() if options.checks else None
         if self.quality is not None and options.near_duplicates is not None:
             self.quality.near = NearDuplicateIndex()
+        self.sample_weights: SampleWeights | None = (
+            SampleWeights() if options.profile.sample_weight_everywhere else None
+        )
+        """Which SFT records carry a sample weight, where the profile wants all or none."""
         self.tokens: TokenStats | None = None
         if counter is not None:
             from ..tokens.stats import TokenStats
@@ -278,6 +283,8 @@ class LinePass:
             return
         self.kind_counts[kind] += 1
         self.kind_first.setdefault(kind, number)
+        if kind == "sft" and self.sample_weights is not None:
+            self.sample_weights.add(number, obj)
         if len(self.kind_lines[kind]) < self.options.max_per_code:
             self.kind_lines[kind].append(number)
         errors = self._errors
@@ -370,6 +377,8 @@ class LinePass:
         for kind, lines in self.kind_lines.items():
             self.kind_lines[kind] = [line + offset for line in lines]
         self.kind_first = {kind: line + offset for kind, line in self.kind_first.items()}
+        if self.sample_weights is not None:
+            self.sample_weights.shift(offset)
         if self.quality is not None:
             self.quality.shift(offset)
 
@@ -390,6 +399,8 @@ class LinePass:
         self.lines += other.lines
         self.blank += other.blank
         self._errors += other._errors
+        if self.sample_weights is not None and other.sample_weights is not None:
+            self.sample_weights.merge(other.sample_weights)
         if self.quality is not None and other.quality is not None:
             self.quality.merge(other.quality)
         if self.tokens is not None and other.tokens is not None:

@@ -230,7 +230,8 @@ def test_checkpoints_name_what_from_checkpoint_takes() -> None:
 
 
 def test_a_storage_error_echoing_the_signed_url_is_redacted() -> None:
-    from ftkit.backend._together import _put_failure, _url_secrets
+    from ftkit.backend._signed import put_failure as _put_failure
+    from ftkit.backend._signed import url_secrets as _url_secrets
 
     url = "https://bucket.example/obj?X-Amz-Credential=AKIAEXAMPLE%2F2026&X-Amz-Signature=deadbeefcafebabe"
     body = f"<Error><Code>AccessDenied</Code><Resource>{url}</Resource>deadbeefcafebabe</Error>"

@@ -21,8 +21,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 
 
 def test_an_unknown_provider_or_api_is_refused() -> None:
-    with pytest.raises(ValueError, match="'openai', 'azure', 'together'"):
-        FakeFineTuningAPI(provider="fireworks")
+    with pytest.raises(ValueError, match="'openai', 'azure', 'together', 'fireworks'"):
+        FakeFineTuningAPI(provider="mistral")
     with pytest.raises(ValueError, match="provider='azure'"):
         FakeFineTuningAPI().client(api="v1")
     with pytest.raises(ValueError, match="'dated', 'v1'"):
@@ -55,7 +55,8 @@ def test_route_names_cover_every_provider() -> None:
     assert {"files.import", "jobs.delete"} <= azure_routes - openai_routes
     assert "checkpoints.permissions.create" in openai_routes - azure_routes
     together_routes = set(FakeFineTuningAPI(provider="together").route_names)
-    assert set(ROUTE_NAMES) == openai_routes | azure_routes | together_routes
+    fireworks_routes = set(FakeFineTuningAPI(provider="fireworks").route_names)
+    assert set(ROUTE_NAMES) == openai_routes | azure_routes | together_routes | fireworks_routes
 
 
 def test_ids_are_reproducible_with_a_seed() -> None:
