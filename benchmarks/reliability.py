@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The reliability matrix of the SFT → DPO pipeline, as tables.
 
-    python benchmarks/reliability.py [--api openai|azure-dated|azure-v1|together|all]
+    python benchmarks/reliability.py [--api openai|azure-dated|azure-v1|together|fireworks|all]
                                      [--only matrix|crash] [--markdown]
 
 Runs, against ftkit's fake API on a virtual clock (no network, no real waiting),
-on each API surface (OpenAI's, Azure OpenAI's dated API and its v1 API, and
-Together AI's; all four by default):
+on each API surface (OpenAI's, Azure OpenAI's dated API and its v1 API, Together
+AI's and Fireworks AI's; all five by default):
 
 - every API call the pipeline makes × every fault kind, striking twice
   (*transient*, sync and async drivers) or every time until cleared
@@ -16,11 +16,12 @@ Together AI's; all four by default):
   the run must fail on the first answer, with the typed error;
 - crash sweeps: the process "dies" after every request and before every
   manifest write of an undisturbed run, with the Files API, with the Uploads
-  API (where the surface has one) and with Azure's file import (dated API),
-  and a fresh handle resumes the run.
+  API (where the surface has one), with Azure's file import (dated API) and
+  with Fireworks' signed-URL uploads, and a fresh handle resumes the run.
 
 After every case the service is audited: one job per stage, no file uploaded
-twice, a manifest that agrees with the service. The cases are the ones
+twice (on Fireworks: one dataset per file, and no dataset or job under an id
+the run does not derive), a manifest that agrees with the service. The cases are the ones
 ``tests/reliability/`` asserts (this script runs the full cross products).
 It prints the matrix and a summary, and exits 1 if any case went wrong or any
 duplicate was found. This is a report, not a timing: nothing here is timed.
@@ -157,7 +158,7 @@ def _faults(
         ),
         (
             "transient (async)",
-            [c for c in rs.transient_cases("async", name) if c.route != "jobs.cancel"],
+            [c for c in rs.transient_cases("async", name) if c.route not in rs.CANCELS],
             lambda r, k: rs.Case(r, k, driver="async", api=name),
         ),
         (
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "--api",
         choices=[*rs.APIS, "all"],
         default="all",
-        help="the API surface to run on (default: all three)",
+        help="the API surface to run on (default: all of them)",
     )
     parser.add_argument("--only", choices=["matrix", "crash"], help="run one part only")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")

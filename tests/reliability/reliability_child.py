@@ -5,9 +5,10 @@ Usage::
     python reliability_child.py run  API ADDRESS STATE_DIR SFT VALIDATION DPO
     python reliability_child.py hold API ADDRESS STATE_DIR RUN_ID
 
-``API`` is the surface (``openai``, ``azure-dated``, ``azure-v1``) and ``ADDRESS``
-what its client needs (``reliability_support.Api.address``: a base URL, or the
-Azure endpoint for the dated API). ``run`` trains SFT → DPO from scratch;
+``API`` is the surface (``openai``, ``azure-dated``, ``azure-v1``, ``together``,
+``fireworks``) and ``ADDRESS`` what its client needs (``reliability_support.Api.address``:
+a base URL, or the Azure endpoint for the dated API; Fireworks' account comes from
+``FIREWORKS_ACCOUNT_ID``, as its SDK reads it). ``run`` trains SFT → DPO from scratch;
 ``hold`` resumes an existing run and, at its first pause, prints ``holding`` and
 waits for a line on stdin before going on (so the parent knows the run's lock is
 held). Waiting is virtual: every pause moves the server's clock through its
@@ -29,8 +30,11 @@ from ftkit.retry import RetryPolicy
 
 API_KEY = "sk-proj-CHILD-PROCESS-0123456789abcdef"
 MODEL = "gpt-4.1-mini-2025-04-14"
-#: The base model a run trains on each API (Together trains open models).
-MODELS = {"together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"}
+#: The base model a run trains on each API (Together and Fireworks train open models).
+MODELS = {
+    "together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+    "fireworks": "accounts/fireworks/models/llama-v3p1-8b-instruct",
+}
 AZURE_API_VERSION = "2025-04-01-preview"
 
 
@@ -40,6 +44,10 @@ def connect(api: str, address: str) -> Any:
         import together
 
         return together.Together(base_url=address, api_key=API_KEY, max_retries=0)
+    if api == "fireworks":
+        import fireworks
+
+        return fireworks.Fireworks(base_url=address, api_key=API_KEY, max_retries=0)
     if api == "azure-dated":
         return openai.AzureOpenAI(
             azure_endpoint=address,

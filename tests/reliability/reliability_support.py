@@ -11,7 +11,9 @@ OpenAI's dated API (``openai.AzureOpenAI``, jobs without metadata: ftkit finds
 them again by the run token in their suffix), Azure's v1 API (``openai.OpenAI``
 on ``/openai/v1/``: metadata kept but not filtered on, no Uploads API) or Together
 AI's (``together.Together``: no metadata either, presigned uploads, DPO from the
-SFT job's checkpoint, a price quote before every job). The
+SFT job's checkpoint, a price quote before every job) or Fireworks AI's
+(``fireworks.Fireworks``: datasets and jobs under ids ftkit chooses, from the file's
+content and from the run and stage, so every one of them is provably unique). The
 surface decides the fake and client a :class:`World` builds, the calls a run
 makes (:attr:`Api.routes`) and how :func:`audit` recognises a stage's job.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import threading
@@ -34,7 +37,9 @@ from typing import Any
 import httpx2
 
 import ftkit
-from ftkit.backend._jobs import run_token
+from ftkit.backend import JobSpec
+from ftkit.backend._datasets import dataset_id
+from ftkit.backend._jobs import caller_job_id, run_token
 from ftkit.pipeline._config import RUN_KEY, STAGE_KEY
 from ftkit.pipeline._manifest import Manifest
 from ftkit.polling import PollPolicy
@@ -79,6 +84,11 @@ ROUTES = (
 _UPLOADS = ("uploads.create", "uploads.parts.create", "uploads.complete")
 
 
+#: Fireworks' signed-URL upload: the calls a file above the direct-upload limit takes.
+SIGNED = ("datasets.get_upload_endpoint", "datasets.upload_put", "datasets.validate_upload")
+#: The calls a run makes only when it is cancelled.
+CANCELS = frozenset({"jobs.cancel", "sft_jobs.cancel"})
+
 #: Writes found again by a lookup after an answer is lost (by content, metadata or status).
 LOOKED_UP_WRITES = frozenset(
     {"files.create", "files.import", "uploads.complete", "jobs.create", "jobs.cancel"}
@@ -107,6 +117,11 @@ class Api:
         looked_up: the writes whose lost answers a lookup recovers (see :attr:`Case.expected`).
             On Together a started upload whose answer is lost cannot be finished (its
             presigned URL is gone): the empty record is deleted and the start repeated.
+        cancelled: the surface's word for a cancelled job.
+        job_create: the route that creates a stage's (first) job.
+        caller_ids: the caller chooses every dataset's and job's id (Fireworks): a stage's
+            job is the one under its derived id, a file's dataset the one under its content's,
+            so *any* other job or dataset on the service is a duplicate (see :func:`audit`).
     """
 
     name: str
@@ -121,6 +136,9 @@ class Api:
     chains_from_checkpoint: bool = False
     preflight: frozenset[str] = frozenset()
     looked_up: frozenset[str] = LOOKED_UP_WRITES
+    job_create: str = "jobs.create"
+    caller_ids: bool = False
+    cancelled: str = "cancelled"
 
     @property
     def surfaces(self) -> frozenset[str]:
@@ -138,15 +156,22 @@ class Api:
 
         ``handler`` answers its requests in-process (a crashing wrapper of the fake's).
         """
-        if self.provider == "together":
+        if self.provider in ("together", "fireworks"):
             import httpx
-            import together
 
             from ftkit.testing._clients import _bridge
 
             if handler is not None:
                 transport = httpx.MockTransport(_bridge(handler))
                 options["http_client"] = httpx.Client(transport=transport)
+            if self.provider == "fireworks":
+                import fireworks
+
+                return fireworks.Fireworks(
+                    base_url=addresses["base_url"], account_id=addresses["account_id"], **options
+                )
+            import together
+
             return together.Together(base_url=addresses["base_url"], **options)
         import openai
 
@@ -168,17 +193,54 @@ class Api:
             "dated": "azure_endpoint",
             "v1": "v1_base_url",
             "together": "base_url",
+            "fireworks": "base_url",
         }
         return addresses[key[self.surface]]
 
-    def stage_jobs(self, fake: FakeFineTuningAPI, identity: Mapping[str, str]) -> list[Any]:
+    def show_job(self, fake: FakeFineTuningAPI, job_id: str) -> dict[str, Any]:
+        """One job as this surface shows it, in OpenAI's words where the audit reads it.
+
+        Fireworks' jobs name their data ``dataset``/``evaluationDataset``, their state
+        ``state``, and DPO nests its starting model (``trainingConfig.warmStartFrom``) and
+        its output: the view adds ``id``, ``training_file``, ``validation_file``, ``model``,
+        ``status`` and ``fine_tuned_model`` from those.
+        """
+        raw = fake.job(job_id, api=self.surface)
+        if self.provider != "fireworks":
+            return raw
+        config = raw.get("trainingConfig") or {}
+        return {
+            **raw,
+            "id": raw["name"],
+            "training_file": raw.get("dataset"),
+            "validation_file": raw.get("evaluationDataset"),
+            "model": raw.get("baseModel") or config.get("baseModel") or config.get("warmStartFrom"),
+            "status": raw.get("state"),
+            "fine_tuned_model": raw.get("outputModel") or config.get("outputModel"),
+        }
+
+    def all_jobs(self, fake: FakeFineTuningAPI) -> list[dict[str, Any]]:
+        """Every job on ``fake``, as :meth:`show_job` shows it."""
+        key = "name" if self.provider == "fireworks" else "id"
+        return [self.show_job(fake, j[key]) for j in fake.jobs]
+
+    def stage_jobs(
+        self, fake: FakeFineTuningAPI, identity: Mapping[str, str], suffix: str | None = None
+    ) -> list[Any]:
         """The jobs on ``fake`` that carry ``identity``, as this surface shows them.
 
         OpenAI's and the v1 API's jobs keep their metadata; the dated API's and Together's
         keep none, so there a job is the stage's when its suffix ends with the stage's
-        run token.
+        run token. On Fireworks the identity *is* the job's id: ``caller_job_id`` of a spec
+        with that metadata and the run's ``suffix``, in either job collection.
         """
-        shown = [fake.job(j["id"], api=self.surface) for j in fake.jobs]
+        shown = self.all_jobs(fake)
+        if self.caller_ids:
+            spec = JobSpec(
+                model=self.model, training_file="-", suffix=suffix, metadata=dict(identity)
+            )
+            wanted = caller_job_id(spec)
+            return [j for j in shown if j["id"].rsplit("/", 1)[-1] == wanted]
         if self.surface in ("dated", "together"):
             token = run_token(identity)
             return [j for j in shown if (j.get("suffix") or "").split("-")[-1] == token]
@@ -187,6 +249,12 @@ class Api:
             for j in shown
             if all((j.get("metadata") or {}).get(k) == v for k, v in identity.items())
         ]
+
+    def stored_files(self, fake: FakeFineTuningAPI) -> dict[str, dict[str, Any]]:
+        """The service's files by the id a manifest records: Fireworks' datasets by name."""
+        if self.caller_ids:
+            return {f["name"]: f for f in fake.files if "/datasets/" in f.get("name", "")}
+        return {f["id"]: f for f in fake.files}
 
 
 OPENAI = Api("openai", "openai", "openai", ROUTES, ("files", "uploads", "cancel"))
@@ -237,7 +305,40 @@ TOGETHER = Api(
     preflight=frozenset({"models.limits"}),
     looked_up=frozenset({"jobs.create", "jobs.cancel"}),
 )
-APIS: dict[str, Api] = {api.name: api for api in (OPENAI, AZURE_DATED, AZURE_V1, TOGETHER)}
+#: Fireworks AI: datasets and jobs under caller-chosen ids (a file's from its content, a
+#: job's from its run and stage), created, then read by that id after a lost answer or a
+#: 409; files up to the direct limit in one ``:upload``, larger ones through a signed URL
+#: on the storage surface (the ``signed`` setup lowers the limit to reach it).
+FIREWORKS = Api(
+    "fireworks",
+    "fireworks",
+    "fireworks",
+    (
+        "models.get",
+        "datasets.create",
+        "datasets.upload",
+        *SIGNED,
+        "datasets.get",
+        "sft_jobs.get",
+        "sft_jobs.create",
+        "dpo_jobs.get",
+        "dpo_jobs.create",
+        "sft_jobs.cancel",
+    ),
+    ("files", "signed", "cancel"),
+    model="accounts/fireworks/models/llama-v3p1-8b-instruct",
+    side_surfaces=frozenset({"storage"}),
+    succeeded="JOB_STATE_COMPLETED",
+    looked_up=frozenset(
+        {"datasets.create", "sft_jobs.create", "dpo_jobs.create", "sft_jobs.cancel"}
+    ),
+    job_create="sft_jobs.create",
+    caller_ids=True,
+    cancelled="JOB_STATE_CANCELLED",
+)
+APIS: dict[str, Api] = {
+    api.name: api for api in (OPENAI, AZURE_DATED, AZURE_V1, TOGETHER, FIREWORKS)
+}
 AZURE_APIS = (AZURE_DATED.name, AZURE_V1.name)
 
 
@@ -246,14 +347,17 @@ def route_setup(route: str) -> str:
 
     ``uploads``: the Uploads API is forced with a tiny threshold; ``import``: the
     files are imported from a URL (Azure's dated API); ``cancel``: the run is
-    started, then cancelled; ``files``: the plain run (small files go through
-    ``files.create``).
+    started, then cancelled; ``signed``: Fireworks' direct-upload limit is lowered below
+    the files' size, so each goes through a signed URL; ``files``: the plain run (small
+    files go through ``files.create``, or Fireworks' ``:upload``).
     """
     if route.startswith("uploads."):
         return "uploads"
     if route == "files.import":
         return "import"
-    return "cancel" if route == "jobs.cancel" else "files"
+    if route in SIGNED:
+        return "signed"
+    return "cancel" if route in CANCELS else "files"
 
 
 #: The matrix's columns: a fault kind of the fake and how it is injected.
@@ -458,6 +562,8 @@ class World:
         )
         if setup == "uploads":
             builder = builder.uploads(files_api_limit=1024, part_size=1024, concurrency=2)
+        elif setup == "signed":
+            builder = builder.uploads(files_api_limit=1024)
         elif setup == "import":
             builder = builder.uploads(content_urls=self.serve_data())
         return builder
@@ -497,7 +603,9 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
 
     Returns:
         The problems found (empty when consistent) and the number of duplicates
-        (extra jobs for a stage plus files uploaded more than once).
+        (extra jobs for a stage plus files uploaded more than once; on Fireworks, whose
+        ids ftkit chooses, also every dataset or job under an id no file or stage of the
+        run derives: see :func:`_datasets`).
     """
     problems: list[str] = []
     duplicates = 0
@@ -508,17 +616,24 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
     elsewhere -= world.api.surfaces
     if elsewhere:
         problems.append(f"requests reached another API surface: {sorted(elsewhere)}")
-    files = {f["id"]: f for f in world.fake.files}
-    names = [f["filename"] for f in files.values() if f.get("purpose") == "fine-tune"]
-    extra_files = len(names) - len(set(names))
-    if extra_files:
+    files = world.api.stored_files(world.fake)
+    if world.api.caller_ids:
+        found, extra_files = _datasets(world, files, finished=finished)
+        problems += found
         duplicates += extra_files
-        problems.append(f"{extra_files} file(s) uploaded twice: {sorted(names)}")
+    else:
+        names = [f["filename"] for f in files.values() if f.get("purpose") == "fine-tune"]
+        extra_files = len(names) - len(set(names))
+        if extra_files:
+            duplicates += extra_files
+            problems.append(f"{extra_files} file(s) uploaded twice: {sorted(names)}")
+    stage_jobs: set[str] = set()
     previous_model: str | None = None
     previous_job: str | None = None
     for stage in m.stages:
         identity = {**m.metadata, RUN_KEY: m.run_id, STAGE_KEY: stage.name}
-        mine = world.api.stage_jobs(world.fake, identity)
+        mine = world.api.stage_jobs(world.fake, identity, m.suffix)
+        stage_jobs |= {j["id"] for j in mine}
         if len(mine) > 1:
             duplicates += len(mine) - 1
             problems.append(f"{len(mine)} jobs for stage {stage.name}")
@@ -558,8 +673,58 @@ def audit(world: World, manifest_path: Path, *, finished: bool) -> tuple[list[st
             if stage.fine_tuned_model != job.get(world.api.output):
                 problems.append(f"{stage.name}: fine-tuned model differs from the job's")
         previous_model, previous_job = stage.fine_tuned_model, stage.job_id
+    if world.api.caller_ids:
+        # Every job is under an id ftkit derives from a run and stage: one under any other
+        # id (a second create that chose another) is a duplicate the per-stage count misses.
+        strays = sorted(
+            j["id"] for j in world.api.all_jobs(world.fake) if j["id"] not in stage_jobs
+        )
+        if strays:
+            duplicates += len(strays)
+            problems.append(f"{len(strays)} job(s) under no stage's id: {strays}")
     if finished and m.status != "succeeded":
         problems.append(f"the run is {m.status}, not succeeded")
+    return problems, duplicates
+
+
+def _datasets(
+    world: World, datasets: Mapping[str, dict[str, Any]], *, finished: bool
+) -> tuple[list[str], int]:
+    """Fireworks' datasets against the run's files: the problems and the duplicates.
+
+    Each file's dataset is created under ``dataset_id(sha256)`` (a random tail is added
+    only when reuse is off, which these runs never ask), so the audit requires: every
+    dataset on the service is one file's (by the id's content part), at most one per
+    file (exactly one each once the run has finished), and ``READY`` with the file's
+    bytes; until the run finishes a dataset may also be ``UPLOADING`` (created, its bytes
+    not yet sent or not yet validated: what an interrupted create or upload leaves, which
+    a resume fills in place rather than creating another).
+    """
+    problems: list[str] = []
+    duplicates = 0
+    local = {dataset_id(hashlib.sha256(p.read_bytes()).hexdigest()): p for p in world.data}
+    held: dict[str, list[str]] = {}
+    for name, record in datasets.items():
+        short = name.rsplit("/", 1)[-1]
+        owner = next((i for i in local if short == i or short.startswith(f"{i}-")), None)
+        if owner is None:
+            duplicates += 1
+            problems.append(f"dataset {name} holds no file of the run")
+            continue
+        held.setdefault(owner, []).append(name)
+        state = record.get("state")
+        allowed = ("READY",) if finished else ("READY", "UPLOADING")
+        if state not in allowed:
+            problems.append(f"dataset {name} is {state}")
+        if state == "READY" and world.fake.file_content(name) != local[owner].read_bytes():
+            problems.append(f"dataset {name} holds other bytes than {local[owner].name}")
+    for owner, names in held.items():
+        if len(names) > 1:
+            duplicates += len(names) - 1
+            problems.append(f"{len(names)} datasets of {local[owner].name}: {sorted(names)}")
+    if finished and set(held) != set(local):
+        missing = sorted(local[i].name for i in set(local) - set(held))
+        problems.append(f"no dataset of {missing}")
     return problems, duplicates
 
 
@@ -635,8 +800,8 @@ def run_case(case: Case, state_dir: Path, data: Data) -> Outcome:
             except ftkit.FtkitError as exc:
                 outcome.problems.append(f"cancel failed again: {type(exc).__name__}: {exc}")
                 return outcome
-        sft_job = world.fake.job(str(Manifest.load(path).stages[0].job_id), api=world.api.surface)
-        if sft_job["status"] != "cancelled" or Manifest.load(path).status != "cancelled":
+        sft_job = world.api.show_job(world.fake, str(Manifest.load(path).stages[0].job_id))
+        if sft_job["status"] != world.api.cancelled or Manifest.load(path).status != "cancelled":
             outcome.problems.append(f"cancel left the job {sft_job['status']}")
         if Manifest.load(path).stages[1].job_id is not None:
             outcome.problems.append("a DPO job was created after the cancel")

@@ -11,8 +11,9 @@ After each crash a fresh handle resumes the run from its manifest, as a new
 process would; the audit then checks one job per stage, no file uploaded twice,
 and a manifest that agrees with the service. Here every manifest write and every
 request that changes something (``POST``) of a Files API run is a crash point,
-and so is every step of a multi-part upload; ``benchmarks/reliability.py`` sweeps
-every request and every write of both upload paths.
+and so is every step of a multi-part upload (on Fireworks, of every signed-URL
+upload); ``benchmarks/reliability.py`` sweeps every request and every write of both
+upload paths.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from reliability_support import (
     APIS,
     AZURE_APIS,
     AZURE_DATED,
+    FIREWORKS,
     MODEL,
     OPENAI,
+    SIGNED,
     TOGETHER,
     Data,
     SweepResult,
@@ -55,12 +58,17 @@ def test_killed_after_every_write_request_then_resumed(
     steps = clean_run(tmp_path / "clean", data, "files", api)
     points = steps.write_requests()
     # Together's files take three writes each (start, PUT, preprocess), and its jobs are
-    # priced first (a POST that writes nothing, struck all the same).
-    upload = ["files.create", "files.upload_put", "files.preprocess"]
-    job = ["jobs.estimate_price", "jobs.create"] if api == TOGETHER.name else ["jobs.create"]
-    if api != TOGETHER.name:
-        upload = ["files.create"]
-    assert [steps.requests[n - 1][1] for n in points] == [*upload, *upload, *job, *upload, *job]
+    # priced first (a POST that writes nothing, struck all the same). Fireworks' take two
+    # (the dataset's create under its content's id, its ``:upload``), and its two stages'
+    # jobs are created in two collections.
+    upload, sft, dpo = ["files.create"], ["jobs.create"], ["jobs.create"]
+    if api == TOGETHER.name:
+        upload = ["files.create", "files.upload_put", "files.preprocess"]
+        sft = dpo = ["jobs.estimate_price", "jobs.create"]
+    elif api == FIREWORKS.name:
+        upload = ["datasets.create", "datasets.upload"]
+        sft, dpo = ["sft_jobs.create"], ["dpo_jobs.create"]
+    assert [steps.requests[n - 1][1] for n in points] == [*upload, *upload, *sft, *upload, *dpo]
     results = [
         crash_and_resume(tmp_path / f"r{n}", data, "files", after_request=n, api=api)
         for n in points
@@ -96,6 +104,33 @@ def test_killed_after_each_kind_of_upload_write_then_resumed(
     assert routes == {"uploads.create", "uploads.parts.create", "uploads.complete", "jobs.create"}
     results = [
         crash_and_resume(tmp_path / f"u{n}", data, "uploads", after_request=n, api=api)
+        for n in points
+    ]
+    assert all(r.crashed for r in results)
+    assert _failures(results) == []
+
+
+def test_killed_after_every_signed_url_upload_write_then_resumed(
+    tmp_path: Path, data: Data
+) -> None:
+    # Fireworks' files above the direct-upload limit: the dataset's create, its signed URL
+    # (``:getUploadEndpoint``), the PUT to the storage and ``:validateUpload``, for each of
+    # the three files, then each job. A crash after any of them must leave one dataset per
+    # file (the resume's create is refused with 409 and the dataset, still UPLOADING, is
+    # filled again in place) and one job per stage.
+    api = FIREWORKS.name
+    steps = clean_run(tmp_path / "clean", data, "signed", api)
+    points = steps.write_requests()
+    upload = ["datasets.create", *SIGNED]
+    assert [steps.requests[n - 1][1] for n in points] == [
+        *upload,
+        *upload,
+        "sft_jobs.create",
+        *upload,
+        "dpo_jobs.create",
+    ]
+    results = [
+        crash_and_resume(tmp_path / f"s{n}", data, "signed", after_request=n, api=api)
         for n in points
     ]
     assert all(r.crashed for r in results)
@@ -162,17 +197,26 @@ def test_dpo_trains_the_sft_model_after_a_crash_as_sft_finishes(
     # Regression: the job's "succeeded" was saved before its model; a crash in between
     # (here while reading the result file) made the resumed run train DPO on the base model.
     steps = clean_run(tmp_path / "clean", data, "files", api)
-    # Together's metrics come from their own endpoint, not a result file.
-    metrics = "jobs.metrics" if api == TOGETHER.name else "files.content"
-    result = crash_and_resume(
-        tmp_path / "run", data, "files", after_request=steps.first(metrics), api=api
-    )
+    # Together's metrics come from their own endpoint, not a result file. Fireworks reads
+    # none: there the crash strikes the look that saw the SFT job completed (the request
+    # before DPO's dataset is created).
+    if api == FIREWORKS.name:
+        after = steps.requests.index(("POST", "datasets.create"), steps.first("sft_jobs.create"))
+        assert steps.requests[after - 1] == ("GET", "sft_jobs.get")
+    else:
+        after = steps.first("jobs.metrics" if api == TOGETHER.name else "files.content")
+    result = crash_and_resume(tmp_path / "run", data, "files", after_request=after, api=api)
     assert result.crashed and result.problems == []
     assert result.manifest is not None
     sft, dpo = Manifest.load(result.manifest).stages
     # OpenAI names fine-tunes ``ft:<base>:...``, Azure ``<base>.ft-<job hex>[-<suffix>]``,
-    # Together ``<account>/<base name>-<suffix>-<hex>``.
-    prefix = {OPENAI.name: "ft:", TOGETHER.name: "fake/"}.get(api, f"{sft.base_model}.ft-")
+    # Together ``<account>/<base name>-<suffix>-<hex>``, Fireworks ``accounts/<a>/models/<id>``.
+    prefix = {
+        OPENAI.name: "ft:",
+        TOGETHER.name: "fake/",
+        FIREWORKS.name: "accounts/fake-account/models/",
+    }.get(api, f"{sft.base_model}.ft-")
     assert sft.fine_tuned_model and sft.fine_tuned_model.startswith(prefix)
     assert dpo.base_model == sft.fine_tuned_model
-    assert sft.metrics  # the result file read that the crash interrupted was done on resume
+    if api != FIREWORKS.name:  # the result file read the crash interrupted was done on resume
+        assert sft.metrics

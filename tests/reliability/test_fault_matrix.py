@@ -15,6 +15,12 @@ the v1 API the calls whose behaviour differs there (files, and jobs listed
 without a metadata filter), each with the faults that exercise the lookups. On
 Together AI (no metadata either; presigned uploads in three steps; a price quote
 before every job) the full transient matrix, and every call's lost answers for good.
+On Fireworks AI (datasets and jobs under ids ftkit derives: a lost create is read by
+its id, a repeated one is refused with 409; files above the direct-upload limit go
+through a signed URL, reached by lowering the limit) the full transient matrix, both
+upload paths included, every call's lost answers for good and one final status on
+every call; the audit there counts every dataset and job under any other id as a
+duplicate.
 """
 
 from __future__ import annotations
@@ -31,12 +37,15 @@ from reliability_support import (
     AZURE_V1,
     COMPLETES,
     FINAL_STATUSES,
+    FIREWORKS,
     KINDS,
     ROUTES,
+    SIGNED,
     TOGETHER,
     Case,
     Data,
     World,
+    audit,
     run_case,
     transient_cases,
 )
@@ -65,6 +74,7 @@ def test_the_matrix_covers_every_call_the_pipeline_makes(
     # on each API surface (whose calls differ: file import, no Uploads API).
     routes = APIS[api].routes
     called: set[str | None] = set()
+    reached: set[str | None] = set()
     for setup in APIS[api].setups:
         world = World(state_dir / setup, data, api=api)
         if setup == "cancel":
@@ -72,7 +82,9 @@ def test_the_matrix_covers_every_call_the_pipeline_makes(
         else:
             world.builder(setup).run()
         called |= {r.route for r in world.fake.requests}
-        assert {r.api for r in world.fake.requests} == world.api.surfaces
+        reached |= {r.api for r in world.fake.requests}
+    # Every surface is reached by some setup (Fireworks' storage only by signed uploads).
+    assert reached == world.api.surfaces
     assert called == set(routes), (
         f"untested: {called - set(routes)}; unused: {set(routes) - called}"
     )
@@ -107,6 +119,9 @@ def test_the_dated_api_keeps_no_job_metadata(state_dir: Path, data: Data) -> Non
         assert not world.fake.job(job["id"], api="v1").get("metadata")
 
 
+#: Fireworks' writes before its first job: creating a dataset and both ways of filling it.
+_FIREWORKS_WRITES = ("datasets.create", "datasets.upload", *SIGNED, "sft_jobs.create")
+
 _V1_TRANSIENT = [Case(r, k, api=AZURE_V1.name) for r in V1_ROUTES for k in V1_KINDS]
 
 
@@ -115,7 +130,8 @@ _V1_TRANSIENT = [Case(r, k, api=AZURE_V1.name) for r in V1_ROUTES for k in V1_KI
     transient_cases()
     + transient_cases(api=AZURE_DATED.name)
     + _V1_TRANSIENT
-    + transient_cases(api=TOGETHER.name),
+    + transient_cases(api=TOGETHER.name)
+    + transient_cases(api=FIREWORKS.name),
     ids=lambda c: c.id,
 )
 def test_transient_fault_is_ridden_out(case: Case, state_dir: Path, data: Data) -> None:
@@ -134,6 +150,10 @@ def test_transient_fault_is_ridden_out(case: Case, state_dir: Path, data: Data) 
     + [
         Case(route, "applied_but_lost", driver="async", api=TOGETHER.name)
         for route in ("files.create", "files.upload_put", "files.preprocess", "jobs.create")
+    ]
+    + [
+        Case(route, "applied_but_lost", driver="async", api=FIREWORKS.name)
+        for route in (*_FIREWORKS_WRITES, "dpo_jobs.create")
     ],
     ids=lambda c: c.id,
 )
@@ -163,7 +183,13 @@ def test_async_driver_rides_out_lost_answers(case: Case, state_dir: Path, data: 
         for route in ("files.create", "files.upload_put", "jobs.estimate_price", "jobs.create")
     ]
     # A slow presigned PUT (30 s) waits as the client's timeout says, not httpx's bare 5 s.
-    + [Case("files.upload_put", "slow", permanent=True, api=TOGETHER.name)],
+    + [Case("files.upload_put", "slow", permanent=True, api=TOGETHER.name)]
+    + [
+        Case(route, "applied_but_lost", permanent=True, api=FIREWORKS.name)
+        for route in FIREWORKS.routes
+    ]
+    + [Case(route, "503", permanent=True, api=FIREWORKS.name) for route in _FIREWORKS_WRITES]
+    + [Case("datasets.upload_put", "slow", permanent=True, api=FIREWORKS.name)],
     ids=lambda c: c.id,
 )
 def test_permanent_fault_fails_typed_then_resume_finishes(
@@ -181,6 +207,18 @@ _FINAL = [
     # and its status must not.
     Case("jobs.create", "status", permanent=True, status=400, api=api)
     for api in AZURE_APIS
+]
+# Fireworks' refusals are grpc-gateway's envelope (the storage's, Cloud Storage's XML): the
+# typed error and its status must be the same on every call, the signed-URL ones included.
+_FINAL += [
+    Case(
+        route,
+        "status",
+        permanent=True,
+        status=FINAL_STATUSES[i % len(FINAL_STATUSES)],
+        api=FIREWORKS.name,
+    )
+    for i, route in enumerate(FIREWORKS.routes)
 ]
 
 
@@ -210,3 +248,38 @@ def test_expectations_are_what_the_docs_say() -> None:
     assert Case("jobs.create", "applied_but_lost", True, api="azure-dated").expected == COMPLETES
     assert Case("files.import", "applied_but_lost", True, api="azure-dated").expected == COMPLETES
     assert set(KINDS) == {"429", "500", "503", "reset", "slow", "timeout", "applied_but_lost"}
+    # On Fireworks a lost create is read by its id; a lost upload is only retried (sending
+    # the bytes again is safe), so for good it ends the run, and the resume sends them.
+    for route in ("datasets.create", "sft_jobs.create", "dpo_jobs.create", "sft_jobs.cancel"):
+        assert Case(route, "applied_but_lost", True, api="fireworks").expected == COMPLETES
+    for route in ("datasets.upload", *SIGNED):
+        assert Case(route, "applied_but_lost", True, api="fireworks").expected == "RetryExhausted"
+
+
+def test_the_fireworks_audit_finds_every_dataset_and_job_under_another_id(
+    state_dir: Path, data: Data
+) -> None:
+    # Why 0 duplicates proves something on Fireworks: the service refuses a second create
+    # of an id, so a duplicate can only ever be under *another* id. The audit counts every
+    # dataset and job the run's files and stages do not derive, and a finished run's
+    # dataset that never became READY. Here a clean run passes, then each is planted.
+    world = World(state_dir, data, api=FIREWORKS.name)
+    world.builder().run()
+    (manifest,) = world.manifests()
+    assert audit(world, manifest, finished=True) == ([], 0)
+    client = world.fake.fireworks_client(max_retries=0)
+    sft = world.fake.calls("datasets.create")[0].json
+    # The same file once more, under a reuse-off id (``dataset_id(..., unique=True)``).
+    client.datasets.create(dataset_id=f"{sft['datasetId']}-0a1b2c3d", dataset=sft["dataset"])
+    problems, duplicates = audit(world, manifest, finished=True)
+    assert duplicates == 1 and any("2 datasets of sft.jsonl" in p for p in problems)
+    assert any("is UPLOADING" in p for p in problems)  # and it never received its bytes
+    # A second SFT job for the stage, under an id no stage derives.
+    job = world.fake.calls("sft_jobs.create")[0].json
+    client.supervised_fine_tuning_jobs.create(
+        supervised_fine_tuning_job_id="other-job",
+        dataset=job["dataset"],
+        base_model=job["baseModel"],
+    )
+    problems, duplicates = audit(world, manifest, finished=True)
+    assert duplicates == 2 and any("under no stage's id" in p for p in problems)

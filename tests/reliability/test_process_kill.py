@@ -6,10 +6,12 @@ kills it from inside its request handler when the seeded n-th API request
 arrives, either before applying it or after (the answer then never reaches
 the child), which needs no real waiting. The run is then resumed here.
 
-On OpenAI's API the kill strikes at seeded random requests. On Azure's two APIs
-it strikes right after the first job is created (the child never learns its
-id), the point where exactly-once creation must hold across processes: the
-in-process sweeps of ``test_crash_resume`` cover every other step there.
+On OpenAI's API the kill strikes at seeded random requests. On Azure's two APIs,
+Together's and Fireworks' it strikes right after the first job is created (the child
+never learns its id), the point where exactly-once creation must hold across
+processes: the in-process sweeps of ``test_crash_resume`` cover every other step
+there. On Fireworks it also strikes right after a dataset is created: a create under
+an id the resume derives again, refused then (409), whose dataset is filled in place.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from reliability_support import (
     APIS,
     AZURE_APIS,
     FAST,
+    FIREWORKS,
     OPENAI,
     TOGETHER,
     Data,
@@ -98,10 +101,14 @@ def _address(api: str, fake: FakeFineTuningAPI, server: FakeServer) -> str:
     return APIS[api].address(fake.addresses(server.azure_endpoint))
 
 
-def _env() -> dict[str, str]:
+def _env(account: str | None = None) -> dict[str, str]:
+    """The child's environment: no address of ours leaks in; Fireworks' ``account``."""
     env = dict(os.environ)
     env.pop("OPENAI_BASE_URL", None)
     env.pop("AZURE_OPENAI_ENDPOINT", None)
+    env.pop("FIREWORKS_ACCOUNT_ID", None)
+    if account is not None:
+        env["FIREWORKS_ACCOUNT_ID"] = account  # the fireworks SDK reads it
     return env
 
 
@@ -116,16 +123,32 @@ def test_sigkill_at_a_random_moment_then_resume(
     _kill_then_resume(OPENAI.name, nth, after, tmp_path, data, served)
 
 
-@pytest.mark.parametrize("api", [*AZURE_APIS, TOGETHER.name])
+@pytest.mark.parametrize("api", [*AZURE_APIS, TOGETHER.name, FIREWORKS.name])
 def test_sigkill_past_a_lookup_after_the_job_is_created_then_resume(
     api: str, tmp_path: Path, data: Data, served: tuple[FakeFineTuningAPI, FakeServer]
 ) -> None:
-    nth = clean_run(tmp_path / "clean", data, "files", api).first("jobs.create")
+    create = APIS[api].job_create
+    nth = clean_run(tmp_path / "clean", data, "files", api).first(create)
     _kill_then_resume(api, nth, True, tmp_path, data, served)
     fake = served[0]
     struck = [r for r in fake.requests if not r.path.startswith("/_fake/")][nth - 1]
-    assert (struck.route, struck.api) == ("jobs.create", APIS[api].surface)
+    assert (struck.route, struck.api) == (create, APIS[api].surface)
     assert len(fake.jobs) == 2  # the SFT job the child never heard of, and DPO's
+
+
+@pytest.mark.parametrize("api", [FIREWORKS.name])  # the served fake's provider
+def test_sigkill_after_a_fireworks_dataset_is_created_then_resume(
+    api: str, tmp_path: Path, data: Data, served: tuple[FakeFineTuningAPI, FakeServer]
+) -> None:
+    # The dataset the child never heard of is still UPLOADING: the resume's create of the
+    # same id is refused (409) and the dataset filled in place, not created again.
+    nth = clean_run(tmp_path / "clean", data, "files", api).first("datasets.create")
+    _kill_then_resume(api, nth, True, tmp_path, data, served)
+    fake = served[0]
+    struck = [r for r in fake.requests if not r.path.startswith("/_fake/")][nth - 1]
+    assert struck.route == "datasets.create"
+    assert [r.status for r in fake.calls("datasets.create") if r.json == struck.json] == [200, 409]
+    assert len(fake.jobs) == 2
 
 
 def _kill_then_resume(
@@ -142,11 +165,12 @@ def _kill_then_resume(
     fake.handle = killer.handle  # type: ignore[method-assign]
     state_dir = tmp_path / "state"
     address = _address(api, fake, server)
+    account = fake.addresses(server.base_url).get("account_id")
     child = subprocess.Popen(
         [sys.executable, str(CHILD), "run", api, address, str(state_dir), *map(str, data)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(),
+        env=_env(account),
     )
     killer.pid = child.pid
     _, err = child.communicate(timeout=TIMEOUT)

@@ -2,7 +2,8 @@
 
 Not in logs (every logger at DEBUG, faults included), manifests or lock files
 (which are 0600), reprs, exception messages, or the fake's request log; and the
-validator finds credentials planted in training data.
+validator finds credentials planted in training data. On Together and Fireworks the
+signed upload URLs (and Fireworks' signed metrics URLs) are credentials too.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 import os
 import traceback
 from pathlib import Path
+from urllib.parse import urlencode
 
+import httpx
 import httpx2
 import openai
 import pytest
-from reliability_support import API_KEY, IN_PROCESS_URL, Data, World
+from reliability_support import API_KEY, IN_PROCESS_ORIGIN, IN_PROCESS_URL, Data, World
 
 import ftkit
 from ftkit.backend import OpenAIBackend
@@ -257,7 +260,6 @@ def test_a_together_key_is_absent_from_logs_state_files_reprs_and_errors(
     tmp_path: Path, data: Data, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Together's presigned URLs are credentials too: neither they nor the key are kept.
-    import httpx
     import together
 
     from ftkit.backend import TogetherBackend
@@ -266,7 +268,7 @@ def test_a_together_key_is_absent_from_logs_state_files_reprs_and_errors(
     world = World(tmp_path / "state", data, api="together")
     for route, kind in (("jobs.create", "applied_but_lost"), ("files.upload_put", "500")):
         world.fake.faults.inject(route, kind)  # type: ignore[arg-type]
-    client = world.fake.client(max_retries=0, api_key=TOGETHER_KEY)
+    client = world.fake.together_client(max_retries=0, api_key=TOGETHER_KEY)
     builder = world.builder(client=client)
     result = builder.run()
     assert result.fine_tuned_model and caplog.records
@@ -306,3 +308,121 @@ def test_a_together_key_is_absent_from_logs_state_files_reprs_and_errors(
         world.builder(client=quoting).run()
     assert caught.value.status_code == 401 and "***" in str(caught.value)
     assert TOGETHER_KEY not in str(caught.value) and TOGETHER_KEY not in repr(caught.value.args)
+
+
+FIREWORKS_KEY = "fw_RELIABILITY0123456789abcdefSECRETkey"
+
+
+def _signatures(urls: list[str]) -> list[str]:
+    """The signature of each signed URL (``X-Goog-Signature``): the part that is a credential."""
+    found = [httpx2.URL(u).params.get("X-Goog-Signature") for u in urls]
+    return [s for s in found if s]
+
+
+def test_a_fireworks_key_and_signed_urls_are_absent_from_logs_state_files_reprs_and_errors(
+    tmp_path: Path, data: Data, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Fireworks' signed upload URLs, and the signed metrics URL each job shows, are
+    # credentials too: neither they nor the key are kept or shown by ftkit.
+    import fireworks
+
+    from ftkit.backend import FireworksBackend
+
+    caplog.set_level(logging.DEBUG)
+    world = World(tmp_path / "state", data, api="fireworks")
+    for route, kind in (
+        ("datasets.create", "applied_but_lost"),
+        ("sft_jobs.create", "applied_but_lost"),
+        ("datasets.upload_put", "500"),
+        ("sft_jobs.get", "reset"),
+    ):
+        world.fake.faults.inject(route, kind)  # type: ignore[arg-type]
+    client = world.fake.fireworks_client(max_retries=0, api_key=FIREWORKS_KEY)
+    builder = world.builder("signed", client=client)  # every file through a signed URL
+    result = builder.run()
+    assert result.fine_tuned_model and caplog.records
+    puts = world.fake.calls("datasets.upload_put")
+    assert len(puts) == 4  # three files, one PUT struck by the 500 and sent again
+    uploads = _signatures([f"https://storage.invalid{r.path}?{urlencode(r.query)}" for r in puts])
+    # The SFT job shows its metrics file's signed URL (DPO's is asked for separately).
+    metrics = _signatures([j.get("metricsFileSignedUrl", "") for j in world.fake.jobs])
+    assert len(uploads) == 4 and len(metrics) == 1  # each URL carried its signature
+    # The key is in no log line of anyone (the SDK's and httpx's debug logs included).
+    assert FIREWORKS_KEY not in caplog.text
+    # Nor are the signatures: in ftkit's own lines, nor in httpx's (whose INFO line names
+    # every URL it sends to; ftkit's filter on the httpx logger drops the signed query).
+    shown = [
+        caplog.text,
+        repr(builder),
+        repr(result),
+        str(result),
+        repr(FireworksBackend(client)),
+        *(p.read_text(errors="replace") for p in _everything_written(world.state_dir)),
+    ]
+    for text in shown:
+        for secret in (FIREWORKS_KEY, *uploads, *metrics):
+            assert secret not in text
+    # The fake's request log records the URLs it signed (the test reads them there), never
+    # the key.
+    assert FIREWORKS_KEY not in repr(world.fake.requests)
+    for recorded in world.fake.requests:
+        assert "authorization" not in recorded.headers
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        body = {"code": 16, "message": f"invalid API key {key}", "details": []}
+        return httpx.Response(401, json=body)
+
+    quoting = fireworks.Fireworks(
+        api_key=FIREWORKS_KEY,
+        account_id="acme",
+        base_url="https://fake-fireworks.invalid",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(echo)),
+    )
+    with pytest.raises(ftkit.APIError) as caught:
+        world.builder(client=quoting).run()
+    assert caught.value.status_code == 401 and "***" in str(caught.value)
+    chain = "".join(traceback.format_exception(caught.value))
+    for text in (str(caught.value), repr(caught.value.args), chain):
+        assert FIREWORKS_KEY not in text
+
+
+def test_a_storage_error_quoting_the_signed_url_is_scrubbed(
+    tmp_path: Path, data: Data, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Cloud Storage quotes the request it refuses (its SignatureDoesNotMatch error carries
+    # the canonical request it signed, the query included): ftkit's error must carry no
+    # part of the signature on. Here the signature ends the query, about where ftkit stops
+    # quoting a refusal's body: a signature cut there must not leak its first characters.
+    caplog.set_level(logging.DEBUG)
+    world = World(tmp_path / "state", data, api="fireworks")
+    quoted: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "PUT":
+            quoted.append(str(request.url))
+            query = request.url.query.decode()
+            text = (
+                "<Error><Code>SignatureDoesNotMatch</Code><CanonicalRequest>"
+                f"{query} PUT {request.url.path}</CanonicalRequest></Error>"
+            )
+            return httpx2.Response(403, content=text.encode())
+        return world.fake.handle(request)
+
+    addresses = world.fake.addresses(IN_PROCESS_ORIGIN)
+    client = world.api.client(addresses, handler=handler, api_key=FIREWORKS_KEY, max_retries=0)
+    with pytest.raises(ftkit.APIError) as caught:
+        world.builder("signed", client=client).run()
+    error = caught.value
+    assert error.status_code == 403 and not error.retryable
+    assert quoted and "SignatureDoesNotMatch" in str(error)  # the refusal is told...
+    (signature,) = _signatures(quoted)
+    chain = "".join(traceback.format_exception(error))
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("ftkit"))
+    files = [p.read_text(errors="replace") for p in _everything_written(world.state_dir)]
+    assert "***" in str(error)
+    pieces = {signature[i : i + 8] for i in range(len(signature) - 7)}
+    for text in (str(error), repr(error.args), chain, ours, *files):  # ...the URL is not
+        assert quoted[0] not in text
+        assert not [p for p in pieces if p in text], text
