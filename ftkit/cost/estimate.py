@@ -133,7 +133,7 @@ class CostEstimate:
             trained_lost=stats.trained_lost,
             limit=example_limit(model, provider=provider),
             price_per_1m=found.per_1m_tokens,
-            prices_as_of=table.as_of,
+            prices_as_of=found.as_of or table.as_of,
             cost_usd=cost,
             cost_reason=found.reason,
             stats=stats.summary(),

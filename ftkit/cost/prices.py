@@ -70,6 +70,9 @@ class Price:
     """USD per hour of training (reinforcement fine-tuning)."""
     base_model: str | None = None
     """For a model ftkit does not know: the known model whose tokenizer and limit it uses."""
+    as_of: str | None = None
+    """When this price was checked, where it differs from the table's (a catalog's own
+    date, or ``"unknown"`` for an undated source); ``None``: the table's ``as_of``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,8 @@ class PriceLookup:
     per_1m_tokens: float | None
     reason: str | None
     """Why there is no per-token price; ``None`` when there is one."""
+    as_of: str | None = None
+    """When the price was checked, where the table dates it apart (see ``Price.as_of``)."""
 
 
 @dataclass(frozen=True)
@@ -132,15 +137,18 @@ class PriceTable:
             per_hour = info.training_price("rft", training_type)
             if per_token is None and per_hour is None:
                 continue
+            dates = [p.as_of for p in (sft, dpo, per_hour) if p is not None and p.as_of]
             prices.setdefault(
                 info.name,
                 Price(
                     per_1m_tokens=per_token.per_1m_tokens if per_token else None,
                     dpo_per_1m_tokens=dpo.per_1m_tokens if dpo else None,
                     per_hour=per_hour.per_hour if per_hour else None,
+                    # Each provider's prices carry their own check (one may be undated).
+                    as_of=max(dates, default="unknown"),
                 ),
             )
-            checked += [p.as_of for p in (sft, dpo, per_hour) if p is not None and p.as_of]
+            checked += dates
         return cls(
             prices=prices,
             as_of=max(checked, default="unknown"),
@@ -205,8 +213,8 @@ class PriceTable:
                 f"{name} reinforcement fine-tuning is billed {hourly}, not per token",
             )
         if canonical_method(method) == "dpo" and price.dpo_per_1m_tokens is not None:
-            return PriceLookup(name, price.dpo_per_1m_tokens, None)
-        return PriceLookup(name, price.per_1m_tokens, None)
+            return PriceLookup(name, price.dpo_per_1m_tokens, None, price.as_of)
+        return PriceLookup(name, price.per_1m_tokens, None, price.as_of)
 
     def _unpriced(self, name: str, method: str) -> str:
         """Why ``name`` has no price, and the two ways to give it one."""

@@ -35,6 +35,10 @@ def test_an_estimate_prices_every_token_of_every_epoch(
 def test_the_catalogs_model_prices_without_naming_the_provider() -> None:
     est = CostEstimate.from_stats(_stats(10), model=SMALL, epochs=2)
     assert est.cost_usd == pytest.approx(20_000 * 0.5 / 1_000_000)
+    # Dated as its own price is, not as the newest of every provider's table.
+    assert est.prices_as_of == "unknown"
+    openai = CostEstimate.from_stats(_stats(10), model="gpt-4.1-mini-2025-04-14", epochs=2)
+    assert openai.prices_as_of not in ("unknown", None)
 
 
 def test_a_model_without_a_bracket_has_no_dollar_figure() -> None:
