@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from .evaluation import ToolCallMatch as ToolCallMatch
     from .evaluation import aevaluate as aevaluate
     from .evaluation import evaluate as evaluate
+    from .interop import export as export
+    from .interop import import_dataset as import_dataset
     from .pipeline import AsyncFineTune as AsyncFineTune
     from .pipeline import AsyncRun as AsyncRun
     from .pipeline import Deployment as Deployment

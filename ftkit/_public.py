@@ -53,6 +53,7 @@ TOP_LEVEL: Mapping[str, tuple[str, ...]] = {
         "ToolDefinition ToolMessage UserMessage"
     ),
     "ftkit.dataset": names_of("Dataset read_jsonl"),
+    "ftkit.interop": names_of("export import_dataset"),
     # analysis
     "ftkit.validation": names_of("CODES Issue Severity ValidationReport estimate validate"),
     "ftkit.tokens": names_of("count_tokens encoding_for_model"),

@@ -41,6 +41,8 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 COMMANDS: tuple[str, ...] = (
     "validate",
     "estimate",
+    "export",
+    "import_data",
     "runs",
     "events",
     "metrics",

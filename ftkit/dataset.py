@@ -12,12 +12,15 @@ import os
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from ._exceptions import RecordError, UsageError
 from ._public import publish
 from .jsonl import atomic_write, iter_lines, sniff, utf8_error
 from .schema import DPORecord, RecordKind, SFTRecord, parse_record
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["Dataset", "DatasetSplit", "read_jsonl"]
 

@@ -36,6 +36,13 @@ FILES = {
     "test.jsonl": "json_extraction_sft.jsonl",
     "headlines.jsonl": "json_extraction_sft.jsonl",
 }
+#: The foreign-format files ``ftkit import`` examples read (tests/data/interop).
+INTEROP_FILES = {
+    "conversations.jsonl": "sharegpt_prefs.jsonl",
+    "alpaca.jsonl": "alpaca_prefs.jsonl",
+    "prefs_trl.jsonl": "trl_standard.jsonl",
+}
+INTEROP = REPO / "tests" / "data" / "interop"
 PRICES = {"my-model": 5.00}
 
 # Examples of --help texts that cannot run here; (source, start of the command) -> reason.
@@ -167,6 +174,8 @@ def docs_root(fake: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root.mkdir()
     for name, source in FILES.items():
         shutil.copyfile(DATA / source, root / name)
+    for name, source in INTEROP_FILES.items():
+        shutil.copyfile(INTEROP / source, root / name)
     (root / "prices.json").write_text(json.dumps(PRICES), encoding="utf-8")
     shutil.copytree(DATA, root / "examples" / "data")
     _finished_run(root, fake)

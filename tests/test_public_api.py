@@ -97,8 +97,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "RunResult RunStatus SFTRecord Severity StageResult SystemMessage TextPart "
         "TokenizerUnavailable ToolCall ToolCallMatch ToolDefinition ToolMessage "
         "TrainingUnavailable UsageError UserMessage ValidationReport WaitTimeout __version__ "
-        "aevaluate count_tokens encoding_for_model estimate evaluate model_info read_jsonl "
-        "validate"
+        "aevaluate count_tokens encoding_for_model estimate evaluate export import_dataset "
+        "model_info read_jsonl validate"
     ),
     "ftkit.backend": names_of(
         "Backend ChatAnswer ChatBackend Checkpoint FireworksBackend FireworksChat Job JobError "
@@ -119,13 +119,17 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "JsonValid ModelReply ModelScore PairwiseResult REPLIES_FILE REPORT_FILE SCORERS Scorer "
         "TokenF1 ToolCallData ToolCallMatch Turn aevaluate choose_scorer evaluate"
     ),
+    "ftkit.interop": names_of(
+        "ExportResult HF_TARGETS ImportResult InvalidRecords InvalidRows LossEntry LossReport "
+        "TARGETS export from_hf import_dataset to_hf"
+    ),
     "ftkit.jsonl": names_of(
         "BOM FileProblem RawLine Sniffed atomic_write atomic_write_bytes iter_lines sniff "
         "sniff_file utf8_error"
     ),
     "ftkit.pipeline": names_of(
-        "AsyncFineTune AsyncRun Deployment FineTune Plan Run RunEvent RunResult RunStatus "
-        "StagePlan StageResult adeploy_model deploy_model"
+        "AsyncFineTune AsyncRun Deployment FineTune FireworksDeployment Plan Run RunEvent "
+        "RunResult RunStatus StagePlan StageResult adeploy_model deploy_model"
     ),
     "ftkit.plots": names_of("plot_labels plot_metrics plot_token_lengths"),
     "ftkit.polling": names_of(

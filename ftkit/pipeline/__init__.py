@@ -8,7 +8,8 @@
   :class:`Plan` (with a :class:`StagePlan` per stage).
 - :func:`deploy_model` / :func:`adeploy_model`: an Azure fine-tune deployed on the
   management plane (ARM) and waited for, as :class:`Deployment` (also
-  ``RunResult.deploy()``).
+  ``RunResult.deploy()``); a Fireworks fine-tune's dedicated deployment is a
+  :class:`FireworksDeployment` (``RunResult.deploy(client=...)``).
 
 The run manifest is the pipeline's own file (read it through ``Run.status()``
 and ``ftkit status --json``), so its classes stay internal.
@@ -20,6 +21,7 @@ from .._public import publish
 from ._builder import AsyncFineTune, FineTune
 from ._deploy import Deployment, adeploy_model, deploy_model
 from ._events import RunEvent
+from ._fireworks_deploy import FireworksDeployment
 from ._plan import Plan, StagePlan
 from ._result import RunResult, StageResult
 from ._run import AsyncRun, Run, RunStatus
@@ -29,6 +31,7 @@ __all__ = [
     "AsyncRun",
     "Deployment",
     "FineTune",
+    "FireworksDeployment",
     "Plan",
     "Run",
     "RunEvent",
