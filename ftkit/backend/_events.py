@@ -9,6 +9,7 @@ instead (:func:`status_event`).
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,14 @@ from .._plain import attributes
 if TYPE_CHECKING:
     from ._resources import Job
 
-__all__ = ["JobEvent", "MessageEvent", "MetricsEvent", "job_event", "status_event"]
+__all__ = [
+    "JobEvent",
+    "MessageEvent",
+    "MetricsEvent",
+    "job_event",
+    "status_event",
+    "unix_seconds",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +111,21 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None
+
+
+def unix_seconds(value: Any) -> int | None:
+    """Unix seconds of an SDK timestamp: a datetime (a naive one is UTC), an ISO string, or
+    seconds; ``None`` for anything else."""
+    if isinstance(value, _dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        return int(moment.timestamp())
+    if isinstance(value, str) and value:
+        try:
+            parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return unix_seconds(parsed)
+    return as_int(value)
 
 
 def _as_float(value: Any) -> float | None:

@@ -33,7 +33,6 @@ What differs from OpenAI, translated here once:
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._exceptions import UsageError
 from .._steps import settled
 from ._adapter import NoUploadsApi, SdkAdapter
-from ._events import JobEvent, status_event
+from ._events import JobEvent, status_event, unix_seconds
 from ._jobs import caller_job_id
 from ._protocol import JobSpec
 from ._request import Request
@@ -173,13 +172,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _seconds(value: Any) -> int | None:
-    if isinstance(value, _dt.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
-        return int(moment.timestamp())
-    return None
-
-
 def _status_error(raw: Any) -> JobError | None:
     status = getattr(raw, "status", None)
     code = _text(getattr(status, "code", None))
@@ -231,8 +223,8 @@ def to_job(raw: Any) -> Job:
         fine_tuned_model=_output_model(raw, account, job_id) if status == "succeeded" else None,
         trained_tokens=None,  # Fireworks reports progress, not a billed token count
         error=_status_error(raw) if status == "failed" else None,
-        created_at=_seconds(getattr(raw, "create_time", None)),
-        finished_at=_seconds(getattr(raw, "completed_time", None)) if finished else None,
+        created_at=unix_seconds(getattr(raw, "create_time", None)),
+        finished_at=unix_seconds(getattr(raw, "completed_time", None)) if finished else None,
         estimated_finish=None,
         metadata={},
         suffix=None,
@@ -242,7 +234,7 @@ def to_job(raw: Any) -> Job:
         validation_file=_text(getattr(raw, "evaluation_dataset", None)),
         result_files=(),
         progress=float(progress) if isinstance(progress, (int, float)) else None,
-        updated_at=_seconds(getattr(raw, "update_time", None)),
+        updated_at=unix_seconds(getattr(raw, "update_time", None)),
         raw=raw,
     )
 
@@ -268,7 +260,7 @@ def to_dataset(raw: Any) -> TrainingFile:
         bytes=None,  # a dataset reports examples and tokens, not bytes
         purpose="fine-tune",
         status=status,
-        created_at=_seconds(getattr(raw, "create_time", None)),
+        created_at=unix_seconds(getattr(raw, "create_time", None)),
         status_details=(refused.message or refused.code) if refused is not None else None,
         raw=raw,
     )
@@ -282,14 +274,10 @@ def _refuse(message: str) -> UsageError:
 
 
 def _hyperparameters(spec: JobSpec) -> tuple[str, dict[str, Any]]:
-    method = dict(spec.method or {"type": "supervised"})
-    kind = str(method.get("type") or "supervised")
+    kind, hyper = spec.chosen_hyperparameters()
     if kind not in COLLECTIONS:
         raise _refuse(f"it trains with supervised or dpo, not {kind!r}")
-    settings = method.get(kind)
-    chosen = dict(settings.get("hyperparameters") or {}) if isinstance(settings, Mapping) else {}
-    chosen.update(spec.hyperparameters or {})
-    return kind, {k: v for k, v in chosen.items() if v != "auto"}
+    return kind, hyper
 
 
 def _beta(value: Any) -> float:

@@ -63,6 +63,22 @@ class JobSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     parent_job: str | None = None
 
+    def chosen_hyperparameters(self) -> tuple[str, dict[str, Any]]:
+        """The training method's name and the hyperparameters chosen for it.
+
+        Those of ``method`` (OpenAI's shape), overridden by ``hyperparameters``; ``"auto"``
+        values are left out (the provider decides). Adapters translate these into their
+        API's own names.
+        """
+        method = dict(self.method or {"type": "supervised"})
+        kind = str(method.get("type") or "supervised")
+        settings = method.get(kind)
+        chosen = (
+            dict(settings.get("hyperparameters") or {}) if isinstance(settings, Mapping) else {}
+        )
+        chosen.update(self.hyperparameters or {})
+        return kind, {k: v for k, v in chosen.items() if v != "auto"}
+
     def to_params(self) -> dict[str, Any]:
         """Keyword arguments for ``client.fine_tuning.jobs.create`` (``None`` dropped).
 

@@ -31,7 +31,6 @@ What differs from OpenAI, translated here once:
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import os
 import tempfile
@@ -43,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from .._exceptions import APIError, UsageError
 from .._steps import settled
 from ._adapter import NoUploadsApi, SdkAdapter
-from ._events import JobEvent, as_int, job_event
+from ._events import JobEvent, as_int, job_event, unix_seconds
 from ._protocol import JobSpec
 from ._request import Request
 from ._resources import (
@@ -163,20 +162,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _seconds(value: Any) -> int | None:
-    """Unix seconds of an SDK timestamp: a datetime (jobs), an ISO string (events), or seconds."""
-    if isinstance(value, _dt.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
-        return int(moment.timestamp())
-    if isinstance(value, str) and value:
-        try:
-            parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return _seconds(parsed)
-    return as_int(value)
-
-
 def _field(raw: Any, name: str) -> Any:
     """A field of an SDK object, or of the extra fields the SDK kept (``suffix`` on a retrieve)."""
     value = getattr(raw, name, None)
@@ -218,8 +203,8 @@ def to_job(raw: Any) -> Job:
         fine_tuned_model=_text(getattr(raw, "x_model_output_name", None)),
         trained_tokens=as_int(getattr(raw, "token_count", None)),
         error=_job_error(raw, raw_status),
-        created_at=_seconds(getattr(raw, "created_at", None)),
-        finished_at=_seconds(getattr(raw, "updated_at", None)) if finished else None,
+        created_at=unix_seconds(getattr(raw, "created_at", None)),
+        finished_at=unix_seconds(getattr(raw, "updated_at", None)) if finished else None,
         estimated_finish=None,
         metadata={},
         suffix=_text(_field(raw, "suffix")),
@@ -282,7 +267,7 @@ def to_event(raw: Any) -> JobEvent:
     }
     return job_event(
         id=event_id(raw),
-        created_at=_seconds(getattr(raw, "created_at", None)) or 0,
+        created_at=unix_seconds(getattr(raw, "created_at", None)) or 0,
         # ``legacy_info`` and its kin are the old words for the same levels.
         level=level.removeprefix("legacy_i").removeprefix("legacy_"),
         message=_text(getattr(raw, "message", None)) or "",
@@ -323,7 +308,7 @@ def to_checkpoint(raw: Any, job_id: str) -> Checkpoint:
         step=step,
         model=f"{job_id}:{step}" if step is not None else None,
         metrics={},
-        created_at=_seconds(getattr(raw, "created_at", None)),
+        created_at=unix_seconds(getattr(raw, "created_at", None)),
         raw=raw,
     )
 
@@ -369,15 +354,6 @@ class FileTicket:
 
 def _refuse(message: str) -> UsageError:
     return UsageError(f"{TOGETHER.describe()}: {message}")
-
-
-def _hyperparameters(spec: JobSpec) -> tuple[str, dict[str, Any]]:
-    method = dict(spec.method or {"type": "supervised"})
-    kind = str(method.get("type") or "supervised")
-    settings = method.get(kind)
-    chosen = dict(settings.get("hyperparameters") or {}) if isinstance(settings, Mapping) else {}
-    chosen.update(spec.hyperparameters or {})
-    return kind, {k: v for k, v in chosen.items() if v != "auto"}
 
 
 def _training_method(kind: str, hyper: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
@@ -458,7 +434,7 @@ def job_body(spec: JobSpec) -> dict[str, Any]:
         raise _refuse("jobs keep no metadata (ftkit carries its run token in the suffix)")
     if spec.integrations:
         raise _refuse("takes no OpenAI integrations; use the wandb_* options")
-    kind, hyper = _hyperparameters(spec)
+    kind, hyper = spec.chosen_hyperparameters()
     options = dict(spec.options)
     unknown = sorted(set(options) - JOB_OPTIONS)
     if unknown:
