@@ -23,6 +23,7 @@ logging.getLogger("ftkit").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ._exceptions import APIError as APIError
+    from ._exceptions import CostLimitExceeded as CostLimitExceeded
     from ._exceptions import DatasetError as DatasetError
     from ._exceptions import DatasetInvalid as DatasetInvalid
     from ._exceptions import DeploymentFailed as DeploymentFailed

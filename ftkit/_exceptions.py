@@ -6,7 +6,8 @@ from runtime failure::
 
     FtkitError
     ├── UsageError                  the caller asked for something invalid (also a ValueError)
-    │   └── MissingExtra            an optional extra is not installed (also an ImportError)
+    │   ├── MissingExtra            an optional extra is not installed (also an ImportError)
+    │   └── CostLimitExceeded       inference calls would cost (or have cost) over max_cost_usd
     ├── DatasetError                a training file cannot be used
     │   ├── RecordError             one line is malformed (line, path, code)
     │   └── DatasetInvalid          a validation report has errors (carries the report)
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIError",
+    "CostLimitExceeded",
     "DatasetError",
     "DatasetInvalid",
     "DeploymentFailed",
@@ -53,6 +55,34 @@ class FtkitError(Exception):
 
 class UsageError(FtkitError, ValueError):
     """The caller asked for something ftkit cannot do; the message names the fix."""
+
+
+class CostLimitExceeded(UsageError):
+    """Inference calls (an evaluation's, its judge's, a distillation's) would pass ``max_cost_usd``.
+
+    Raised before the first call when the estimate is over the cap (nothing was
+    asked), or during the calls when what was billed reaches it (no new call starts;
+    the answers already received are kept, so raising the cap and running again
+    resumes).
+
+    Attributes:
+        limit_usd: the cap.
+        estimate_usd: the estimate of the calls still to make, when raised before them.
+        spent_usd: what the calls made so far cost, when raised during them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit_usd: float,
+        estimate_usd: float | None = None,
+        spent_usd: float | None = None,
+    ) -> None:
+        self.limit_usd = limit_usd
+        self.estimate_usd = estimate_usd
+        self.spent_usd = spent_usd
+        super().__init__(message)
 
 
 class DatasetError(FtkitError):

@@ -41,9 +41,9 @@ def names_of(text: str) -> tuple[str, ...]:
 TOP_LEVEL: Mapping[str, tuple[str, ...]] = {
     "ftkit._version": names_of("__version__"),
     "ftkit._exceptions": names_of(
-        "APIError DatasetError DatasetInvalid DeploymentFailed FtkitError JobFailed RecordError "
-        "RetryExhausted RunConflict TokenizerUnavailable TrainingUnavailable UsageError "
-        "WaitTimeout"
+        "APIError CostLimitExceeded DatasetError DatasetInvalid DeploymentFailed FtkitError "
+        "JobFailed RecordError RetryExhausted RunConflict TokenizerUnavailable "
+        "TrainingUnavailable UsageError WaitTimeout"
     ),
     "ftkit._optional": names_of("MissingExtra"),
     # records

@@ -88,7 +88,8 @@ def test_no_subpackage_shadows_a_public_function() -> None:
 #: added or removed here is a decision about the public API, not a side effect.
 EXPECTED: dict[str, tuple[str, ...]] = {
     "ftkit": names_of(
-        "APIError AssistantMessage AsyncFineTune AsyncRun CODES CostEstimate DPOInput DPORecord "
+        "APIError AssistantMessage AsyncFineTune AsyncRun CODES CostEstimate CostLimitExceeded "
+        "DPOInput DPORecord "
         "Dataset DatasetError DatasetInvalid Deployment DeploymentFailed DeveloperMessage "
         "EvalReport ExactMatch FineTune "
         "FtkitError FunctionCall FunctionDefinition FunctionMessage ImagePart ImageURL Issue "
@@ -115,9 +116,11 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "ftkit.dataset": names_of("Dataset DatasetSplit read_jsonl"),
     "ftkit.evaluation": names_of(
-        "AutoScorer EvalProgress EvalReport ExactMatch ExampleResult InferencePrices JsonFields "
-        "JsonValid ModelReply ModelScore PairwiseResult REPLIES_FILE REPORT_FILE SCORERS Scorer "
-        "TokenF1 ToolCallData ToolCallMatch Turn aevaluate choose_scorer evaluate"
+        "AutoScorer DEFAULT_JUDGE_MODEL EditSimilarity EvalProgress EvalReport ExactMatch "
+        "ExampleResult GradeResult InferencePrices JsonFields JsonValid JudgeSummary ModelReply "
+        "ModelScore PairVerdict PairwiseJudge PairwiseResult REPLIES_FILE REPORT_FILE "
+        "RubricJudge SCORERS Scorer SpendEstimate TokenF1 ToolCallData ToolCallMatch Turn "
+        "aevaluate choose_scorer evaluate"
     ),
     "ftkit.interop": names_of(
         "ExportResult HF_TARGETS ImportResult InvalidRecords InvalidRows LossEntry LossReport "

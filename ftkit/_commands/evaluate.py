@@ -26,7 +26,36 @@ _EPILOG = """examples:
              --scorer json-fields --out eval-results
   ftkit eval test.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \\
              --scorer json-fields
+  ftkit eval val.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \\
+             --scorer pairwise --judge gpt-4.1-2025-04-14 --max-cost-usd 2
+  ftkit eval val.jsonl --fake-train train.jsonl --model gpt-4.1-mini-2025-04-14 \\
+             --scorer rubric --criterion sarcastic --criterion "under 40 words" --scale 1 5
 """
+
+
+def _scorer(args: argparse.Namespace) -> Any:
+    """``--scorer`` with the judge's flags: a judge object, or the scorer's name."""
+    judged = args.scorer in ("pairwise", "rubric")
+    if not judged:
+        for name, given in (
+            ("--judge", args.judge),
+            ("--criterion", args.criterion),
+            ("--scale", args.scale),
+        ):
+            if given:
+                raise UsageError(f"{name} is for --scorer pairwise or rubric")
+        return args.scorer
+    from ..evaluation import PairwiseJudge, RubricJudge
+
+    options: dict[str, Any] = {"reference": not args.no_reference}
+    if args.scorer == "pairwise":
+        if args.scale:
+            raise UsageError("--scale is for --scorer rubric")
+        if len(args.criterion) > 1:
+            raise UsageError("a pairwise judge takes one --criterion: what makes an answer better")
+        return PairwiseJudge(criteria=args.criterion[0] if args.criterion else None, **options)
+    scale = tuple(args.scale) if args.scale else (1, 5)
+    return RubricJudge(criteria=args.criterion or None, scale=scale, **options)
 
 
 def _models(values: list[str]) -> dict[str, str]:
@@ -115,7 +144,9 @@ def _run(args: argparse.Namespace) -> int:
         models,
         args.file,
         client=client,
-        scorer=args.scorer,
+        scorer=_scorer(args),
+        judge=args.judge,
+        max_cost_usd=args.max_cost_usd,
         concurrency=args.concurrency,
         max_examples=args.max_examples,
         max_tokens=args.max_tokens,
@@ -133,12 +164,15 @@ def _run(args: argparse.Namespace) -> int:
         report.plot().savefig(args.plot)
         print(f"  plot written to {args.plot}", file=stream)
     failed = sum(s.errors for s in report.scores.values())
-    if failed:
+    unjudged = report.judge.errors if report.judge is not None else 0
+    if failed or unjudged:
+        what = [plural(failed, "request")] if failed else []
+        what += [plural(unjudged, "verdict") + " of the judge"] if unjudged else []
         print(
-            f"ftkit: {plural(failed, 'request')} failed; rerun with the same --out to retry them",
+            f"ftkit: {' and '.join(what)} failed; rerun with the same --out to retry them",
             file=sys.stderr,
         )
-    return 1 if failed else 0
+    return 1 if failed or unjudged else 0
 
 
 register = Command(
@@ -148,8 +182,11 @@ register = Command(
         "Send each test example's conversation, up to its reference assistant turn, to "
         "every model through Chat Completions, score the replies against the reference, "
         "and report each model's mean score with a 95% interval, win/tie/loss between "
-        "models, tokens and cost. With --out, replies are logged as they arrive and a "
-        "rerun with the same --out asks only what is missing."
+        "models, tokens and cost. For style, tone and open answers, --scorer pairwise "
+        "(a judge model picks the better reply, asked in both orders) or rubric (a judge "
+        "grades each reply per --criterion) with --judge MODEL. With --out, replies and "
+        "verdicts are logged as they arrive and a rerun with the same --out asks only "
+        "what is missing."
     ),
     epilog=_EPILOG,
     formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -191,7 +228,50 @@ register = Command(
             help='inference price overrides, a JSON file or inline JSON: {"model": {"input": '
             'USD/1M, "output": USD/1M}}',
         ),
-        flag("--plot", metavar="PNG", help="save a bar chart of the mean scores"),
+        flag(
+            "--judge",
+            metavar="MODEL",
+            help=(
+                "the judge model of --scorer pairwise or rubric (default with an OpenAI "
+                "client: gpt-4.1-2025-04-14)"
+            ),
+        ),
+        flag(
+            "--criterion",
+            action="append",
+            default=[],
+            metavar="TEXT",
+            help=(
+                "rubric: a criterion to grade, repeatable (default: correct, style); "
+                "pairwise: what makes an answer better"
+            ),
+        ),
+        flag(
+            "--scale",
+            nargs=2,
+            type=int,
+            metavar=("LOW", "HIGH"),
+            help="rubric: the integer grades (default 1 5; 0 1 for yes/no checks)",
+        ),
+        flag(
+            "--no-reference",
+            action="store_true",
+            help="do not show the judge the reference answer",
+        ),
+        flag(
+            "--max-cost-usd",
+            type=float,
+            metavar="USD",
+            help=(
+                "refuse to start if the estimated cost of every call (replies and judge) is "
+                "over this, and stop when what was billed reaches it"
+            ),
+        ),
+        flag(
+            "--plot",
+            metavar="PNG",
+            help="save a bar chart (mean scores; win rates per pair with a pairwise judge)",
+        ),
         json_flag("the report"),
         FAKE,
         flag(

@@ -25,9 +25,16 @@ from typing import TYPE_CHECKING
 from .._public import lazy_exports, names_of
 
 if TYPE_CHECKING:
+    from ._budget import SpendEstimate as SpendEstimate
     from ._choosing import SCORERS as SCORERS
     from ._choosing import AutoScorer as AutoScorer
     from ._choosing import choose_scorer as choose_scorer
+    from ._judges import DEFAULT_JUDGE_MODEL as DEFAULT_JUDGE_MODEL
+    from ._judges import PairwiseJudge as PairwiseJudge
+    from ._judges import RubricJudge as RubricJudge
+    from ._judging import GradeResult as GradeResult
+    from ._judging import JudgeSummary as JudgeSummary
+    from ._judging import PairVerdict as PairVerdict
     from ._prices import InferencePrices as InferencePrices
     from ._program import EvalProgress as EvalProgress
     from ._report import EvalReport as EvalReport
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
     from ._report import PairwiseResult as PairwiseResult
     from ._runner import aevaluate as aevaluate
     from ._runner import evaluate as evaluate
+    from ._scorers import EditSimilarity as EditSimilarity
     from ._scorers import ExactMatch as ExactMatch
     from ._scorers import JsonFields as JsonFields
     from ._scorers import JsonValid as JsonValid
@@ -51,6 +59,9 @@ if TYPE_CHECKING:
 # Names load on first use: the command line builds its parser from the scorer names
 # alone, and the rest (records, pydantic, asyncio) would cost every command ~0.3 s.
 _HOMES = {
+    "ftkit.evaluation._budget": names_of("SpendEstimate"),
+    "ftkit.evaluation._judges": names_of("DEFAULT_JUDGE_MODEL PairwiseJudge RubricJudge"),
+    "ftkit.evaluation._judging": names_of("GradeResult JudgeSummary PairVerdict"),
     "ftkit.evaluation._prices": names_of("InferencePrices"),
     "ftkit.evaluation._program": names_of("EvalProgress"),
     "ftkit.evaluation._report": names_of(
@@ -59,7 +70,8 @@ _HOMES = {
     "ftkit.evaluation._runner": names_of("aevaluate evaluate"),
     "ftkit.evaluation._choosing": names_of("SCORERS AutoScorer choose_scorer"),
     "ftkit.evaluation._scorers": names_of(
-        "ExactMatch JsonFields JsonValid Scorer TokenF1 ToolCallData ToolCallMatch Turn"
+        "EditSimilarity ExactMatch JsonFields JsonValid Scorer TokenF1 ToolCallData "
+        "ToolCallMatch Turn"
     ),
     "ftkit.evaluation._store": names_of("REPLIES_FILE REPORT_FILE"),
 }

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import UsageError
+from ._judges import PairwiseJudge, RubricJudge
 from ._scorers import (
     NOT_JSON,
+    EditSimilarity,
     ExactMatch,
     JsonFields,
     JsonValid,
@@ -158,8 +160,9 @@ def fit_scorer(scorer: Any, references: Sequence[Turn]) -> Any:
         warning = (
             f"the references are free text (median {_median_words(references)} words), "
             "so every model scores about 0 unless a reply repeats them word for word; "
-            "use scorer='token-f1' (word overlap; ftkit eval --scorer token-f1) or 'auto', "
-            "or a function fn(reply, reference) -> float"
+            "for style, tone or open answers use a model judge: scorer='pairwise' or "
+            "'rubric' with judge='MODEL' (ftkit eval --scorer pairwise --judge MODEL); "
+            "for a rough signal without one, 'token-f1' (word overlap) or 'similarity'"
         )
     elif isinstance(scorer, JsonValid) and not any(_parses(r.text) for r in references):
         chosen, _ = choose_scorer(references)
@@ -191,18 +194,24 @@ class _Callable:
         return float(value)
 
 
-SCORERS: Mapping[str, Callable[[], Scorer]] = {
+SCORERS: Mapping[str, Callable[[], Scorer | PairwiseJudge | RubricJudge]] = {
     "auto": AutoScorer,
     "exact": ExactMatch,
     "json": JsonValid,
     "json-fields": JsonFields,
     "tool-calls": ToolCallMatch,
     "token-f1": TokenF1,
+    "similarity": EditSimilarity,
+    "pairwise": PairwiseJudge,
+    "rubric": RubricJudge,
 }
-"""The built-in scorers by name (what ``scorer="..."`` and ``ftkit eval --scorer`` accept)."""
+"""The built-in scorers by name (what ``scorer="..."`` and ``ftkit eval --scorer`` accept).
 
-ScorerArg = str | Callable[[Turn, Turn], "float | bool"]
-"""What ``scorer=`` accepts: a built-in's name, a scorer object, or any ``fn(reply, reference)``."""
+``pairwise`` and ``rubric`` ask a judge model (``judge=``); see :mod:`._judges`."""
+
+ScorerArg = str | PairwiseJudge | RubricJudge | Callable[[Turn, Turn], "float | bool"]
+"""What ``scorer=`` accepts: a built-in's name, a scorer or judge object, or any
+``fn(reply, reference)``."""
 
 
 def scorer_name(scorer: Any) -> str:
@@ -227,11 +236,25 @@ def resolve_scorer(scorer: ScorerArg) -> Any:
                 "fn(reply, reference) -> float"
             )
         return factory()
+    if isinstance(scorer, (PairwiseJudge, RubricJudge)):
+        return scorer
     if not callable(scorer):
-        raise UsageError(f"scorer must be a name or a callable, got {type(scorer).__name__}")
+        raise UsageError(
+            f"scorer must be a name, a judge or a callable, got {type(scorer).__name__}"
+        )
     if isinstance(
         scorer,
-        (AutoScorer, ExactMatch, JsonValid, JsonFields, ToolCallMatch, TokenF1, _Callable, _Fitted),
+        (
+            AutoScorer,
+            ExactMatch,
+            JsonValid,
+            JsonFields,
+            ToolCallMatch,
+            TokenF1,
+            EditSimilarity,
+            _Callable,
+            _Fitted,
+        ),
     ):
         return scorer
     target = getattr(scorer, "target", "final")

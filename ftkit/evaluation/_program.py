@@ -17,8 +17,9 @@ Rules, written once:
   stops the evaluation (every other call would fail the same way); any other
   failure (a 400 for one over-long conversation, retries exhausted) is recorded
   on its example, which is asked again on resume, and the evaluation goes on.
-- **Stopping** (a fatal failure, or ``progress=`` / the results log raising,
-  e.g. ``KeyboardInterrupt`` from a callback): no new request starts, the
+- **Stopping** (a fatal failure, the spending cap reached, or ``progress=`` /
+  the results log raising, e.g. ``KeyboardInterrupt`` from a callback): no new
+  request starts, the
   requests already in flight are waited for and *their replies are kept* in the
   results log, then the error is raised. Those calls are sent and paid for;
   dropping their replies would only make a resume ask them again, while the
@@ -39,15 +40,26 @@ import itertools
 import logging
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from .._exceptions import APIError, TrainingUnavailable, UsageError
 from ..backend import ChatAnswer
+from ._budget import Spending
 from ._examples import EvalExample
 from ._scorers import ToolCallData, Turn
 from ._store import ReplyStore, StoredReply
 
-__all__ = ["Ask", "Book", "EvalProgress", "Exchange", "Outcome", "Task", "is_fatal", "program"]
+__all__ = [
+    "Ask",
+    "Book",
+    "EvalProgress",
+    "Exchange",
+    "Ledger",
+    "Outcome",
+    "Task",
+    "is_fatal",
+    "program",
+]
 
 log = logging.getLogger("ftkit.evaluation")
 
@@ -63,12 +75,15 @@ class EvalProgress:
         total: pairs to finish.
         reused: pairs answered from the results directory (no API call).
         errors: pairs whose call failed.
+        phase: ``"replies"`` (the models answering) or ``"judge"`` (a judge's verdicts;
+            ``done`` and ``total`` then count judge calls).
     """
 
     done: int
     total: int
     reused: int
     errors: int
+    phase: str = "replies"
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,9 @@ class Book:
     tasks: list[Task]
     store: ReplyStore | None
     on_progress: Callable[[EvalProgress], object] | None
+    spending: Spending | None = None
+    """Charged with every answer's usage; reaching its cap stops the program."""
+    phase: str = "replies"
     answers: dict[tuple[int, str], tuple[StoredReply, bool]] = field(default_factory=dict)
     errors: dict[tuple[int, str], str] = field(default_factory=dict)
     reused: int = 0
@@ -167,16 +185,23 @@ class Book:
             self.store.add(stored)
         self.answers[(task.example.index, task.label)] = (stored, False)
         self.asked += 1
+        if self.spending is not None:
+            self.spending.charge(task.model, answer.prompt_tokens, answer.completion_tokens)
 
     def record(self, task: Task, outcome: Outcome) -> None:
         """Keep a reply or note a failure, and report progress.
 
         Raises:
             BaseException: the failure, when no other request can do better (:func:`is_fatal`).
+            CostLimitExceeded: what was billed reached the spending cap.
         """
         if outcome.error is None:
             assert outcome.answer is not None
             self.keep(task, outcome.answer)
+            reached = self.spending.reached() if self.spending is not None else None
+            if reached is not None:
+                self._progress()
+                raise reached
         elif is_fatal(outcome.error):
             raise outcome.error
         else:
@@ -200,11 +225,43 @@ class Book:
                     total=len(self.tasks),
                     reused=self.reused,
                     errors=len(self.errors),
+                    phase=self.phase,
                 )
             )
 
 
-def program(book: Book, todo: Sequence[Task], window: int) -> Program:
+class Asked(Protocol):
+    """What the program needs of a task: the request that asks it."""
+
+    @property
+    def request(self) -> dict[str, Any]: ...
+
+
+T = TypeVar("T", bound=Asked)
+T_contra = TypeVar("T_contra", bound=Asked, contravariant=True)
+
+
+class Ledger(Protocol[T_contra]):
+    """Where the program puts what comes back: :class:`Book` for the evaluation's replies.
+
+    Any caller with its own record of answers (the judge's verdicts, a distillation's
+    output file) runs the same program by implementing these three.
+    """
+
+    def record(self, task: T_contra, outcome: Outcome, /) -> None:
+        """Keep an answer or note a failure; raising stops the program (module docstring)."""
+        ...
+
+    def keep(self, task: T_contra, answer: ChatAnswer, /) -> None:
+        """Keep an answer that came back after the program decided to stop."""
+        ...
+
+    def close(self) -> None:
+        """Called once, however the program ends."""
+        ...
+
+
+def program(book: Ledger[T], todo: Sequence[T], window: int) -> Program:
     """Ask every task of ``todo``, at most ``window`` at a time (the rules: module docstring).
 
     Raises:

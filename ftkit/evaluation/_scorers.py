@@ -14,6 +14,12 @@ objects (``.text`` is the reply text, ``.tool_calls`` the calls). The built-ins:
   turn that makes tool calls, not the final text answer;
 - :class:`TokenF1` (``"token-f1"``): the overlap of the reply's and the reference's
   words (F1), for free-text references that no reply repeats word for word;
+- :class:`EditSimilarity` (``"similarity"``): one minus the word-level edit distance
+  over the longer text's length, which also counts word order; like ``token-f1``
+  a rough, cheap signal of closeness to the reference, not of quality;
+- :class:`~._judges.PairwiseJudge` (``"pairwise"``) and :class:`~._judges.RubricJudge`
+  (``"rubric"``): a judge model's preference or grades, for style, tone and open
+  answers (see :mod:`._judges`);
 - :class:`~._choosing.AutoScorer` (``"auto"``, the default): one of the above, chosen from the
   test set's references by :func:`~._choosing.choose_scorer` (tool calls, JSON objects, short
   answers or free text).
@@ -40,6 +46,7 @@ from .._exceptions import UsageError
 
 __all__ = [
     "NOT_JSON",
+    "EditSimilarity",
     "ExactMatch",
     "JsonFields",
     "JsonValid",
@@ -311,3 +318,59 @@ class TokenF1:
             return 0.0
         precision, recall = common / len(got), common / len(wanted)
         return 2 * precision * recall / (precision + recall)
+
+
+def _edit_distance(a: list[str], b: list[str]) -> int:
+    """Levenshtein distance between two word lists (insert, delete, substitute: 1 each)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, word in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _distance_function() -> Any:
+    """rapidfuzz's Levenshtein distance when installed (the same numbers, in C), else ours."""
+    try:
+        from rapidfuzz.distance import Levenshtein
+    except ImportError:
+        return _edit_distance
+    return Levenshtein.distance
+
+
+@dataclass(frozen=True)
+class EditSimilarity:
+    """How little editing turns the reply into the reference: ``1 - distance / longer length``.
+
+    The distance is Levenshtein's over words (runs of letters and digits; one
+    insertion, deletion or substitution of a word costs 1), so unlike
+    :class:`TokenF1` it also counts word order. Two empty texts score 1. It is a
+    rough signal of closeness to the reference, cheap and without a judge: a
+    reply that says the same in other words scores low. With ``rapidfuzz``
+    installed (``pip install 'ftkit[similarity]'``) the distance is computed in C;
+    without it, in Python, with the same result.
+
+    Attributes:
+        ignore_case: compare words case-insensitively (Unicode casefold).
+    """
+
+    ignore_case: bool = True
+    name: str = "similarity"
+    target: Target = "final"
+
+    def __call__(self, reply: Turn, reference: Turn, /) -> float:
+        got = word_list(reply.text, case=self.ignore_case)
+        wanted = word_list(reference.text, case=self.ignore_case)
+        longer = max(len(got), len(wanted))
+        if not longer:
+            return 1.0
+        return 1.0 - float(_DISTANCE(got, wanted)) / longer
+
+
+_DISTANCE = _distance_function()

@@ -252,7 +252,10 @@ class RunResult:
                 run's own client (the one ``FineTune(client)`` or ``Run.resume(...,
                 client)`` drove it with), else the environment's.
             **options: passed to :func:`ftkit.evaluate` (``scorer``, ``concurrency``,
-                ``max_examples``, ``retry``, ``out``, ``progress``, ``prices``...).
+                ``max_examples``, ``retry``, ``out``, ``progress``, ``prices``...); for
+                style and tone, ``scorer="pairwise"`` (a judge model's win rate of each
+                stage over the earlier ones) or ``"rubric"``, with ``judge=`` and
+                ``max_cost_usd=``.
 
         Raises:
             UsageError: the run has no fine-tuned model yet, or its client is async

@@ -15,7 +15,10 @@ answers deterministically, as a stand-in for real inference:
   (word overlap of the last user message), so it gets the format and the common
   values right, the specifics usually wrong;
 - a **base model** answers with a plausible but wrong reply: prose about the last user
-  message, or a call to the first tool with empty arguments when tools are offered.
+  message, or a call to the first tool with empty arguments when tools are offered;
+- any model asked by **ftkit's judge** (a ``response_format`` of its judge schemas)
+  answers as the fake judge does (:mod:`._judge`): a verdict or grade a test can
+  predict, with the seeded flaws :class:`ChatBehaviour` sets.
 
 Every choice is seeded by the model name and a hash of the prompt: the same
 request always gets the same answer. Usage is counted with ftkit's token counter.
@@ -31,8 +34,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..evaluation._judge_prompts import read_judge_request
 from ..providers._names import parse_fine_tuned_name
 from ._core import Core, bad_request
+from ._judge import judge_reply
 from ._models import ModelStore
 
 __all__ = ["ChatBehaviour", "FakeChat", "prompt_key"]
@@ -51,14 +56,29 @@ class ChatBehaviour:
             (deterministic per model and prompt); 0 makes it recall perfectly.
         generalise: whether a fine-tuned model answers an unseen prompt with the
             reply of its nearest training prompt (``False``: it answers like its base).
+        judge_tie_rate: the share of pairs the fake judge calls a tie though one answer
+            wins (seeded by the pair whatever its order, so both orders of ftkit's
+            position swap agree).
+        judge_first_bias: the share of verdicts where the fake judge answers ``"A"``
+            whatever the answers (seeded by the order: a position-biased judge, which
+            ftkit's swap turns into ties; at 1 every verdict is ``"A"``).
+        judge_malformed_rate: the share of judge replies that are prose instead of the
+            JSON asked for (seeded by the whole request, so a re-ask can come out well).
     """
 
     error_rate: float = 0.1
     generalise: bool = True
+    judge_tie_rate: float = 0.1
+    judge_first_bias: float = 0.0
+    judge_malformed_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.error_rate <= 1.0:
-            raise ValueError(f"error_rate must be within [0, 1], got {self.error_rate!r}")
+        for name in ("error_rate", "judge_tie_rate", "judge_first_bias", "judge_malformed_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number within [0, 1], got {value!r}")
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -244,8 +264,22 @@ class FakeChat:
             raise bad_request("n must be an integer from 1 to 128.", param="n")
         served = self._models.served_name(model)
         tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
-        reply = self._answer(model, messages, tools)
         key = prompt_key(messages)
+        judged = read_judge_request(body)
+        if judged is None:
+            reply = self._answer(model, messages, tools)
+        else:
+            behaviour = self.behaviour
+            reply = {
+                "content": judge_reply(
+                    judged,
+                    lambda *parts: _unit(model, *parts),
+                    key,
+                    tie_rate=behaviour.judge_tie_rate,
+                    first_bias=behaviour.judge_first_bias,
+                    malformed_rate=behaviour.judge_malformed_rate,
+                )
+            }
         answer: dict[str, Any] = {
             "role": "assistant",
             "content": reply.get("content"),

@@ -76,7 +76,8 @@ def test_fit_scorer_notes_the_choice_and_warns_about_a_misfit(
         exact = fit_scorer(resolve_scorer("exact"), refs)
     assert exact.name == "exact"
     assert exact.note.startswith("warning: scorer exact does not fit this test set")
-    assert "scorer='token-f1'" in exact.note
+    assert "scorer='pairwise' or 'rubric' with judge='MODEL'" in exact.note
+    assert "'token-f1' (word overlap)" in exact.note
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     json_valid = fit_scorer(resolve_scorer("json"), refs)
     assert "use scorer='token-f1'" in json_valid.note
@@ -136,5 +137,5 @@ def test_cli_eval_says_which_scorer_and_warns_about_exact(
     assert main([*argv, "--scorer", "exact"]) == 0
     captured = capsys.readouterr()
     assert "scorer exact does not fit this test set" in captured.err
-    assert "--scorer token-f1" in captured.err
+    assert "--scorer pairwise --judge MODEL" in captured.err
     assert json.loads(captured.out)["scorer_note"].startswith("warning: scorer exact")

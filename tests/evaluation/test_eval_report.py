@@ -18,7 +18,7 @@ from ftkit.evaluation import (
     ModelScore,
     Turn,
 )
-from ftkit.evaluation._report import mean_interval, pairwise
+from ftkit.evaluation._report import mean_interval, pairwise, wilson_interval
 
 
 def test_mean_interval_is_the_normal_approximation() -> None:
@@ -61,10 +61,23 @@ def test_pairwise_counts_wins_ties_and_losses_of_later_models() -> None:
     [pair] = pairwise(["base", "tuned"], examples)
     assert (pair.a, pair.b) == ("tuned", "base")
     assert (pair.wins, pair.ties, pair.losses) == (2, 1, 1)
-    assert pair.compared == 4 and pair.win_rate == 0.5
+    # A tie counts half: (2 + 0.5) / 4.
+    assert pair.compared == 4 and pair.win_rate == 0.625
+    low, high = pair.interval
+    assert low is not None and high is not None and low < 0.625 < high
 
     three = pairwise(["a", "b", "c"], [example(0, a=0.0, b=0.5, c=1.0)])
     assert [(p.a, p.b, p.wins) for p in three] == [("b", "a", 1), ("c", "a", 1), ("c", "b", 1)]
+
+
+def test_wilson_interval_matches_the_textbook_values() -> None:
+    # 8 of 10: Wilson's 95 % interval is [0.490, 0.943] (Newcombe 1998, table I).
+    low, high = wilson_interval(8, 10)
+    assert (round(low, 3), round(high, 3)) == (0.490, 0.943)  # type: ignore[arg-type]
+    # 0 of 10 still has an upper bound, and all of 10 a lower one.
+    assert wilson_interval(0, 10)[0] == 0.0 and round(wilson_interval(0, 10)[1], 3) == 0.278  # type: ignore[arg-type]
+    assert round(wilson_interval(10, 10)[0], 3) == 0.722  # type: ignore[arg-type]
+    assert wilson_interval(0, 0) == (None, None)
 
 
 def report() -> EvalReport:
@@ -98,7 +111,17 @@ def test_report_text_json_and_lookups(tmp_path: Path) -> None:
         r.pair("base", "nope")
     data = json.loads(json.dumps(r.to_dict()))
     assert data["summary"]["tuned"]["mean"] == 1.0
-    assert data["pairwise"] == [{"a": "tuned", "b": "base", "wins": 1, "ties": 1, "losses": 0}]
+    [pair] = data["pairwise"]
+    assert {k: pair[k] for k in ("a", "b", "wins", "ties", "losses", "compared", "win_rate")} == {
+        "a": "tuned",
+        "b": "base",
+        "wins": 1,
+        "ties": 1,
+        "losses": 0,
+        "compared": 2,
+        "win_rate": 0.75,
+    }
+    assert 0 < pair["ci_low"] < 0.75 < pair["ci_high"] < 1 and "judge" not in pair
     assert data["examples"][0]["replies"]["base"]["score"] == 0.0
     written = r.write(tmp_path / "report.json")
     assert json.loads(written.read_text())["scorer"] == "exact"

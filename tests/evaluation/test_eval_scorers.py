@@ -105,7 +105,17 @@ def test_turns_read_api_messages_and_round_trip() -> None:
 
 
 def test_scorers_resolve_by_name_with_their_target() -> None:
-    assert set(SCORERS) == {"auto", "exact", "json", "json-fields", "tool-calls", "token-f1"}
+    assert set(SCORERS) == {
+        "auto",
+        "exact",
+        "json",
+        "json-fields",
+        "tool-calls",
+        "token-f1",
+        "similarity",
+        "pairwise",
+        "rubric",
+    }
     assert resolve_scorer("tool-calls").target == "tool_call"
     assert resolve_scorer("json-fields").target == "final"
     with pytest.raises(ftkit.UsageError, match="unknown scorer 'fuzzy'"):
