@@ -41,6 +41,7 @@ def _scorer(args: argparse.Namespace) -> Any:
             ("--judge", args.judge),
             ("--criterion", args.criterion),
             ("--scale", args.scale),
+            ("--no-reference", args.no_reference),
         ):
             if given:
                 raise UsageError(f"{name} is for --scorer pairwise or rubric")
@@ -165,11 +166,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  plot written to {args.plot}", file=stream)
     failed = sum(s.errors for s in report.scores.values())
     unjudged = report.judge.errors if report.judge is not None else 0
-    if failed or unjudged:
+    # Unreadable verdicts are logged replies: a rerun reuses them, it does not retry them.
+    unreadable = report.judge.unreadable if report.judge is not None else 0
+    retried = unjudged - unreadable
+    if failed or retried:
         what = [plural(failed, "request")] if failed else []
-        what += [plural(unjudged, "verdict") + " of the judge"] if unjudged else []
+        what += [plural(retried, "verdict") + " of the judge"] if retried else []
         print(
             f"ftkit: {' and '.join(what)} failed; rerun with the same --out to retry them",
+            file=sys.stderr,
+        )
+    if unreadable:
+        print(
+            f"ftkit: the judge's replies for {plural(unreadable, 'verdict')} could not be read "
+            "after every attempt; a rerun with the same --out reuses them (try another --judge)",
             file=sys.stderr,
         )
     return 1 if failed or unjudged else 0
@@ -270,7 +280,10 @@ register = Command(
         flag(
             "--plot",
             metavar="PNG",
-            help="save a bar chart (mean scores; win rates per pair with a pairwise judge)",
+            help=(
+                "save a bar chart (mean scores; win rates per pair with a pairwise judge, "
+                "mean grades per criterion with a rubric)"
+            ),
         ),
         json_flag("the report"),
         FAKE,

@@ -215,10 +215,15 @@ class Spending:
             )
         left = self.limit_usd - self.spent_usd
         if expected.cost_usd > left:
-            spent = f" (${self.spent_usd:,.4f} already spent)" if self.spent_usd else ""
+            # Spent: earlier calls of this batch were made (their answers are kept).
+            spent = (
+                f" (${self.spent_usd:,.4f} already spent); none of them was asked"
+                if self.spent_usd
+                else "; nothing was asked"
+            )
             raise CostLimitExceeded(
                 f"the {what} ({expected}) would cost more than max_cost_usd="
-                f"${self.limit_usd:,.4f}{spent}; nothing was asked. Raise the cap, or ask fewer "
+                f"${self.limit_usd:,.4f}{spent}. Raise the cap, or ask fewer "
                 "examples (max_examples=)",
                 limit_usd=self.limit_usd,
                 estimate_usd=expected.cost_usd,

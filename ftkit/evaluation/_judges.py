@@ -77,8 +77,23 @@ def fingerprint(request: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _reask(messages: list[dict[str, Any]], attempt: int, problem: str | None) -> None:
-    if attempt:
+def _reask(
+    messages: list[dict[str, Any]],
+    attempt: int,
+    problem: str | None,
+    history: Sequence[tuple[str | None, str]],
+) -> None:
+    """Append the re-ask: each unreadable reply shown back with what was wrong with it.
+
+    With the whole history every attempt is a request of its own: a third attempt
+    that repeated the second's messages would get the second's reply (from the
+    results directory, or from a judge at temperature 0) and ask nothing new.
+    """
+    if history:
+        for reply, why in history:
+            messages.append({"role": "assistant", "content": reply or "(an empty reply)"})
+            messages.append({"role": "user", "content": _REASK.format(problem=why)})
+    elif attempt:
         messages.append({"role": "user", "content": _REASK.format(problem=problem or "malformed")})
 
 
@@ -131,15 +146,15 @@ class PairwiseJudge(_JudgeBase):
 
     Attributes:
         model: the judge model (None: ``judge=`` of the evaluation, else
-            :data:`DEFAULT_JUDGE_MODEL` with an OpenAI client).
+            :data:`DEFAULT_JUDGE_MODEL` with an OpenAI client, not an Azure one).
         client: the judge's own client (any provider ftkit speaks; None: the
             evaluation's client). It is used with ``max_retries=0``.
         criteria: what "better" means, one sentence (default: closer to what the
             reference says and how it says it; without a reference, more helpful,
             correct and appropriate).
         reference: show the judge the reference answer.
-        pairs: which ``(a, b)`` label pairs to judge (default: each model against
-            every model listed before it, like the score comparison).
+        pairs: which ``(a, b)`` label pairs to judge, each pair once (default: each
+            model against every model listed before it, like the score comparison).
         attempts: how many times a malformed verdict is asked (the first included).
         temperature: sent to the judge (0: repeatable verdicts; None: not sent,
             for models that refuse it).
@@ -182,8 +197,14 @@ class PairwiseJudge(_JudgeBase):
         *,
         attempt: int = 0,
         problem: str | None = None,
+        history: Sequence[tuple[str | None, str]] = (),
     ) -> dict[str, Any]:
-        """The judge request for one order (``first`` shown as answer A)."""
+        """The judge request for one order (``first`` shown as answer A).
+
+        ``history``: the earlier replies to this question that could not be read, each
+        with what was wrong, oldest first; they are shown back to the judge (without
+        it, ``attempt`` > 0 adds one note saying ``problem``).
+        """
         shown = self._shown_reference(reference)
         judged = pairwise_messages(
             render_conversation(messages),
@@ -192,7 +213,7 @@ class PairwiseJudge(_JudgeBase):
             str(second),
             self.criteria_text(shown is not None),
         )
-        _reask(judged, attempt, problem)
+        _reask(judged, attempt, problem, history)
         return self._request(judged, pairwise_schema(), model)
 
     @staticmethod
@@ -204,7 +225,10 @@ class PairwiseJudge(_JudgeBase):
         """The ``(a, b)`` pairs to judge, checked against the evaluation's labels."""
         if self.pairs is None:
             return [(labels[j], labels[i]) for j in range(len(labels)) for i in range(j)]
+        if not self.pairs:
+            raise UsageError("pairs names no pair to judge; leave it out to judge every pair")
         known = set(labels)
+        seen: set[frozenset[str]] = set()
         for a, b in self.pairs:
             for label in (a, b):
                 if label not in known:
@@ -214,6 +238,11 @@ class PairwiseJudge(_JudgeBase):
                     )
             if a == b:
                 raise UsageError(f"pair ({a!r}, {b!r}) compares a model with itself")
+            # (a, b) and (b, a) are one question asked in both orders already: judged
+            # twice, each example would count twice in the win rate and its interval.
+            if frozenset((a, b)) in seen:
+                raise UsageError(f"pair ({a!r}, {b!r}) is given twice (in either order)")
+            seen.add(frozenset((a, b)))
         return list(self.pairs)
 
 
@@ -288,8 +317,9 @@ class RubricJudge(_JudgeBase):
         *,
         attempt: int = 0,
         problem: str | None = None,
+        history: Sequence[tuple[str | None, str]] = (),
     ) -> dict[str, Any]:
-        """The judge request that grades ``answer``."""
+        """The judge request that grades ``answer`` (``history``: as for pairwise)."""
         criteria: Mapping[str, str] = self.criteria  # type: ignore[assignment]
         judged = rubric_messages(
             render_conversation(messages),
@@ -298,7 +328,7 @@ class RubricJudge(_JudgeBase):
             criteria,
             self.scale,
         )
-        _reask(judged, attempt, problem)
+        _reask(judged, attempt, problem, history)
         return self._request(judged, rubric_schema(self.criterion_names, self.scale), model)
 
     def read(self, text: str | None) -> tuple[dict[str, int], str]:

@@ -10,8 +10,12 @@ spending cap as the models' calls), which the caller's driver runs:
    text is a tie without asking); for a :class:`~._judges.RubricJudge` one grade
    per reply.
 2. A reply that cannot be read (:class:`~._judge_prompts.Malformed`) is asked
-   again in the next round, with a message saying what was wrong, up to the
-   judge's ``attempts``; then it is a judge error.
+   again in the next round, shown back to the judge with a message saying what
+   was wrong (every earlier attempt's, so each attempt is a new request), up to the
+   judge's ``attempts``; then it is a judge error. Those replies are logged like
+   any other, so a rerun with the same results directory reuses them and gets
+   the same error without a call; a rerun with more ``attempts`` asks on from
+   where they stopped.
 3. A call that failed (after the retry policy) is a judge error now and is
    asked again on resume, like a model's failed call.
 
@@ -125,6 +129,8 @@ class JudgeSummary:
         cost_note: why there is no cost.
         malformed: replies that could not be read (each asked again, up to ``attempts``).
         errors: verdicts or grades the judge never gave (failed calls, malformed to the end).
+        unreadable: those of ``errors`` whose every reply was malformed (no call failed):
+            a rerun reuses those replies, so only more ``attempts`` asks them again.
         first_position_share: of the decisive pairwise verdicts (A or B), the share
             that picked the answer shown first; an unbiased judge is near 0.5.
         swapped: whether each pair was asked in both orders (pairwise: always).
@@ -144,6 +150,7 @@ class JudgeSummary:
     errors: int
     first_position_share: float | None = None
     swapped: bool = False
+    unreadable: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -172,6 +179,8 @@ class _Ask:
     """``"<a>\\x00<b>\\x00<order>"`` for a pairwise order, ``"<label>"`` for a grade."""
     attempt: int
     problem: str | None = None
+    history: tuple[tuple[str | None, str], ...] = ()
+    """The earlier unreadable replies to this question and what was wrong, oldest first."""
 
 
 def _reply(
@@ -198,6 +207,7 @@ def _request(judge: Judge, model: str, ask: _Ask, replies: Mapping[str, Turn]) -
             second,
             attempt=ask.attempt,
             problem=ask.problem,
+            history=ask.history,
         )
     return judge.request(
         model,
@@ -206,6 +216,7 @@ def _request(judge: Judge, model: str, ask: _Ask, replies: Mapping[str, Turn]) -
         replies[ask.key],
         attempt=ask.attempt,
         problem=ask.problem,
+        history=ask.history,
     )
 
 
@@ -325,6 +336,7 @@ def judging(
         pending.append(_Ask(example, key, 0))
     read: dict[tuple[int, str], tuple[Any, str]] = {}
     failed: dict[tuple[int, str], str] = {}
+    unread: set[tuple[int, str]] = set()  # of ``failed``: malformed to the end, no call failed
     malformed = calls = reused = prompt = completion = 0
     round_number = 0
     while pending:
@@ -368,15 +380,19 @@ def judging(
             except Malformed as problem:
                 malformed += 1
                 if ask.attempt + 1 < judge.attempts:
-                    retry.append(_Ask(ask.example, ask.key, ask.attempt + 1, str(problem)))
+                    history = (*ask.history, (stored.reply.content, str(problem)))
+                    retry.append(_Ask(ask.example, ask.key, ask.attempt + 1, str(problem), history))
                 else:
+                    unread.add(where)
                     failed[where] = (
                         f"the judge's reply could not be read after "
                         f"{plural(judge.attempts, 'attempt')}: {problem}"
                     )
         pending = retry
         round_number += 1
-    errors = _collect(judge, judged, examples, labels, answers, read, failed, identical)
+    errors, unreadable = _collect(
+        judge, judged, examples, labels, answers, read, failed, unread, identical
+    )
     first_share = _first_position_share(judge, read)
     judged.summary = JudgeSummary(
         kind=judge.kind,
@@ -397,6 +413,7 @@ def judging(
         errors=errors,
         first_position_share=first_share,
         swapped=isinstance(judge, PairwiseJudge),
+        unreadable=unreadable,
     )
     return judged
 
@@ -418,10 +435,14 @@ def _collect(
     answers: Mapping[tuple[int, str], tuple[StoredReply, bool]],
     read: Mapping[tuple[int, str], tuple[Any, str]],
     failed: Mapping[tuple[int, str], str],
+    unread: set[tuple[int, str]],
     identical: Mapping[tuple[int, str, str], bool],
-) -> int:
-    """Turn the judge's answers into verdicts or grades; returns how many are missing."""
-    errors = 0
+) -> tuple[int, int]:
+    """Turn the judge's answers into verdicts or grades.
+
+    Returns how many are missing, and how many of those only for unreadable replies.
+    """
+    errors = unreadable = 0
     if isinstance(judge, RubricJudge):
         for example in examples:
             for label in labels:
@@ -431,8 +452,9 @@ def _collect(
                     judged.grades[where] = GradeResult(grades, reason)
                 elif where in failed:
                     errors += 1
+                    unreadable += where in unread
                     judged.grades[where] = GradeResult(None, error=failed[where])
-        return errors
+        return errors, unreadable
     for example in examples:
         verdicts: list[PairVerdict] = []
         for a, b in judge.label_pairs(labels):
@@ -451,6 +473,10 @@ def _collect(
             problems = [failed[w] for w in orders if w in failed]
             if problems or not all(w in read for w in orders):
                 errors += 1
+                # Unreadable: no order's call failed, some order's replies were all malformed.
+                unreadable += any(w in unread for w in orders) and all(
+                    w in read or w in unread for w in orders
+                )
                 verdicts.append(
                     PairVerdict(a, b, None, error=problems[0] if problems else "not asked")
                 )
@@ -461,4 +487,4 @@ def _collect(
                 PairVerdict(a, b, _combine(side_1, side_2), side_1, side_2, (reason_1, reason_2))
             )
         judged.verdicts[example.index] = verdicts
-    return errors
+    return errors, unreadable

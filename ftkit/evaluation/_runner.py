@@ -21,7 +21,7 @@ from .._twins import parameters_of
 from .._virtual_time import on_client_time
 from .._words import plural
 from ..backend._chat import ChatBackend, resolve_chat
-from ..backend._clients import sdk_of
+from ..backend._clients import provider_of
 from ..backend._program import Operation, Retried
 from ..retry import RetryPolicy
 from ._bars import progress_callback
@@ -165,12 +165,29 @@ class _Prepared:
         )
         return Book(tasks, self.book.store, shown, self.spending, phase="judge")
 
-    def client_of(self, phase: _Phase) -> Any:
-        """The client a phase's requests go through."""
+    def backends(self, *, asynchronous: bool, twin: str) -> Callable[[_Phase], ChatBackend]:
+        """The chat backend each phase's requests go through, for either driver.
+
+        A judge's own client is resolved now, before any request: one of the wrong
+        kind (an async client for :func:`evaluate`) is refused before the models are
+        asked and paid for, not after. The evaluation's client is resolved when a
+        phase first needs it (re-scoring stored replies needs none).
+        """
         judge = self.judge
-        if phase.judge and judge is not None and judge.client is not None:
-            return judge.client
-        return self.client
+        own = judge.client if judge is not None else None
+        judge_chat = (
+            resolve_chat(own, asynchronous=asynchronous, twin=twin) if own is not None else None
+        )
+        models_chat: list[ChatBackend] = []
+
+        def backend(phase: _Phase) -> ChatBackend:
+            if phase.judge and judge_chat is not None:
+                return judge_chat
+            if not models_chat:
+                models_chat.append(resolve_chat(self.client, asynchronous=asynchronous, twin=twin))
+            return models_chat[0]
+
+        return backend
 
     def asking(self, chat: ChatBackend) -> Callable[[Mapping[str, Any]], Operation]:
         """What asking one request is, for either driver: ``chat``'s request, retried."""
@@ -197,10 +214,16 @@ def _with_judge_model(scorer: Any, judge: str | None, client: Any) -> Any:
     if scorer.model is not None:
         return scorer
     judge_client = scorer.client if scorer.client is not None else client
-    found = sdk_of(judge_client)
-    if found is not None:
+    provider = provider_of(judge_client)
+    if provider == "azure":
+        # Azure's chat requests name a deployment, never a model snapshot.
         raise UsageError(
-            f"name the judge model for a {found[0].provider} client: judge='MODEL' "
+            "name the judge's deployment for an Azure OpenAI client: judge='DEPLOYMENT' "
+            "(ftkit has no default judge there)"
+        )
+    if provider != "openai":
+        raise UsageError(
+            f"name the judge model for a {provider} client: judge='MODEL' "
             "(ftkit has no default judge there)"
         )
     return replace(scorer, model=DEFAULT_JUDGE_MODEL)
@@ -497,7 +520,8 @@ def evaluate(
             None sends nothing).
         max_tokens: caps each reply (sent as ``max_completion_tokens``).
         judge: the judge model of ``scorer="pairwise"`` or ``"rubric"`` (default with an
-            OpenAI client: :data:`~ftkit.evaluation.DEFAULT_JUDGE_MODEL`).
+            OpenAI client: :data:`~ftkit.evaluation.DEFAULT_JUDGE_MODEL`; an Azure
+            client's, another provider's: none, name it; on Azure, the deployment).
         max_cost_usd: a cap on the cost of every call still to make (replies and
             judge), estimated before the first call; the billed usage stops new calls
             once it reaches the cap. Every model called then needs a price.
@@ -516,9 +540,9 @@ def evaluate(
             the billed usage reached it (the replies received are kept in ``out``).
     """
     prepared = _prepare(**locals())  # exactly the parameters above (aevaluate's too)
+    backend = prepared.backends(asynchronous=False, twin="ftkit.aevaluate")
     for phase in prepared.phases():
-        chat = resolve_chat(prepared.client_of(phase), asynchronous=False, twin="ftkit.aevaluate")
-        run_threads(phase.program, prepared.asking(chat), concurrency)
+        run_threads(phase.program, prepared.asking(backend(phase)), concurrency)
     return _report(prepared)
 
 
@@ -535,7 +559,7 @@ async def aevaluate(**arguments: Any) -> EvalReport:
     cancelling the task cancels the requests in flight.
     """
     prepared = _prepare(**arguments)
+    backend = prepared.backends(asynchronous=True, twin="ftkit.evaluate")
     for phase in prepared.phases():
-        chat = resolve_chat(prepared.client_of(phase), asynchronous=True, twin="ftkit.evaluate")
-        await run_tasks(phase.program, prepared.asking(chat))
+        await run_tasks(phase.program, prepared.asking(backend(phase)))
     return _report(prepared)

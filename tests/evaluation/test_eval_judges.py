@@ -486,7 +486,10 @@ def test_cli_exits_1_when_the_judge_gave_no_verdict(
         ]
     )
     assert code == 1
-    assert "verdicts of the judge failed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Unreadable verdicts are reused by a rerun: the message must not promise a retry.
+    assert "could not be read after every attempt" in err and "reuses them" in err
+    assert "rerun with the same --out to retry them" not in err
 
 
 def test_plots_of_judged_reports(trained: tuple[FakeFineTuningAPI, Any]) -> None:
