@@ -13,6 +13,9 @@ virtual: it moves ``--speed`` virtual seconds per real second, plus ``--tick``
 per API request, plus whatever ``POST /_fake/advance {"seconds": N}`` adds. It
 accepts any ``sk-`` key (Azure, Together, Fireworks: any non-empty key) unless ``--api-key`` names
 the only ones, so a client's handling of a rejected key can be tested.
+``--latency-ms`` makes every request wait that long in real time before its
+answer, as a distant API would, so upload and polling speed can be measured
+(``benchmarks/upload.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = ["register"]
 _EPILOG = """examples:
   ftkit fake-server --port 8089 --api-key sk-test-a --api-key sk-test-b   # other keys get 401
   ftkit fake-server --speed 600 --provider azure --json   # one JSON line: its addresses
+  ftkit fake-server --latency-ms 50   # every answer 50 ms late, as over a network
   OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPENAI_API_KEY=sk-test-a ftkit run --model ...
 """
 
@@ -42,8 +46,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, got {args.port}")
-    if args.speed < 0 or args.tick < 0:
-        raise UsageError("--speed and --tick must not be negative")
+    if args.speed < 0 or args.tick < 0 or args.latency_ms < 0:
+        raise UsageError("--speed, --tick and --latency-ms must not be negative")
     if args.api_keys and not all(key.strip() for key in args.api_keys):
         raise UsageError("--api-key must not be blank")
     fake = FakeFineTuningAPI(
@@ -52,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.refuse_training:
         fake.refuse_training()
     try:
-        server = fake.serve(port=args.port)
+        server = fake.serve(port=args.port, latency=args.latency_ms / 1000)
     except OSError as exc:
         raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from exc
     stop = threading.Event()
@@ -158,6 +162,14 @@ register = Command(
             type=float,
             default=0.0,
             help="virtual seconds added by every API request (default 0)",
+        ),
+        flag(
+            "--latency-ms",
+            type=float,
+            default=0.0,
+            metavar="MS",
+            help="real milliseconds every request waits before its answer, as a distant "
+            "API's round trip (default 0; for benchmarks)",
         ),
         flag(
             "--seed",

@@ -4,6 +4,12 @@ A file is uploaded as ``<stem>.ftkit-<sha256[:16]>.jsonl``, so a re-run (or a
 look after an ambiguous failure) recognises the same bytes by name and size
 and reuses that file instead of uploading it again.
 
+The name needs the hash before anything is created (that is what makes a create
+exactly-once), so :func:`file_digest` reads the file once, SHA-256 only, before
+sending: with SHA instructions that is a fraction of the time the bytes take to
+send. The MD5 that OpenAI's Uploads API takes is computed while the parts are
+sent (:class:`~ftkit.backend._md5.PartsMD5`); no other path hashes MD5.
+
 A file the provider imported from a URL is named
 ``<stem>.ftkit-import-<sha256[:16]>.jsonl`` instead: its bytes came from elsewhere,
 so it is never taken for an upload of the local file (:func:`finding_upload` does
@@ -39,32 +45,40 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FileDigest:
-    """What identifies a file's content: size and hashes, from one read."""
+    """What identifies a file's content: its size and SHA-256, and its MD5 where one was sent.
+
+    Attributes:
+        size: bytes.
+        sha256: hex; it names the file (:func:`content_filename`).
+        md5: hex, for an upload whose API checks it (the Uploads API's ``complete``),
+            hashed while the parts were sent; ``None`` on every other path.
+    """
 
     size: int
     sha256: str
-    md5: str
+    md5: str | None = None
 
 
 def file_digest(path: str | Path, *, chunk_size: int = 1024 * 1024) -> FileDigest:
-    """Hash a file once for both its name (SHA-256) and the upload check (MD5).
+    """Hash a file for its name: one read, SHA-256 only (no API needs more before sending).
 
     Args:
         path: the file.
-        chunk_size: bytes read at a time (memory stays flat for any size).
+        chunk_size: bytes read at a time, into one reused buffer (memory stays flat
+            for any size).
 
     Returns:
-        Its size, SHA-256 and MD5 (hex).
+        Its size and SHA-256 (hex); ``md5`` is ``None``.
     """
     sha = hashlib.sha256()
-    md5 = hashlib.md5(usedforsecurity=False)
     size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            sha.update(chunk)
-            md5.update(chunk)
-            size += len(chunk)
-    return FileDigest(size=size, sha256=sha.hexdigest(), md5=md5.hexdigest())
+    buffer = bytearray(chunk_size)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            sha.update(view[:count])
+            size += count
+    return FileDigest(size=size, sha256=sha.hexdigest())
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

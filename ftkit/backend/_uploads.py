@@ -6,7 +6,9 @@ again. Files up to :data:`FILES_API_LIMIT` go through the Files API in
 one request; larger ones through the Uploads API: parts of ``part_size`` bytes
 (at most 64 MiB) sent in parallel, each under the retry policy, then completed
 with the part ids in order and the file's MD5 so the server can check the
-assembly.
+assembly. Before anything is sent the file is read once for its SHA-256 (its
+name must be known before the create); the MD5 is hashed from the parts as they
+are read to be sent (:mod:`._md5`), and only on this path, the one API that takes it.
 
 A multi-part upload expires one hour after it is created (two on Azure). Its progress is an
 :class:`UploadState` value handed to ``on_state`` after every part; persist it
@@ -45,6 +47,7 @@ from ._content import (
     import_filename,
 )
 from ._datasets import dataset_uploading
+from ._md5 import PartsMD5
 from ._presigned import presigned_uploading
 from ._program import CallOnce, Concurrently, Local, Nested, Program, Retried, arun, run
 from ._traits import traits_of
@@ -87,7 +90,10 @@ class UploadState:
         upload_id: the Uploads API id (``upload_...``).
         filename: the content-addressed name.
         size: total bytes declared at creation.
-        sha256, md5: the content the parts were cut from.
+        sha256: the content the parts were cut from.
+        md5: its MD5, known once every part has been read: ``None`` in the states
+            handed to ``on_state`` while parts are sent (a resumed upload hashes
+            its parts again), set in :attr:`UploadResult.state`.
         part_size: bytes per part (the last one may be shorter).
         part_ids: part index (0-based) -> part id, for the parts already sent.
         created_at, expires_at: Unix seconds, from the provider.
@@ -97,7 +103,7 @@ class UploadState:
     filename: str
     size: int
     sha256: str
-    md5: str
+    md5: str | None
     part_size: int
     created_at: int
     expires_at: int
@@ -154,7 +160,7 @@ class UploadState:
                 filename=str(data["filename"]),
                 size=int(data["size"]),
                 sha256=str(data["sha256"]),
-                md5=str(data["md5"]),
+                md5=None if data.get("md5") is None else str(data["md5"]),
                 part_size=int(data["part_size"]),
                 created_at=int(data["created_at"]),
                 expires_at=int(data["expires_at"]),
@@ -170,7 +176,7 @@ class UploadResult:
 
     Attributes:
         file: the uploaded (or reused) file (use ``file.id`` for jobs).
-        digest: size and hashes of the content.
+        digest: size and hashes of the content (its MD5 for ``"uploads"`` only).
         reused: an identical file was already uploaded; nothing was sent.
         via: ``"existing"``, ``"files"`` (one request), ``"uploads"`` (parts) or
             ``"import"`` (fetched by the provider from a URL).
@@ -217,7 +223,7 @@ def _new_state(
         filename=name,
         size=digest.size,
         sha256=digest.sha256,
-        md5=digest.md5,
+        md5=None,
         part_size=part_size,
         created_at=created,
         # The provider's ``expires_at`` when it says; else its API's documented lifetime.
@@ -225,10 +231,13 @@ def _new_state(
     )
 
 
-def _read_part(path: Path, index: int, part_size: int) -> bytes:
+def _read_part(path: Path, index: int, part_size: int, md5: PartsMD5) -> bytes:
+    """Part ``index`` of the file, hashed into ``md5`` on the way (the only read it gets)."""
     with open(path, "rb") as handle:
         handle.seek(index * part_size)
-        return handle.read(part_size)
+        data = handle.read(part_size)
+    md5.add(index, data)
+    return data
 
 
 def _completed_file(upload: UploadSession) -> TrainingFile:
@@ -391,6 +400,7 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
     book = _Progress(current, job.on_state, job.progress)
     book.started()
     missing = current.missing_parts()
+    md5 = PartsMD5(current.part_count)
     logger.info(
         "uploading %s in %d parts (%d to send) as %s",
         path.name,
@@ -400,12 +410,18 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
     )
 
     def send(index: int) -> Program[None]:
-        data: bytes = yield Local(_read_part, (path, index, current.part_size))
-        part: UploadedPart = yield Retried(backend.add_upload_part(current.upload_id, data), policy)
-        book.part_done(index, part.id)
+        data: bytes = yield Local(_read_part, (path, index, current.part_size, md5))
+        if index not in current.part_ids:  # sent before an interruption: read for the MD5 only
+            part: UploadedPart = yield Retried(
+                backend.add_upload_part(current.upload_id, data), policy
+            )
+            book.part_done(index, part.id)
 
-    yield Concurrently([functools.partial(send, i) for i in missing], limit=job.concurrency)
-    final = book.state
+    # Every part in file order (the pool starts them in order, so the MD5 rarely waits),
+    # the ones sent already included: the hash covers the whole file.
+    every = [functools.partial(send, i) for i in range(current.part_count)]
+    yield Concurrently(every, limit=job.concurrency)
+    final = replace(book.state, md5=md5.hexdigest())
 
     def complete() -> Program[TrainingFile]:
         request = backend.complete_upload(
@@ -415,7 +431,8 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
         return _completed_file(completed)
 
     file = yield CallOnce(Nested(complete), find, policy)
-    return UploadResult(file, digest, reused=False, via="uploads", state=final)
+    hashed = replace(digest, md5=final.md5)
+    return UploadResult(file, hashed, reused=False, via="uploads", state=final)
 
 
 def upload_file(

@@ -345,16 +345,21 @@ class FakeFineTuningAPI:
             addresses["account_id"] = self._core.org_name
         return addresses
 
-    def serve(self, port: int = 0) -> FakeServer:
+    def serve(self, port: int = 0, *, latency: float = 0.0) -> FakeServer:
         """Start a loopback HTTP server (127.0.0.1 only) answering with this fake.
 
         Args:
             port: the TCP port; 0 picks a free one (read it from ``.port``).
+            latency: real seconds every request waits before its answer, as over a
+                network (0: none; for benchmarks, never for tests).
 
         Returns:
             The running :class:`FakeServer`; use it as a context manager or call ``close()``.
+
+        Raises:
+            ValueError: a negative ``latency``.
         """
-        return FakeServer(self, port)
+        return FakeServer(self, port, latency=latency)
 
     # ------------------------------------------------------- test controls
     def advance(self, seconds: float) -> float:

@@ -6,6 +6,11 @@ in-process clients, so both ways in behave alike. Transport faults become
 socket behaviour: ``reset`` closes the connection with a TCP reset before
 answering; ``applied_but_lost`` and a timed-out ``slow`` answer close it
 without a response (the client sees a disconnect rather than its own timeout).
+
+A ``latency`` makes every request wait that many real seconds before it is
+answered, as the round trip to a distant API does, so a client's speed can be
+measured against a realistic one (``ftkit fake-server --latency-ms``): loopback
+answers in microseconds and would reward sending many small requests.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -27,6 +33,8 @@ __all__ = ["FakeServer"]
 log = logging.getLogger("ftkit.testing")
 
 LOOPBACK = "127.0.0.1"
+
+_sleep = time.sleep  # the wait of ``latency``; tests replace it to count the waits
 
 
 class Answers(Protocol):
@@ -50,6 +58,10 @@ class _Handler(BaseHTTPRequestHandler):
             + [("host", host)],
             content=body,
         )
+        if self.server.latency:
+            # Real time, not the fake's clock: it stands for the network, which a
+            # benchmark measures; the body is read first, as a server would.
+            _sleep(self.server.latency)
         try:
             response = self.server.fake.handle(request)
         except httpx2.ConnectError:
@@ -85,8 +97,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, fake: Answers) -> None:
+    def __init__(self, port: int, fake: Answers, latency: float) -> None:
         self.fake = fake
+        self.latency = latency
         super().__init__((LOOPBACK, port), _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -105,10 +118,17 @@ class FakeServer:
         origin: ``http://127.0.0.1:<port>``, for ``together.Together(base_url=...)`` and
             ``fireworks.Fireworks(base_url=...)`` (an origin: those SDKs' paths start with
             ``/v1/``).
+        latency: real seconds every request waits before its answer (0: none).
+
+    Raises:
+        ValueError: a negative ``latency``.
     """
 
-    def __init__(self, fake: Answers, port: int = 0) -> None:
-        self._server = _Server(port, fake)
+    def __init__(self, fake: Answers, port: int = 0, *, latency: float = 0.0) -> None:
+        if latency < 0:
+            raise ValueError(f"latency must not be negative, got {latency}")
+        self.latency = latency
+        self._server = _Server(port, fake, latency)
         self.port: int = self._server.server_address[1]
         self.base_url = f"http://{LOOPBACK}:{self.port}/v1"
         self.azure_endpoint = f"http://{LOOPBACK}:{self.port}"

@@ -30,6 +30,7 @@ from ftkit.backend import (
     upload_file,
 )
 from ftkit.backend._content import content_filename, file_digest
+from ftkit.backend._md5 import PartsMD5
 from ftkit.retry import RetryPolicy
 
 NOW = 1_760_000_000
@@ -69,6 +70,7 @@ class FakeFilesAPI:
         self.parts: dict[str, bytes] = {}
         self.calls: list[str] = []
         self.part_payloads: list[bytes] = []
+        self.md5s: list[str | None] = []  # what each complete_upload was given
         self.max_parallel = 0
         self._active = 0
         self._ids = itertools.count(1)
@@ -168,6 +170,7 @@ class FakeFilesAPI:
     ) -> UploadSession:
         with self._lock:
             self.calls.append("complete_upload")
+            self.md5s.append(md5)
             upload = self.uploads[upload_id]
             content = b"".join(self.parts[p] for p in part_ids)
             if len(content) != upload["bytes"]:
@@ -230,10 +233,48 @@ def test_content_filename_is_readable_and_addressed_by_hash(toy: Path) -> None:
     data = toy.read_bytes()
     assert digest.size == len(data)
     assert digest.sha256 == hashlib.sha256(data).hexdigest()
-    assert digest.md5 == hashlib.md5(data).hexdigest()
+    assert digest.md5 is None  # no MD5 before sending: only the Uploads API takes one
     name = content_filename(toy, digest.sha256)
     assert name == f"openai-cookbook_toy_chat_fine_tuning.ftkit-{digest.sha256[:16]}.jsonl"
     assert content_filename("my data (v2).jsonl", "ab" * 32) == f"my-data-v2.ftkit-{'ab' * 8}.jsonl"
+
+
+def test_parts_md5_hashes_in_file_order_whatever_order_parts_arrive() -> None:
+    parts = [bytes([i]) * (1000 + i) for i in range(6)]
+    md5 = PartsMD5(len(parts))
+    for index in (3, 1, 5, 0, 1, 4):  # out of order, part 1 twice
+        md5.add(index, parts[index])
+    assert not md5.complete
+    with pytest.raises(RuntimeError, match="after 2 of 6"):
+        md5.hexdigest()
+    md5.add(2, parts[2])
+    assert md5.hexdigest() == hashlib.md5(b"".join(parts)).hexdigest()
+
+
+def test_parts_md5_from_many_threads_at_once() -> None:
+    parts = [bytes([i % 256]) * 50_000 for i in range(64)]
+    md5 = PartsMD5(len(parts))
+    order = list(range(len(parts)))
+    order.reverse()
+    start = threading.Barrier(8)
+
+    def add(indexes: list[int]) -> None:
+        start.wait()
+        for index in indexes:
+            md5.add(index, parts[index])
+
+    threads = [threading.Thread(target=add, args=(order[k::8],)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert md5.hexdigest() == hashlib.md5(b"".join(parts)).hexdigest()
+
+
+def test_files_api_upload_sends_and_hashes_no_md5(toy: Path, retry: RetryPolicy) -> None:
+    api = FakeFilesAPI()
+    result = upload_file(api, toy, retry=retry)  # type: ignore[arg-type]
+    assert result.via == "files" and result.digest.md5 is None and api.md5s == []
 
 
 def test_small_file_goes_through_files_api_and_is_reused_next_time(
@@ -291,6 +332,10 @@ def test_large_file_is_sent_in_parallel_parts_and_completed_in_order(
     )
     assert result.via == "uploads"
     assert api.assembled == toy.read_bytes()  # server checked size and md5 too
+    md5 = hashlib.md5(toy.read_bytes()).hexdigest()
+    assert api.md5s == [md5]  # hashed from the parts, sent in parallel (out of order)
+    assert result.digest.md5 == md5 and result.state is not None and result.state.md5 == md5
+    assert all(s.md5 is None for s in states)  # not known while parts are sent
     assert api.max_parallel == 2
     parts = -(-size // part_size)
     assert api.calls.count("add_upload_part") == parts
@@ -352,6 +397,8 @@ def test_an_interrupted_upload_resumes_with_only_the_missing_parts(
     assert api.calls.count("create_upload") == 1  # the same upload
     assert api.calls.count("add_upload_part") - sent_before == len(state.missing_parts())
     assert api.assembled == content
+    # The parts sent before the interruption were read again for the hash only.
+    assert api.md5s == [hashlib.md5(content).hexdigest()]
     assert result.state is not None and result.state.upload_id == state.upload_id
 
 
@@ -362,7 +409,7 @@ def test_an_expired_upload_starts_afresh(toy: Path, retry: RetryPolicy) -> None:
         filename=content_filename(toy, file_digest(toy).sha256),
         size=toy.stat().st_size,
         sha256=file_digest(toy).sha256,
-        md5=file_digest(toy).md5,
+        md5=None,
         part_size=4096,
         created_at=NOW - 4000,
         expires_at=NOW - 400,
@@ -424,6 +471,7 @@ def test_async_upload_matches_the_sync_one(toy: Path, retry: RetryPolicy) -> Non
         aupload_file(backend, toy, retry=retry, files_api_limit=0, part_size=4096, concurrency=3)  # type: ignore[arg-type]
     )
     assert result.via == "uploads" and api.assembled == toy.read_bytes()
+    assert api.md5s == [hashlib.md5(toy.read_bytes()).hexdigest()]
     again = asyncio.run(aupload_file(backend, toy, retry=retry))  # type: ignore[arg-type]
     assert again.reused and again.file.id == result.file.id
 
