@@ -9,7 +9,10 @@ base configuration can be shared and specialised safely::
 
 Arguments are checked when given; ``plan()`` needs no network; ``start()``
 and ``run()`` refuse before any upload when the data has errors or the
-estimate is over ``max_cost_usd``.
+estimate is over ``max_cost_usd``. They start from the last ``plan()`` of the
+same configuration while it still holds (:func:`~._plan.plan_holds`: same files
+by size, mtime and SHA-256, same day and catalog entry), so ``plan()`` then
+``run()`` validates each file once.
 
 ``sft()``/``dpo()`` take a JSONL path, a :class:`~ftkit.Dataset`, or any
 iterable of records or dicts. In-memory data is read once, when given, and
@@ -55,7 +58,7 @@ from ._manifest import (
     find_manifest,
     new_run_id,
 )
-from ._plan import Plan, make_plan
+from ._plan import Plan, make_plan, plan_holds
 from ._result import RunResult
 from ._run import AsyncRun, EventCallback, Run, Settings
 
@@ -169,6 +172,23 @@ def _client_for(client: Any, provider: str, *, asynchronous: bool) -> Any:
     return client
 
 
+class _LastPlan:
+    """The last plan made for one configuration, kept for its ``run()``/``start()``.
+
+    Shared by the builders that differ only in how the run is driven (retries,
+    polling, callbacks, state folder, uploads: :meth:`_Builder._with_settings`),
+    which plan alike: ``ft.plan()`` then ``ft.on_event(cb).run()`` validates once.
+    A builder with another configuration gets its own. Only a cache: the plan is
+    used only while :func:`plan_holds` says it stands for the run, so a builder
+    still behaves as an immutable value.
+    """
+
+    __slots__ = ("plan",)
+
+    def __init__(self) -> None:
+        self.plan: Plan | None = None
+
+
 class _Builder(Generic[_R]):
     _run_type: type[_R]
 
@@ -179,12 +199,14 @@ class _Builder(Generic[_R]):
         provider: str | None = None,
         _config: PipelineConfig | None = None,
         _settings: Settings | None = None,
+        _last: _LastPlan | None = None,
     ) -> None:
         if provider is not None:
             client = _client_for(client, provider, asynchronous=self._run_type._asynchronous)
         self._client = client
         self._config = _config or PipelineConfig()
         self._settings = _settings or Settings()
+        self._last = _last or _LastPlan()
 
     def _replace(self: _B, **changes: Any) -> _B:
         return type(self)(
@@ -198,6 +220,7 @@ class _Builder(Generic[_R]):
             self._client,
             _config=self._config,
             _settings=dataclasses.replace(self._settings, **changes),
+            _last=self._last,
         )
 
     @property
@@ -411,16 +434,42 @@ class _Builder(Generic[_R]):
     def plan(self) -> Plan:
         """Validate every file and estimate every stage; no network.
 
+        Every call validates the files again. ``run()`` and ``start()`` then start
+        from this plan, without validating again, while it still holds for them.
+
         Raises:
             UsageError: the configuration is incomplete.
         """
         # On a fake's client the day is the fake's (shutdown dates follow its calendar).
-        return make_plan(
+        plan = make_plan(
             self._config, today=client_today(self._client), provider=provider_of(self._client)
         )
+        self._last.plan = plan
+        return plan
+
+    def _current_plan(self) -> Plan:
+        """The last ``plan()`` of this configuration if it still holds, else a new plan.
+
+        It holds (:func:`plan_holds`) when each file has the size, mtime and SHA-256
+        it had when it was validated, and the day, the provider and the catalog's
+        entry for the model (which ``run()`` may just have refreshed from Together)
+        are the plan's. Hashing a file is ~40 times quicker than validating it, and
+        the hash is the one the manifest records: a reused plan costs one read of
+        each file and no second validation. A file changed in any way is validated
+        again, and the run gets that new plan's reports and errors.
+        """
+        last = self._last.plan
+        if last is not None and plan_holds(
+            last,
+            self._config,
+            today=client_today(self._client),
+            provider=provider_of(self._client),
+        ):
+            return last
+        return self.plan()
 
     def _prepare(self, max_cost_usd: float | None) -> Path:
-        plan = self.plan()
+        plan = self._current_plan()
         plan.raise_for_refusal()  # a retired base model: TrainingUnavailable, like the API
         check_fits(self._config, traits_of_any(self._client), self._settings.upload.content_urls)
         if not plan.ok:
@@ -493,13 +542,15 @@ class _Builder(Generic[_R]):
 
     def _create_manifest(self, plan: Plan, max_cost_usd: float | None = None) -> Path:
         config = self._config
+        # The hashes of the bytes the plan validated; read here only if it has none.
+        validated = plan._digests()
         digests: dict[str, str] = {}
         files: dict[str, FileState] = {}
         for stage in config.stages:
             for path in (stage.train, stage.validation):
                 if path is None or str(path) in files:
                     continue
-                sha, size = file_digest(path)
+                sha, size = validated.get(str(path)) or file_digest(path)
                 digests[str(path)] = sha
                 files[str(path)] = FileState(path=str(path.resolve()), sha256=sha, size=size)
         estimates = {s.name: s.estimate for s in plan.stages}
