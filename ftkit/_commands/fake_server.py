@@ -34,7 +34,7 @@ __all__ = ["register"]
 _EPILOG = """examples:
   ftkit fake-server --port 8089 --api-key sk-test-a --api-key sk-test-b   # other keys get 401
   ftkit fake-server --speed 600 --provider azure --json   # one JSON line: its addresses
-  ftkit fake-server --latency-ms 50   # every answer 50 ms late, as over a network
+                    # (--latency-ms 50: every answer 50 ms late, as over a network)
   OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPENAI_API_KEY=sk-test-a ftkit run --model ...
 """
 
