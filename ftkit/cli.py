@@ -47,6 +47,7 @@ COMMANDS: tuple[str, ...] = (
     "events",
     "metrics",
     "evaluate",
+    "distill",
     "deploy",
     "fake_server",
 )

@@ -115,6 +115,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "load_prices resolve_epochs"
     ),
     "ftkit.dataset": names_of("Dataset DatasetSplit read_jsonl"),
+    "ftkit.distill": names_of(
+        "DEFAULT_FILTERS DistillResult JOURNAL_SUFFIX MIGRATION_FILE MigrationReport "
+        "ScoreFilter afrom_stored agenerate from_stored generate migrate"
+    ),
     "ftkit.evaluation": names_of(
         "AutoScorer DEFAULT_JUDGE_MODEL EditSimilarity EvalProgress EvalReport ExactMatch "
         "ExampleResult GradeResult InferencePrices JsonFields JsonValid JudgeSummary ModelReply "
@@ -258,6 +262,7 @@ def _type_checking_imports(path: Path) -> dict[str, str]:
     [
         ("__init__.py", lambda: TOP_LEVEL),
         ("evaluation/__init__.py", lambda: ftkit.evaluation._HOMES),
+        ("distill/__init__.py", lambda: ftkit.distill._HOMES),
     ],
 )
 def test_type_checking_imports_name_the_lazy_table(

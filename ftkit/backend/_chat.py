@@ -42,6 +42,8 @@ class ChatAnswer:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str | None
+    refusal: str | None = None
+    """The model's refusal message (the SDK message's ``refusal``), None when it answered."""
 
 
 @runtime_checkable
@@ -72,6 +74,7 @@ def _answer(response: Any) -> ChatAnswer:
         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         finish_reason=getattr(choice, "finish_reason", None),
+        refusal=getattr(message, "refusal", None) or None,
     )
 
 

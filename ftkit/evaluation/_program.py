@@ -280,6 +280,10 @@ def program(book: Ledger[T], todo: Sequence[T], window: int) -> Program:
             in_flight += len(asks)
             try:
                 outcomes = yield Exchange(asks)
+            except GeneratorExit:
+                # The driver is closing the program (an asyncio task cancelled, a driver
+                # dying): it cancels what is in flight itself, so nothing is waited for.
+                raise
             except BaseException as exc:  # the driver was interrupted while it waited
                 stop = stop or exc
                 log.warning(

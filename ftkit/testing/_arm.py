@@ -182,6 +182,7 @@ class FakeARM:
         self.creating_seconds = 280.0
         self.quota = 1000
         self.tokens: tuple[str, ...] | None = None
+        service.chat.deployments = self.serving  # chat reaches what ARM deployed
 
     # ------------------------------------------------------------------ ways in
     def handle(self, request: httpx2.Request, *, advance: float = 0.0) -> httpx2.Response:
@@ -277,6 +278,18 @@ class FakeARM:
         with self._core.lock:
             self._expire()
             return [self._to_api(d) for d in self._deployments.values()]
+
+    def serving(self, name: str) -> str | None:
+        """The model a deployment of that name serves once it has ``Succeeded``, else None.
+
+        The data plane asks this (:attr:`FakeChat.deployments`): a chat request to
+        ``/deployments/<name>/`` reaches the model ARM deployed under that name, and a
+        deployment still provisioning (or failed) serves nothing, as on Azure.
+        """
+        for deployment in list(self._deployments.values()):
+            if deployment.name == name and self._state(deployment) == "Succeeded":
+                return str(deployment.model["name"])
+        return None
 
     # ------------------------------------------------------------------ internals
     def _client_class(self, name: str) -> type[Any]:

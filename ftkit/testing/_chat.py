@@ -3,7 +3,8 @@
 So the whole loop (split, train, evaluate) runs offline, ``POST /chat/completions``
 answers deterministically, as a stand-in for real inference:
 
-- a **fine-tuned model** (``ft:...``, checkpoints included) remembers every trained
+- a **fine-tuned model** (any provider's: ``ft:...``, Azure's ``<base>.ft-<job>``,
+  Together's and Fireworks' output names; checkpoints included) remembers every trained
   assistant turn of the training file of the job that produced it, keyed by the
   conversation before that turn (SFT), and the preferred output of every DPO pair.
   A model trained from another fine-tune also remembers what its parent learned.
@@ -30,7 +31,7 @@ import hashlib
 import json
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,6 +212,9 @@ class FakeChat:
         self._models = models
         self.behaviour = behaviour or ChatBehaviour()
         self._memory: dict[str, dict[str, _Lesson]] = {}
+        # Azure: the model an ARM deployment of that name serves (``FakeARM.serving``);
+        # a deployment name it does not know is taken as a model name, as before.
+        self.deployments: Callable[[str], str | None] = lambda name: None
 
     # ------------------------------------------------------------- knowledge
     def memory(self, model: str) -> dict[str, _Lesson]:
@@ -225,7 +229,7 @@ class FakeChat:
         the training file later changes nothing.
         """
         learned: dict[str, _Lesson] = {}
-        if parent != name and _fine_tuned(parent):
+        if parent != name:  # a base model learned nothing: its memory is empty
             learned.update(self.memory(parent))
         if training is not None:
             for lesson in lessons_of(training):
@@ -239,7 +243,7 @@ class FakeChat:
         Raises:
             WireError: 400 for a malformed request, 404 for an unknown model.
         """
-        model = deployment or body.get("model")
+        model = (self.deployments(deployment) or deployment) if deployment else body.get("model")
         if not isinstance(model, str) or not model:
             raise bad_request("you must provide a model parameter", param="model")
         messages = body.get("messages")
@@ -330,7 +334,9 @@ class FakeChat:
     def _answer(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> dict[str, Any]:
-        memory = self.memory(model) if _fine_tuned(model) else {}
+        # Every provider's fine-tune (``ft:...``, ``<base>.ft-<job>``, Together's and
+        # Fireworks' output names) has what its job learned; a base model has nothing.
+        memory = self.memory(model)
         key = prompt_key(messages)
         lesson = memory.get(key)
         if lesson is not None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 from pipeline_support import EXAMPLES, MODEL, Env
 
@@ -25,6 +26,7 @@ import ftkit
 import ftkit.providers
 from ftkit.pipeline import Deployment, deploy_model
 from ftkit.pipeline._deploy import DeploymentSpec, deployment_name
+from ftkit.polling import PollPolicy
 from ftkit.testing import FakeFineTuningAPI
 
 TOKEN = "arm-token-not-a-real-one-6f1c9e"
@@ -426,3 +428,27 @@ def test_open_source_models_get_their_publishers_format_and_global_standard() ->
     openai_spec = _spec(f"{MODEL}.ft-0123456789abcdef0123456789abcdef")
     assert (openai_spec.format, openai_spec.wanted(None)) == ("OpenAI", ("Standard", 100))
     assert _spec("m.ft-1", sku="Global_Standard").sku == "GlobalStandard"
+
+
+def test_chat_reaches_the_model_an_arm_deployment_serves_once_it_succeeded(
+    env: Env, result: ftkit.RunResult
+) -> None:
+    env.fake.arm.creating_seconds = 0.0
+    env.fake.arm.accepted_seconds = 1_000.0  # the PUT's wait is cut short below
+    client = env.fake.azure_client(max_retries=0)
+    messages = [{"role": "user", "content": "Who wrote Hamlet?"}]
+    with pytest.raises(ftkit.WaitTimeout):
+        _deploy(
+            env,
+            result,
+            poll=PollPolicy(deadline=1.0, sleep=env.fake.clock.sleep, clock=env.fake.clock.now),
+        )
+    [pending] = env.fake.arm.deployments
+    name = pending["name"]
+    assert name != result.fine_tuned_model and env.fake.arm.serving(name) is None
+    with pytest.raises(openai.NotFoundError):  # provisioning: the deployment serves nothing
+        client.chat.completions.create(model=name, messages=messages)  # type: ignore[arg-type]
+    env.fake.advance(1_000.0)
+    assert env.fake.arm.serving(name) == result.fine_tuned_model
+    answer = client.chat.completions.create(model=name, messages=messages)  # type: ignore[arg-type]
+    assert answer.model == result.fine_tuned_model
