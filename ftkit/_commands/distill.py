@@ -24,6 +24,7 @@ from typing import Any
 from .._exceptions import UsageError
 from .._words import plural
 from ._args import number, read_json_object, whole_number
+from ._inference import progress_lines, train_on_fake
 
 __all__ = ["register"]
 
@@ -168,23 +169,6 @@ def _stored(args: argparse.Namespace) -> int:
     return 0
 
 
-def _printer(stream: Any) -> Any:
-    last = [-1]
-
-    def show(progress: Any) -> None:
-        step = max(1, progress.total // 10)  # about ten lines, plus the last one
-        if progress.done == 0:
-            return
-        if progress.done != progress.total and progress.done // step == last[0]:
-            return
-        last[0] = progress.done // step
-        extra = f", {progress.reused} reused" if progress.reused else ""
-        extra += f", {progress.errors} failed" if progress.errors else ""
-        print(f"  answered {progress.done}/{progress.total}{extra}", file=stream)
-
-    return show
-
-
 def _generate(args: argparse.Namespace) -> int:
     from ..distill import generate
     from ..retry import RetryPolicy
@@ -206,7 +190,7 @@ def _generate(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         filters=_filters(args),
         retry=retry,
-        progress=False if args.quiet else _printer(sys.stderr),
+        progress=False if args.quiet else progress_lines(sys.stderr, "answered"),
         prices=read_json_object(args.prices, "--prices"),
     )
     if args.json:
@@ -244,7 +228,7 @@ def _migrate(args: argparse.Namespace) -> int:
         fake, retry = _fake(args)
         teacher = fake.client(max_retries=0)
         if args.fake_train:
-            teacher_model = _fake_teacher(teacher, args.teacher, args.fake_train)
+            teacher_model = train_on_fake(fake, teacher, args.teacher, args.fake_train, sys.stderr)
         # The student's fake runs on a virtual clock of its own, which its run follows.
         student = FineTune(FakeFineTuningAPI(provider=args.to).client(max_retries=0))
     else:
@@ -267,7 +251,7 @@ def _migrate(args: argparse.Namespace) -> int:
         filters=_filters(args),
         concurrency=args.concurrency,
         retry=retry,
-        progress=False if args.quiet else _printer(sys.stderr),
+        progress=False if args.quiet else progress_lines(sys.stderr, "answered"),
         prices=read_json_object(args.prices, "--prices"),
         serve=_deploying(retry) if args.deploy else None,
     )
@@ -277,18 +261,6 @@ def _migrate(args: argparse.Namespace) -> int:
     else:
         print(report)
     return 0
-
-
-def _fake_teacher(client: Any, base: str, data: str) -> str:
-    """With ``--fake-train``: fine-tune ``base`` on ``data`` in the fake; the ``ft:`` teacher."""
-    import tempfile
-
-    from ..pipeline import FineTune
-
-    with tempfile.TemporaryDirectory() as state:  # the stand-in's run is not the user's
-        result = FineTune(client).model(base).sft(data).state_dir(state).run()
-    print(f"  trained the stand-in teacher {result.fine_tuned_model} on {data}", file=sys.stderr)
-    return str(result.fine_tuned_model)
 
 
 def _deploying(retry: Any) -> Any:

@@ -17,6 +17,7 @@ from .._words import plural
 from ..evaluation import SCORERS
 from ._args import read_json_object
 from ._command import FAKE, Command, count, flag, json_flag
+from ._inference import progress_lines, train_on_fake
 
 __all__ = ["register"]
 
@@ -73,50 +74,6 @@ def _models(values: list[str]) -> dict[str, str]:
     return models
 
 
-def _printer(stream: Any) -> Any:
-    last = [-1]
-
-    def show(progress: Any) -> None:
-        # About ten lines per evaluation, plus the last one.
-        step = max(1, progress.total // 10)
-        if progress.done == 0:
-            return
-        if progress.done != progress.total and progress.done // step == last[0]:
-            return
-        last[0] = progress.done // step
-        extra = f", {progress.reused} reused" if progress.reused else ""
-        extra += f", {progress.errors} failed" if progress.errors else ""
-        print(f"  evaluated {progress.done}/{progress.total}{extra}", file=stream)
-
-    return show
-
-
-def _train_on_fake(fake: Any, client: Any, base: str, train: str, stream: Any) -> str:
-    import tempfile
-
-    from ..pipeline import FineTune
-    from ..polling import PollPolicy
-    from ..retry import RetryPolicy
-
-    clock = fake.clock
-    with tempfile.TemporaryDirectory(prefix="ftkit-eval-") as state:
-        result = (
-            FineTune(client)
-            .model(base)
-            .sft(train)
-            .retry(RetryPolicy(sleep=clock.sleep, clock=clock.now))
-            .poll(
-                PollPolicy(initial_delay=30.0, max_delay=300.0, sleep=clock.sleep, clock=clock.now)
-            )
-            .state_dir(state)
-            .run()
-        )
-    if not result.fine_tuned_model:
-        raise UsageError("the fake training run produced no model")
-    print(f"  trained {result.fine_tuned_model} on the fake", file=stream)
-    return result.fine_tuned_model
-
-
 def _run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate
     from ..retry import RetryPolicy
@@ -135,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
             if not models:
                 raise UsageError("--fake-train needs the base model to train: --model MODEL")
             first_label, base = next(iter(models.items()))
-            tuned = _train_on_fake(fake, client, base, args.fake_train, stream)
+            tuned = train_on_fake(fake, client, base, args.fake_train, stream)
             if first_label == base:
                 models = {"base": base, **{k: v for k, v in models.items() if k != base}}
             models["fine-tuned"] = tuned
@@ -153,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         retry=retry,
         out=args.out,
-        progress=False if args.quiet else _printer(sys.stderr),
+        progress=False if args.quiet else progress_lines(sys.stderr, "evaluated"),
         prices=read_json_object(args.prices, "--prices"),
     )
     if args.json:

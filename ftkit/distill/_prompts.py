@@ -23,6 +23,7 @@ from typing import Any
 
 from .._exceptions import RecordError, UsageError
 from ..backend import ChatAnswer
+from ..evaluation._examples import chat_request
 from ..evaluation._scorers import Turn
 from ..schema import DPORecord, SFTRecord
 
@@ -52,13 +53,7 @@ class Prompt:
 
     def request(self, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword arguments of ``chat.completions.create`` for ``model``."""
-        body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in self.messages]}
-        if self.tools:
-            body["tools"] = [dict(t) for t in self.tools]
-            if self.parallel_tool_calls is not None:
-                body["parallel_tool_calls"] = self.parallel_tool_calls
-        body.update(params)
-        return body
+        return chat_request(model, self.messages, self.tools, self.parallel_tool_calls, params)
 
     @property
     def fingerprint(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from .._exceptions import UsageError
 from ..schema import DPORecord, SFTRecord
 from ._scorers import Target, Turn
 
-__all__ = ["EvalExample", "TestSource", "load_examples"]
+__all__ = ["EvalExample", "TestSource", "chat_request", "load_examples"]
 
 TestSource = str | os.PathLike[str] | Iterable[SFTRecord | DPORecord | Mapping[str, Any]]
 """A JSONL path, a :class:`~ftkit.Dataset`, or any iterable of records or record dicts."""
@@ -47,13 +47,7 @@ class EvalExample:
 
     def request(self, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword arguments of ``chat.completions.create`` for ``model``."""
-        body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in self.messages]}
-        if self.tools:
-            body["tools"] = [dict(t) for t in self.tools]
-            if self.parallel_tool_calls is not None:
-                body["parallel_tool_calls"] = self.parallel_tool_calls
-        body.update(params)
-        return body
+        return chat_request(model, self.messages, self.tools, self.parallel_tool_calls, params)
 
     def fingerprint(self, params: Mapping[str, Any]) -> str:
         """A digest of what is asked (conversation, tools, parameters; not the model).
@@ -174,3 +168,25 @@ def load_examples(
         else:
             examples.append(example)
     return examples, skipped
+
+
+def chat_request(
+    model: str,
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None,
+    parallel_tool_calls: bool | None,
+    params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``chat.completions.create``'s keyword arguments for a conversation and its tools.
+
+    ``parallel_tool_calls`` goes only with tools (the API refuses it alone); ``params``
+    (temperature, max tokens...) come last. An evaluation's example and a
+    distillation's prompt are sent alike.
+    """
+    body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages]}
+    if tools:
+        body["tools"] = [dict(t) for t in tools]
+        if parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = parallel_tool_calls
+    body.update(params)
+    return body

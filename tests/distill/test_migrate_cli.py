@@ -28,7 +28,7 @@ def test_migrate_to_together_prints_how_close_the_student_came(
     work = tmp_path / "migration"
     assert _migrate(work, "--fake", "--fake-train", str(JSON_FILE)) == 0
     printed = capsys.readouterr()
-    assert "trained the stand-in teacher ft:" in printed.err
+    assert "  trained ft:" in printed.err and "on the fake" in printed.err
     assert "migrated ft:" in printed.out and "(together, from " in printed.out
     assert "student: " in printed.out and "5 held-out prompts" in printed.out
     assert len(rows(work / "train.jsonl")) == 15 and len(rows(work / "holdout.jsonl")) == 5
