@@ -346,59 +346,66 @@ def _prepare(
         "filters": names(resolved),
     }
     journal = Journal(out, settings)
-    todo: list[_Task] = []
-    reused = 0
-    for key, prompt in distinct.items():
-        for sample in range(n):
-            if journal.get(key, sample) is not None:
-                reused += 1
-            else:
-                todo.append(_Task(prompt, key, sample, prompt.request(model, params)))
-    if reused:
-        log.info("resuming: %d of %d answers reused", reused, len(distinct) * n)
-    price_table = InferencePrices.load(prices)
-    spending = Spending(max_cost_usd, price_table)
-    expected = estimate(
-        (
-            CallEstimate(model, tokens, _guess(model, task.prompt, max_tokens), exact)
-            for task in todo
-            for tokens, exact in [prompt_tokens(model, task.prompt.messages, task.prompt.tools)]
-        ),
-        price_table,
-    )
+    # Locked until closed: generate's finally closes it, or the except below when the
+    # cost check (or anything else before the first call) refuses.
     try:
-        spending.check(expected, "teacher calls")  # before the first call: nothing asked
-    except CostLimitExceeded as exc:  # the same refusal, with this function's remedy
-        raise CostLimitExceeded(
-            f"the teacher calls ({expected}) would cost more than max_cost_usd="
-            f"${exc.limit_usd:,.4f}; nothing was asked. Raise the cap, or ask fewer prompts "
-            "(or fewer samples, n=)",
-            limit_usd=exc.limit_usd,
-            estimate_usd=exc.estimate_usd,
-        ) from None
-    total = len(distinct) * n
-    book = _Book(
-        journal=journal,
-        model=model,
-        filters=resolved,
-        spending=spending,
-        total=total,
-        reused=reused,
-        on_progress=progress_callback(progress, total, description="distilling", unit="answer"),
-    )
-    book._progress()
-    return _Prepared(
-        book=book,
-        todo=todo,
-        prompts=len(distinct),
-        duplicates=duplicates,
-        samples=n,
-        policy=on_client_time(RetryPolicy.coerce(retry), client),
-        prices=price_table,
-        expected=expected,
-        window=concurrency,
-        settings=settings,
-    )
+        todo: list[_Task] = []
+        reused = 0
+        for key, prompt in distinct.items():
+            for sample in range(n):
+                if journal.get(key, sample) is not None:
+                    reused += 1
+                else:
+                    todo.append(_Task(prompt, key, sample, prompt.request(model, params)))
+        if reused:
+            log.info("resuming: %d of %d answers reused", reused, len(distinct) * n)
+        price_table = InferencePrices.load(prices)
+        spending = Spending(max_cost_usd, price_table)
+        expected = estimate(
+            (
+                CallEstimate(model, tokens, _guess(model, task.prompt, max_tokens), exact)
+                for task in todo
+                for tokens, exact in [prompt_tokens(model, task.prompt.messages, task.prompt.tools)]
+            ),
+            price_table,
+        )
+        try:
+            spending.check(expected, "teacher calls")  # before the first call: nothing asked
+        except CostLimitExceeded as exc:  # the same refusal, with this function's remedy
+            raise CostLimitExceeded(
+                f"the teacher calls ({expected}) would cost more than max_cost_usd="
+                f"${exc.limit_usd:,.4f}; nothing was asked. Raise the cap, or ask fewer prompts "
+                "(or fewer samples, n=)",
+                limit_usd=exc.limit_usd,
+                estimate_usd=exc.estimate_usd,
+            ) from None
+        total = len(distinct) * n
+        book = _Book(
+            journal=journal,
+            model=model,
+            filters=resolved,
+            spending=spending,
+            total=total,
+            reused=reused,
+            on_progress=progress_callback(progress, total, description="distilling", unit="answer"),
+        )
+        book._progress()
+        return _Prepared(
+            book=book,
+            todo=todo,
+            prompts=len(distinct),
+            duplicates=duplicates,
+            samples=n,
+            policy=on_client_time(RetryPolicy.coerce(retry), client),
+            prices=price_table,
+            expected=expected,
+            window=concurrency,
+            settings=settings,
+        )
+
+    except BaseException:
+        journal.close()
+        raise
 
 
 def generate(
@@ -466,9 +473,12 @@ def generate(
         RecordError: a prompt file line that is not a JSON object.
     """
     prepared = _prepare(**locals())  # exactly the parameters above (agenerate's too)
-    if prepared.todo:
-        chat = resolve_chat(client, asynchronous=False, twin="ftkit.distill.agenerate")
-        run_threads(prepared.program(), prepared.asking(chat), concurrency)
+    try:
+        if prepared.todo:
+            chat = resolve_chat(client, asynchronous=False, twin="ftkit.distill.agenerate")
+            run_threads(prepared.program(), prepared.asking(chat), concurrency)
+    finally:
+        prepared.book.close()  # the files synced, the lock on out released
     return prepared.result()
 
 
@@ -481,7 +491,12 @@ async def agenerate(**arguments: Any) -> DistillResult:
     the task cancels the calls in flight and keeps what came back.
     """
     prepared = _prepare(**arguments)
-    if prepared.todo:
-        chat = resolve_chat(arguments["client"], asynchronous=True, twin="ftkit.distill.generate")
-        await run_tasks(prepared.program(), prepared.asking(chat))
+    try:
+        if prepared.todo:
+            chat = resolve_chat(
+                arguments["client"], asynchronous=True, twin="ftkit.distill.generate"
+            )
+            await run_tasks(prepared.program(), prepared.asking(chat))
+    finally:
+        prepared.book.close()
     return prepared.result()

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import UsageError
+from .._exceptions import RunConflict, UsageError
+from .._process_lock import ProcessLock
 
 __all__ = ["JOURNAL_SUFFIX", "Entry", "Journal"]
 
@@ -122,10 +123,16 @@ class Journal:
         settings: what the answers are made with; must match an existing journal's.
         sync_every: ``fsync`` both files after this many answers (and on close).
 
+    One process at a time: the journal holds an OS lock on ``<out>.lock`` from when
+    it opens until :meth:`close` (a killed process releases it), so a second
+    process on the same ``out`` is refused instead of asking every prompt again and
+    interleaving the files.
+
     Raises:
         UsageError: ``out`` exists without a journal (not ours to append to), the
             journal was made with other settings, or ``out`` no longer starts with the
             journal's records (it was edited).
+        RunConflict: another process is writing ``out``.
     """
 
     def __init__(
@@ -147,8 +154,20 @@ class Journal:
             )
         self._journal: Any = None
         self._records: Any = None
-        self._load()
-        self._reconcile()
+        out_name = self.out
+        self._lock = ProcessLock(
+            self.out.with_name(self.out.name + ".lock"),
+            lambda holder: RunConflict(
+                f"{out_name} is being written by {holder}; wait for it to finish (a "
+                "rerun then asks only what is missing), or choose another out"
+            ),
+        ).acquire()
+        try:
+            self._load()
+            self._reconcile()
+        except BaseException:
+            self._lock.release()
+            raise
 
     # ------------------------------------------------------------------ opening
     def _load(self) -> None:
@@ -276,9 +295,13 @@ class Journal:
             self._pending = 0
 
     def close(self) -> None:
-        """Sync and close both files (a journal never opened leaves nothing behind)."""
-        if self._journal is not None and not self._journal.closed:
-            self._pending = max(self._pending, 1)
-            self.sync()
-            self._journal.close()
-            self._records.close()
+        """Sync and close both files (a journal never opened leaves nothing behind),
+        then release the lock; closing again does nothing."""
+        try:
+            if self._journal is not None and not self._journal.closed:
+                self._pending = max(self._pending, 1)
+                self.sync()
+                self._journal.close()
+                self._records.close()
+        finally:
+            self._lock.release()

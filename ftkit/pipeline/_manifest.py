@@ -31,11 +31,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._exceptions import DatasetError, RunConflict, TrainingUnavailable, UsageError
+from .._process_lock import ProcessLock, describe_holder, lock_file
 from ..jsonl import atomic_write
 
 __all__ = [
@@ -242,21 +243,6 @@ def _discard(manifest_path: Path) -> None:
         lock.path.unlink()
 
 
-def _lock_record() -> str:
-    return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()})
-
-
-def _describe(record: str) -> str:
-    """``pid 123 on host-a since 2026-11-26 10:15 UTC`` from a lock file's text."""
-    try:
-        data = json.loads(record)
-        pid, host, started = int(data["pid"]), str(data["host"]), float(data["started_at"])
-    except (ValueError, KeyError, TypeError):
-        return record  # an older ftkit wrote "pid N"
-    since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
-    return f"pid {pid} on {host} since {since}"
-
-
 def _dead_here(record: str) -> bool:
     """The lock names a process of this host that no longer exists."""
     if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process there
@@ -297,10 +283,10 @@ def driver_of(manifest_path: Path) -> str | None:
         return None
     try:
         try:
-            _lock_file(handle)
+            lock_file(handle)
         except OSError:
-            return _describe(record)
-        _lock_file(handle, unlock=True)
+            return describe_holder(record)
+        lock_file(handle, unlock=True)
         return None
     finally:
         handle.close()
@@ -318,66 +304,19 @@ def shown_status(manifest: Manifest, manifest_path: Path) -> str:
     return manifest.status
 
 
-class RunLock:
+class RunLock(ProcessLock):
     """An exclusive, non-blocking lock held while a process drives a run.
 
-    The lock is the OS's (``fcntl.flock``), so it dies with the process: a run
-    whose driver was killed can be resumed at once, while a live driver blocks
-    a second one with :class:`~ftkit.RunConflict`. While held, the lock file
-    names the holder (JSON: ``pid``, ``host``, ``started_at``); it is emptied on
-    release.
+    The OS's lock (:class:`~ftkit._process_lock.ProcessLock`) on ``<run>.lock``, so it
+    dies with the process: a run whose driver was killed can be resumed at once, while
+    a live driver blocks a second one with :class:`~ftkit.RunConflict`.
     """
 
     def __init__(self, manifest_path: Path) -> None:
-        self.path = manifest_path.with_suffix(".lock")
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        handle = os.fdopen(fd, "r+", encoding="utf-8")
-        try:
-            _lock_file(handle)
-        except OSError:
-            handle.seek(0)
-            holder = _describe(handle.read().strip()) or "another process"
-            handle.close()
-            raise RunConflict(
-                f"run {self.path.stem} is being driven by {holder}; wait for it, or stop it "
-                "before resuming here"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(_lock_record())
-        handle.flush()
-        self._handle = handle
-        return self
-
-    def release(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            with contextlib.suppress(OSError):
-                handle.seek(0)
-                handle.truncate()
-                _lock_file(handle, unlock=True)
-            handle.close()
-
-    def __enter__(self) -> RunLock:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-def _lock_file(handle: IO[str], *, unlock: bool = False) -> None:
-    """Take the OS lock on ``handle`` without waiting (``OSError`` if held), or release it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        handle.seek(0)
-        mode = msvcrt.LK_UNLCK if unlock else msvcrt.LK_NBLCK  # type: ignore[attr-defined]
-        msvcrt.locking(handle.fileno(), mode, 1)  # type: ignore[attr-defined]
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN if unlock else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        super().__init__(
+            manifest_path.with_suffix(".lock"),
+            lambda holder: RunConflict(
+                f"run {manifest_path.stem} is being driven by {holder}; wait for it, or "
+                "stop it before resuming here"
+            ),
+        )

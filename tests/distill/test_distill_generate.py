@@ -567,3 +567,40 @@ def test_cancelling_agenerate_raises_cancelled_and_a_rerun_finishes(
     assert 3 <= len(rows(out)) < len(rows(JSON_FILE))
     result = _run(fake, out)
     assert result.kept == len(rows(JSON_FILE)) and result.reused >= 3
+
+
+def test_a_second_writer_of_the_same_out_is_refused_and_the_lock_dies_with_the_first(
+    fake: FakeFineTuningAPI, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "d.jsonl"
+    lock = out.with_name(out.name + ".lock")
+    # Another process holds the lock (as a generate in flight does), then is killed.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from ftkit._process_lock import "
+            "ProcessLock; held = ProcessLock(Path(sys.argv[1]), RuntimeError).acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(ftkit.RunConflict, match=r"is being written by pid \d+"):
+            generate(fake.client(max_retries=0), JSON_FILE, model=BASE, out=out)
+        assert chat_calls(fake) == [] and not out.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    result = generate(fake.client(max_retries=0), JSON_FILE, model=BASE, out=out)
+    assert result.kept == len(rows(JSON_FILE)) and lock.read_text() == ""  # released
+    other = tmp_path / "e.jsonl"
+    with pytest.raises(ftkit.CostLimitExceeded):  # refused before a call: released too
+        generate(fake.client(max_retries=0), JSON_FILE, model=BASE, out=other, max_cost_usd=1e-9)
+    assert other.with_name(other.name + ".lock").read_text() == ""
