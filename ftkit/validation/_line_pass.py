@@ -25,6 +25,7 @@ from ._checks_common import DEFAULT_PROFILE, CheckContext, MessageSummary, Profi
 from ._checks_dpo import check_dpo
 from ._checks_sft import check_sft
 from ._codes import ERROR_CODES
+from ._decoding import UNDECODED, fast_decoder
 from ._multiline import DECODER, OpenRecord, shift_span
 from ._near_duplicates import NearDuplicateIndex
 from ._profiles import SampleWeights
@@ -97,6 +98,7 @@ class LinePass:
 
     def __init__(self, options: PassOptions, counter: TokenCounter | None) -> None:
         self.options = options
+        self._fast = fast_decoder()  # msgspec first where installed (see ._decoding)
         self.ctx = CheckContext(vision=options.vision, model=options.model, profile=options.profile)
         self.counter = counter
         self.counts: dict[str, int] = {}
@@ -172,6 +174,11 @@ class LinePass:
                 None,
             )
             return
+        if self._fast is not None:
+            obj = self._fast(data)
+            if obj is not UNDECODED:
+                self.feed_object(number, obj, data)
+                return
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
