@@ -441,7 +441,7 @@ class FireworksBackend(NoUploadsApi, SdkAdapter):
         return self._request(lambda c: c.datasets.get(dataset, account_id=account), to_dataset)
 
     def create_file(
-        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
+        self, *, filename: str, content: bytes | Path, purpose: str = "fine-tune"
     ) -> Request[TrainingFile]:
         raise UsageError(
             f"{FIREWORKS.describe()} trains on datasets: use ftkit.backend.upload_file"

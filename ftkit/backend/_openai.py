@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._adapter import SdkAdapter
@@ -294,13 +295,31 @@ class OpenAIBackend(_Adapter):
         return self._request(lambda c: c.files.retrieve(file_id), to_file)
 
     def create_file(
-        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
+        self, *, filename: str, content: bytes | Path, purpose: str = "fine-tune"
     ) -> Request[TrainingFile]:
-        return self._request(
+        """``POST /files``; a :class:`~pathlib.Path` is streamed from the disk as it is sent.
+
+        Each attempt opens the file anew and closes it when its request is over (the
+        awaited one when the client is async), so a retry sends the whole file again
+        and memory holds one chunk of it, not the file.
+        """
+
+        def send(c: Any) -> Any:
             # ``purpose`` is any string: the SDK's Literal lags behind the API's purposes.
-            lambda c: c.files.create(file=(filename, content), purpose=purpose),  # type: ignore[arg-type]
-            to_file,
-        )
+            if not isinstance(content, Path):
+                return c.files.create(file=(filename, content), purpose=purpose)
+            handle = open(content, "rb")  # noqa: SIM115 - closed when the request is over
+            if not self.asynchronous:
+                with handle:
+                    return c.files.create(file=(filename, handle), purpose=purpose)
+
+            async def sending() -> Any:
+                with handle:
+                    return await c.files.create(file=(filename, handle), purpose=purpose)
+
+            return sending()
+
+        return self._request(send, to_file)
 
     def import_file(
         self, *, filename: str, content_url: str, purpose: str = "fine-tune"

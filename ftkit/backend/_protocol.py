@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ._events import JobEvent
     from ._request import Request
     from ._resources import (
@@ -123,7 +125,7 @@ class Backend(Protocol):
     def retrieve_file(self, file_id: str) -> Request[TrainingFile]: ...
 
     def create_file(
-        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
+        self, *, filename: str, content: bytes | Path, purpose: str = "fine-tune"
     ) -> Request[TrainingFile]: ...
 
     def import_file(

@@ -542,7 +542,7 @@ class TogetherBackend(NoUploadsApi, SdkAdapter):
         return self._request(lambda c: c.files.retrieve(file_id), to_file)
 
     def create_file(
-        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
+        self, *, filename: str, content: bytes | Path, purpose: str = "fine-tune"
     ) -> Request[TrainingFile]:
         raise UsageError(
             f"{TOGETHER.describe()} uploads through a presigned URL: use ftkit.backend.upload_file"

@@ -385,8 +385,8 @@ def uploading(job: UploadRequest) -> Program[UploadResult]:
         return UploadResult(fetched, digest, reused=False, via="import")
 
     if digest.size <= job.files_api_limit:
-        content: bytes = yield Local(path.read_bytes)
-        create = backend.create_file(filename=name, content=content, purpose=job.purpose)
+        # The path, not its bytes: the request streams the file from the disk.
+        create = backend.create_file(filename=name, content=path, purpose=job.purpose)
         file: TrainingFile = yield CallOnce(create, find, policy)
         job.done(digest)
         return UploadResult(file, digest, reused=False, via="files")

@@ -117,11 +117,13 @@ class FakeFilesAPI:
 
     @sent
     def create_file(
-        self, *, filename: str, content: bytes, purpose: str = "fine-tune"
+        self, *, filename: str, content: bytes | Path, purpose: str = "fine-tune"
     ) -> TrainingFile:
+        # A path is read as the request is sent, as the OpenAI backend streams it.
+        data = content.read_bytes() if isinstance(content, Path) else content
         with self._lock:
             self.calls.append("create_file")
-            file = self._new_file(filename, content, purpose)
+            file = self._new_file(filename, data, purpose)
         self._maybe_fail_after("create_file")
         return file
 
@@ -503,3 +505,39 @@ def test_files_api_request_carries_the_content_addressed_name(
     assert f'filename="{name}"'.encode() in body
     assert toy.read_bytes() in body
     assert result.file.id == "file-9"
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_the_openai_backend_streams_a_path_and_closes_it_after_each_attempt(
+    toy: Path, asynchronous: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import builtins
+
+    import ftkit.backend._openai as openai_backend
+    from ftkit import APIError
+    from ftkit.backend import OpenAIBackend
+    from ftkit.testing import FakeFineTuningAPI
+
+    opened: list[Any] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        handle = builtins.open(*args, **kwargs)  # noqa: SIM115 - the code under test closes it
+        opened.append(handle)
+        return handle
+
+    monkeypatch.setattr(openai_backend, "open", spy, raising=False)
+    fake = FakeFineTuningAPI()
+    fake.faults.inject("files.create", "status", status=500, times=1)  # the first attempt fails
+    client = fake.async_client(max_retries=0) if asynchronous else fake.client(max_retries=0)
+    request = OpenAIBackend(client).create_file(filename="toy.jsonl", content=toy)
+
+    def attempt() -> TrainingFile:
+        return asyncio.run(request.arun()) if asynchronous else request.run()
+
+    with pytest.raises(APIError):
+        attempt()
+    file = attempt()  # the same request again: the file opened anew and sent whole
+    assert len(opened) == 2 and all(handle.closed for handle in opened)
+    assert fake.file_content(file.id) == toy.read_bytes()
+    assert [r.status for r in fake.calls("files.create")] == [500, 200]
