@@ -48,14 +48,15 @@ class ProcessLock:
             holder = describe_holder(handle.read().strip()) or "another process"
             handle.close()
             raise self._conflict(holder) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(
-            json.dumps(
-                {"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()}
-            )
-        )
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            record = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()}
+            handle.write(json.dumps(record))
+            handle.flush()
+        except BaseException:
+            handle.close()  # closing releases the lock: none is held without its record
+            raise
         self._handle = handle
         return self
 

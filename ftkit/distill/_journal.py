@@ -300,8 +300,12 @@ class Journal:
         try:
             if self._journal is not None and not self._journal.closed:
                 self._pending = max(self._pending, 1)
-                self.sync()
-                self._journal.close()
-                self._records.close()
+                try:
+                    self.sync()
+                finally:  # a failed fsync (a full disk) still closes both
+                    try:
+                        self._journal.close()
+                    finally:
+                        self._records.close()
         finally:
             self._lock.release()

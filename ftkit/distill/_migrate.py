@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import RunConflict, UsageError
+from .._process_lock import ProcessLock
 from .._words import plural
 from ..jsonl import atomic_write
 from ._filters import DEFAULT_FILTERS, FilterArg
@@ -230,6 +231,7 @@ def migrate(
     Raises:
         UsageError: bad arguments; a student builder that already has data; teacher
             calls failed (nothing was trained: run again to ask them).
+        RunConflict: another process is running a migration in ``workdir``.
         CostLimitExceeded: the teacher's answers would cost more than
             ``teacher_max_cost_usd`` (nothing was asked).
         DatasetInvalid: the training set has errors (nothing was uploaded).
@@ -242,70 +244,82 @@ def migrate(
         raise UsageError("give prompts= (with teacher=) or data= (the teacher's answers)")
     _split_size(holdout)
     folder.mkdir(parents=True, exist_ok=True)
-    distilled = None
-    if prompts is not None:
-        if not teacher:
-            raise UsageError("teacher= names the model whose answers the student learns")
-        rows = [dict(row) for row, _ in _dicts(prompts)]  # read once: any iterable will do
-        asked = {p.fingerprint for p in load_prompts(rows)}
-        # Refused before the teacher is paid when the prompts alone cannot be split.
-        _held_count(len(asked), holdout)
-        distilled = _ask_teacher(
-            teacher_client,
-            teacher,
-            rows,
-            folder / "teacher.jsonl",
-            max_cost_usd=teacher_max_cost_usd,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            filters=filters,
+    # One migration per workdir at a time: between finding no run of this configuration
+    # in state/ and creating one, a second process would start a second paid job.
+    # One migration per workdir at a time: between finding no run of this configuration
+    # in state/ and creating one, a second process would start a second paid job.
+    lock = ProcessLock(
+        folder / "migration.lock",
+        lambda holder: RunConflict(
+            f"the migration in {folder} is being run by {holder}; wait for it to finish "
+            "(a rerun then resumes every step)"
+        ),
+    )
+    with lock:
+        distilled = None
+        if prompts is not None:
+            if not teacher:
+                raise UsageError("teacher= names the model whose answers the student learns")
+            rows = [dict(row) for row, _ in _dicts(prompts)]  # read once: any iterable will do
+            asked = {p.fingerprint for p in load_prompts(rows)}
+            # Refused before the teacher is paid when the prompts alone cannot be split.
+            _held_count(len(asked), holdout)
+            distilled = _ask_teacher(
+                teacher_client,
+                teacher,
+                rows,
+                folder / "teacher.jsonl",
+                max_cost_usd=teacher_max_cost_usd,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                filters=filters,
+                concurrency=concurrency,
+                retry=retry,
+                progress=progress,
+                prices=prices,
+            )
+        answered: PromptSource = data or ()
+        if distilled is not None:
+            # Only this call's prompts: teacher.jsonl keeps the answers to prompts an earlier
+            # call of the same workdir gave (a rerun never asks them again), not trained on now.
+            answered = [
+                r for r in distilled.dataset if _prompt(r.to_dict(), 0, "").fingerprint in asked
+            ]
+        train_path, holdout_path = folder / "train.jsonl", folder / "holdout.jsonl"
+        train_count, held_count = _write_split(answered, holdout, seed, train_path, holdout_path)
+
+        from ..evaluation import evaluate
+
+        result = _train(ft.sft(train_path), folder / "state", max_cost_usd)
+        base = str(result.stages[0].base_model)
+        served = serve(result) if serve is not None else str(result.fine_tuned_model)
+        evaluation = evaluate(
+            {"base": base_as or base, "fine-tuned": served},
+            holdout_path,
+            client=result.client,
+            scorer=scorer,
+            out=folder / "eval",
             concurrency=concurrency,
             retry=retry,
             progress=progress,
             prices=prices,
         )
-    answered: PromptSource = data or ()
-    if distilled is not None:
-        # Only this call's prompts: teacher.jsonl keeps the answers to prompts an earlier
-        # call of the same workdir gave (a rerun never asks them again), not trained on now.
-        answered = [
-            r for r in distilled.dataset if _prompt(r.to_dict(), 0, "").fingerprint in asked
-        ]
-    train_path, holdout_path = folder / "train.jsonl", folder / "holdout.jsonl"
-    train_count, held_count = _write_split(answered, holdout, seed, train_path, holdout_path)
-
-    from ..evaluation import evaluate
-
-    result = _train(ft.sft(train_path), folder / "state", max_cost_usd)
-    base = str(result.stages[0].base_model)
-    served = serve(result) if serve is not None else str(result.fine_tuned_model)
-    evaluation = evaluate(
-        {"base": base_as or base, "fine-tuned": served},
-        holdout_path,
-        client=result.client,
-        scorer=scorer,
-        out=folder / "eval",
-        concurrency=concurrency,
-        retry=retry,
-        progress=progress,
-        prices=prices,
-    )
-    report = MigrationReport(
-        teacher=teacher,
-        student=str(result.fine_tuned_model),
-        base=base,
-        provider=result.provider,
-        workdir=folder,
-        train_records=train_count,
-        holdout_records=held_count,
-        distilled=distilled,
-        run=result,
-        evaluation=evaluation,
-    )
-    with atomic_write(folder / MIGRATION_FILE) as handle:
-        json.dump(report.to_dict(), handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    return report
+        report = MigrationReport(
+            teacher=teacher,
+            student=str(result.fine_tuned_model),
+            base=base,
+            provider=result.provider,
+            workdir=folder,
+            train_records=train_count,
+            holdout_records=held_count,
+            distilled=distilled,
+            run=result,
+            evaluation=evaluation,
+        )
+        with atomic_write(folder / MIGRATION_FILE) as handle:
+            json.dump(report.to_dict(), handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        return report
 
 
 #: Where a fine-tune answers only once deployed (``RunResult.deploy``), and how it bills.

@@ -125,7 +125,9 @@ def _prompt(data: Mapping[str, Any], index: int, where: str) -> Prompt:
         isinstance(tools, list) and all(isinstance(t, Mapping) for t in tools)
     ):
         raise UsageError(f"{where}: tools must be a list of objects")
-    parallel = source.get("parallel_tool_calls")
+    # Only with tools: the request and the record carry it only then, so a prompt's
+    # fingerprint is the same as the fingerprint of the record built on its answer.
+    parallel = source.get("parallel_tool_calls") if tools else None
     return Prompt(
         index=index,
         messages=tuple(_clean(m) for m in messages),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +67,28 @@ class Rewriting:
         return dataclasses.replace(
             request, translate=lambda raw: self.rewrite(question, translate(raw))
         )
+
+
+@contextlib.contextmanager
+def held_by_another_process(lock: Path) -> Iterator[None]:
+    """``lock`` held by a live child process (as a writer in flight holds it), then killed."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from ftkit._process_lock import "
+            "ProcessLock; held = ProcessLock(Path(sys.argv[1]), RuntimeError).acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()

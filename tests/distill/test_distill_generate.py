@@ -17,6 +17,7 @@ from distill_support import (
     TOOLS_FILE,
     Rewriting,
     chat_calls,
+    held_by_another_process,
     last_user,
     retry_on,
     rows,
@@ -572,32 +573,12 @@ def test_cancelling_agenerate_raises_cancelled_and_a_rerun_finishes(
 def test_a_second_writer_of_the_same_out_is_refused_and_the_lock_dies_with_the_first(
     fake: FakeFineTuningAPI, tmp_path: Path
 ) -> None:
-    import subprocess
-    import sys
-
     out = tmp_path / "d.jsonl"
     lock = out.with_name(out.name + ".lock")
-    # Another process holds the lock (as a generate in flight does), then is killed.
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from ftkit._process_lock import "
-            "ProcessLock; held = ProcessLock(Path(sys.argv[1]), RuntimeError).acquire(); "
-            "print('held', flush=True); time.sleep(60)",
-            str(lock),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with held_by_another_process(lock):  # as a generate in flight holds it
         with pytest.raises(ftkit.RunConflict, match=r"is being written by pid \d+"):
             generate(fake.client(max_retries=0), JSON_FILE, model=BASE, out=out)
         assert chat_calls(fake) == [] and not out.exists()
-    finally:
-        holder.kill()
-        holder.wait()
     result = generate(fake.client(max_retries=0), JSON_FILE, model=BASE, out=out)
     assert result.kept == len(rows(JSON_FILE)) and lock.read_text() == ""  # released
     other = tmp_path / "e.jsonl"

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from distill_support import BASE, JSON_FILE, chat_calls, retry_on, rows, train
+from distill_support import (
+    BASE,
+    JSON_FILE,
+    chat_calls,
+    held_by_another_process,
+    retry_on,
+    rows,
+    train,
+)
 
 import ftkit
 from ftkit.distill import MIGRATION_FILE, from_stored, migrate
@@ -336,3 +344,24 @@ def test_a_workdir_given_other_prompts_trains_on_those_only_and_reuses_the_answe
     )
     assert kept == {json.dumps(r["messages"][:-1], sort_keys=True) for r in data[4:]}
     assert second.run.run_id != first.run.run_id and _jobs(together) == 2
+
+
+def test_a_second_migration_in_the_same_workdir_is_refused_before_anything(
+    teacher_fake: FakeFineTuningAPI, teacher: str, together: FakeFineTuningAPI, tmp_path: Path
+) -> None:
+    before = len(chat_calls(teacher_fake))
+    in_flight = held_by_another_process(tmp_path / "migration.lock")  # another migration
+    with in_flight, pytest.raises(ftkit.RunConflict, match=r"is being run by pid \d+"):
+        _migrate(teacher_fake, teacher, together, tmp_path)
+    assert len(chat_calls(teacher_fake)) == before and together.requests == []
+    assert _migrate(teacher_fake, teacher, together, tmp_path).closeness.n == 5  # then it runs
+
+
+def test_parallel_tool_calls_without_tools_does_not_lose_an_answer(
+    teacher_fake: FakeFineTuningAPI, teacher: str, together: FakeFineTuningAPI, tmp_path: Path
+) -> None:
+    data = rows(JSON_FILE)
+    for row in data[::2]:
+        row["parallel_tool_calls"] = False  # meaningless without tools: not sent, not kept
+    report = _migrate(teacher_fake, teacher, together, tmp_path, prompts=data)
+    assert report.train_records + report.holdout_records == len(data)
