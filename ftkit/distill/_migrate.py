@@ -257,6 +257,7 @@ def migrate(
     )
     with lock:
         distilled = None
+        asked: set[str] | None = None  # the prompts' fingerprints, when the teacher is asked
         if prompts is not None:
             if not teacher:
                 raise UsageError("teacher= names the model whose answers the student learns")
@@ -278,15 +279,13 @@ def migrate(
                 progress=progress,
                 prices=prices,
             )
-        answered: PromptSource = data or ()
-        if distilled is not None:
-            # Only this call's prompts: teacher.jsonl keeps the answers to prompts an earlier
-            # call of the same workdir gave (a rerun never asks them again), not trained on now.
-            answered = [
-                r for r in distilled.dataset if _prompt(r.to_dict(), 0, "").fingerprint in asked
-            ]
+        answered: PromptSource = distilled.dataset if distilled is not None else data or ()
         train_path, holdout_path = folder / "train.jsonl", folder / "holdout.jsonl"
-        train_count, held_count = _write_split(answered, holdout, seed, train_path, holdout_path)
+        # With prompts, only theirs: teacher.jsonl also keeps the answers to prompts an
+        # earlier call of the same workdir gave (a rerun never asks them again).
+        train_count, held_count = _write_split(
+            answered, holdout, seed, train_path, holdout_path, only=asked
+        )
 
         from ..evaluation import evaluate
 
@@ -395,9 +394,17 @@ def _held_count(n: int, holdout: float | int) -> int:
 
 
 def _write_split(
-    data: PromptSource, holdout: float | int, seed: int, train_path: Path, holdout_path: Path
+    data: PromptSource,
+    holdout: float | int,
+    seed: int,
+    train_path: Path,
+    holdout_path: Path,
+    *,
+    only: set[str] | None = None,
 ) -> tuple[int, int]:
     """Split answered records by conversation; write both files atomically; their sizes.
+
+    ``only``: the prompt fingerprints to keep (None: every record).
 
     The held-out records are those whose conversation (without its answer) hashes
     lowest with the seed, so a record lands on the same side whatever the order of
@@ -407,6 +414,8 @@ def _write_split(
     from ..dataset import Dataset
 
     keyed = _answered_rows(_dicts(data))
+    if only is not None:
+        keyed = {key: row for key, row in keyed.items() if key in only}
     n = len(keyed)
     count = _held_count(n, holdout)
     rank = {key: hashlib.sha256(f"{seed}:{key}".encode()).hexdigest() for key in keyed}

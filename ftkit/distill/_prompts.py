@@ -23,7 +23,7 @@ from typing import Any
 
 from .._exceptions import RecordError, UsageError
 from ..backend import ChatAnswer
-from ..evaluation._examples import chat_request
+from ..evaluation._examples import chat_request, without_weight
 from ..evaluation._scorers import Turn
 from ..schema import DPORecord, SFTRecord
 
@@ -98,10 +98,6 @@ class Prompt:
         return data
 
 
-def _clean(message: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in message.items() if k != "weight"}
-
-
 def _prompt(data: Mapping[str, Any], index: int, where: str) -> Prompt:
     """A prompt from a record dict: SFT-shaped (``messages``) or DPO-shaped (``input``)."""
     source: Any = data.get("input") if "preferred_output" in data else data
@@ -130,7 +126,7 @@ def _prompt(data: Mapping[str, Any], index: int, where: str) -> Prompt:
     parallel = source.get("parallel_tool_calls") if tools else None
     return Prompt(
         index=index,
-        messages=tuple(_clean(m) for m in messages),
+        messages=tuple(without_weight(m) for m in messages),
         tools=tuple(dict(t) for t in tools) if tools else None,
         parallel_tool_calls=parallel if isinstance(parallel, bool) else None,
         reference=reference,

@@ -19,7 +19,7 @@ from .._exceptions import UsageError
 from ..schema import DPORecord, SFTRecord
 from ._scorers import Target, Turn
 
-__all__ = ["EvalExample", "TestSource", "chat_request", "load_examples"]
+__all__ = ["EvalExample", "TestSource", "chat_request", "load_examples", "without_weight"]
 
 TestSource = str | os.PathLike[str] | Iterable[SFTRecord | DPORecord | Mapping[str, Any]]
 """A JSONL path, a :class:`~ftkit.Dataset`, or any iterable of records or record dicts."""
@@ -89,7 +89,8 @@ def _records(source: TestSource) -> Iterator[SFTRecord | DPORecord]:
             )
 
 
-def _clean(message: Mapping[str, Any]) -> dict[str, Any]:
+def without_weight(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A training message as Chat Completions takes it: ``weight`` is training-only."""
     return {k: v for k, v in message.items() if k != "weight"}
 
 
@@ -109,7 +110,7 @@ def _from_sft(record: SFTRecord, index: int, target: Target) -> EvalExample | No
     return EvalExample(
         index=index,
         line=record.line,
-        messages=tuple(_clean(m) for m in messages[:at]),
+        messages=tuple(without_weight(m) for m in messages[:at]),
         tools=tuple(tools) if tools else None,
         parallel_tool_calls=data.get("parallel_tool_calls"),
         reference=Turn.from_message(messages[at]),
@@ -127,7 +128,7 @@ def _from_dpo(record: DPORecord, index: int, target: Target) -> EvalExample | No
     return EvalExample(
         index=index,
         line=record.line,
-        messages=tuple(_clean(m) for m in source["messages"]),
+        messages=tuple(without_weight(m) for m in source["messages"]),
         tools=tuple(tools) if tools else None,
         parallel_tool_calls=source.get("parallel_tool_calls"),
         reference=reference,

@@ -1,43 +1,34 @@
-"""Helpers for distillation tests: the example data, a teacher trained on the fake, policies."""
+"""Helpers for distillation tests (the data, a teacher trained on the fake and the policies
+are the evaluation tests' too: ``chat_support``)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from chat_support import BASE, EXAMPLES, JSON_FILE, TOOLS_FILE, retry_on, rows, train
+
+__all__ = [
+    "BASE",
+    "EXAMPLES",
+    "JSON_FILE",
+    "TOOLS_FILE",
+    "Rewriting",
+    "chat_calls",
+    "held_by_another_process",
+    "last_user",
+    "retry_on",
+    "rows",
+    "train",
+]
+
 from ftkit.backend import ChatAnswer, OpenAIChat, Request
-from ftkit.retry import RetryPolicy
 from ftkit.testing import FakeFineTuningAPI
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
-BASE = "gpt-4.1-mini-2025-04-14"
-JSON_FILE = EXAMPLES / "json_extraction_sft.jsonl"
-TOOLS_FILE = EXAMPLES / "tool_calling_sft.jsonl"
-
-
-def rows(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-def retry_on(fake: FakeFineTuningAPI, attempts: int = 3) -> RetryPolicy:
-    return RetryPolicy(max_attempts=attempts, sleep=fake.clock.sleep, clock=fake.clock.now)
-
-
-def train(fake: FakeFineTuningAPI, path: Path, *, model: str = BASE) -> str:
-    """Fine-tune ``model`` on ``path`` in the fake and return the ``ft:`` name (the teacher)."""
-    client = fake.client(max_retries=0)
-    file = client.files.create(file=("train.jsonl", path.read_bytes()), purpose="fine-tune")
-    job = client.fine_tuning.jobs.create(model=model, training_file=file.id)
-    fake.advance(100_000)
-    done = client.fine_tuning.jobs.retrieve(job.id)
-    assert done.status == "succeeded" and done.fine_tuned_model
-    return done.fine_tuned_model
 
 
 def chat_calls(fake: FakeFineTuningAPI) -> list[dict[str, Any]]:

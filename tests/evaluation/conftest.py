@@ -1,9 +1,9 @@
-"""Fixtures for evaluation tests (helpers live in eval_support)."""
+"""Fixtures for evaluation tests (helpers live in tests/chat_support.py)."""
 
 from __future__ import annotations
 
 import pytest
-from eval_support import JSON_FILE, train
+from chat_support import JSON_FILE, train
 
 from ftkit.testing import ChatBehaviour, FakeFineTuningAPI
 

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from eval_support import BASE, EXAMPLES, JSON_FILE, TOOLS_FILE, retry_on, rows, train
+from chat_support import BASE, EXAMPLES, JSON_FILE, TOOLS_FILE, retry_on, rows, train
 
 from ftkit.cli import main
 from ftkit.evaluation import (

@@ -20,7 +20,7 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from eval_support import BASE, JSON_FILE, rows
+from chat_support import BASE, JSON_FILE, rows
 
 from ftkit.evaluation import REPLIES_FILE, EvalProgress, aevaluate, evaluate
 from ftkit.testing import ChatBehaviour, FakeFineTuningAPI

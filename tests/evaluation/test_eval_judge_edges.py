@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eval_support import BASE, EXAMPLES, train
+from chat_support import BASE, EXAMPLES, train
 
 import ftkit
 from ftkit.backend import ChatAnswer

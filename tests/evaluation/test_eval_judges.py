@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eval_support import BASE, EXAMPLES, retry_on
+from chat_support import BASE, EXAMPLES, retry_on
 
 import ftkit
 from ftkit.backend import ChatAnswer
@@ -360,7 +360,7 @@ def test_judge_arguments_are_checked() -> None:
 
 def test_the_default_judge_is_named_and_the_request_is_structured() -> None:
     fake = FakeFineTuningAPI(chat=ChatBehaviour(error_rate=0.0))
-    from eval_support import train
+    from chat_support import train
 
     tuned = train(fake, SFT)
     evaluate(

@@ -7,7 +7,7 @@ import runpy
 from pathlib import Path
 
 import pytest
-from eval_support import BASE, EXAMPLES, JSON_FILE, retry_on
+from chat_support import BASE, EXAMPLES, JSON_FILE, retry_on
 
 import ftkit
 from ftkit.cli import main

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
-from eval_support import BASE, EXAMPLES, JSON_FILE, TOOLS_FILE, retry_on, rows, train
+from chat_support import BASE, EXAMPLES, JSON_FILE, TOOLS_FILE, retry_on, rows, train
 
 import ftkit
 from ftkit.evaluation import REPLIES_FILE, REPORT_FILE, EvalProgress, aevaluate, evaluate

@@ -1,4 +1,4 @@
-"""Helpers for evaluation tests: a fake service, a model trained on it, policies on its clock."""
+"""Helpers for chat tests on the fake (evaluation, distillation): data, a trained model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from ftkit.retry import RetryPolicy
 from ftkit.testing import FakeFineTuningAPI
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "data"
 BASE = "gpt-4.1-mini-2025-04-14"
 JSON_FILE = EXAMPLES / "json_extraction_sft.jsonl"
 TOOLS_FILE = EXAMPLES / "tool_calling_sft.jsonl"
